@@ -1,0 +1,92 @@
+# The one interface people and CI use. `make run` starts the product locally, `make test` proves it.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+
+# Find a Python 3.12: on PATH, through pyenv, or in pyenv's versions folder.
+PYTHON312 ?= $(shell for c in python3.12 "env PYENV_VERSION=3.12.1 python3.12" $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
+	p=$$($$c -c 'import sys; print(sys.executable) if sys.version_info[:2] == (3, 12) else None' 2>/dev/null) && [ -n "$$p" ] && [ "$$p" != None ] && { echo $$p; break; }; done)
+
+.PHONY: help env run test lint types unit integration e2e infra-test bench lock clean build-artifact
+
+help:
+	@echo "make run    start Trigly locally (embedded AWS emulation, demo tenant) on http://127.0.0.1:$${PORT:-3000}"
+	@echo "make test   install everything and run lint, types and every test suite"
+	@echo "make bench  run the benchmarks (results go to docs/benchmarks.md)"
+
+$(UV):
+	@if [ -z "$(PYTHON312)" ]; then \
+		echo "Trigly needs Python 3.12 (Lambda's runtime). None was found on PATH or under ~/.pyenv."; \
+		echo "Install it (e.g. 'pyenv install 3.12' or your OS package) or run: make PYTHON312=/path/to/python3.12 ..."; \
+		exit 1; fi
+	@echo "==> bootstrapping uv $(UV_VERSION) with $(PYTHON312)"
+	@$(PYTHON312) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	@echo "==> installing locked dependencies into $(VENV)"
+	@$(UV) sync --frozen --python $(PYTHON312) --quiet
+	@touch $@
+
+env: $(VENV)/.synced
+
+run: env
+	@$(PY) -m infra.local
+
+lint: env
+	@echo "==> ruff (lint + format check)"
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+types: env
+	@echo "==> mypy (strict on shared/)"
+	@$(VENV)/bin/mypy
+
+unit: env
+	@echo "==> unit tests (pure domain, no sockets)"
+	@$(VENV)/bin/pytest -q tests/unit
+
+infra-test: env
+	@echo "==> template tests (cfn-lint, SAM translate, deploy into moto)"
+	@$(VENV)/bin/pytest -q tests/infrastructure
+
+integration: env
+	@echo "==> integration tests (handlers with real AWS event shapes against moto)"
+	@$(VENV)/bin/pytest -q tests/integration
+
+e2e: env
+	@echo "==> end-to-end tests (the local stack over HTTP)"
+	@$(VENV)/bin/pytest -q tests/e2e
+
+test: lint types
+	@echo "==> all test suites"
+	@$(VENV)/bin/pytest -q -n 2 --dist loadfile tests
+
+bench: env
+	@$(PY) -m benchmarks
+
+lock: $(UV)
+	@$(UV) lock --python $(PYTHON312)
+
+# SAM's `BuildMethod: makefile` calls build-<LogicalId>; every function gets the same artifact.
+build-WebhookFunction build-IngestFunction build-ApiFunction build-SchedulerFunction:
+	@$(MAKE) --no-print-directory build-artifact
+
+build-artifact: $(UV)
+	@$(UV) export --frozen --no-dev --no-hashes --no-emit-project -o $(ARTIFACTS_DIR)/requirements.txt --quiet
+	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r $(ARTIFACTS_DIR)/requirements.txt \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all: -t $(ARTIFACTS_DIR)
+	@cp -r shared/trigly functions $(ARTIFACTS_DIR)/
+	@rm -f $(ARTIFACTS_DIR)/requirements.txt
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .trigly .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Trigly: the customer data platform and marketing automation for car dealers."""

@@ -1,0 +1,1 @@
+"""Platform services every domain uses: settings, clock, observability, errors, tenancy, ids."""

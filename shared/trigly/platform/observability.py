@@ -1,0 +1,10 @@
+"""Logger, Tracer and Metrics, created once per container and shared by every module.
+
+Log lines carry structured keys (ids, counts), never a phone, email or name: callers pass ids.
+"""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger(utc=True)
+tracer = Tracer()
+metrics = Metrics()

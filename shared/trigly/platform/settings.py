@@ -1,0 +1,30 @@
+"""Settings from the environment the SAM template sets, validated once per container."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the product reads; names mirror `template.yaml`'s `Globals` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIGLY_", frozen=True)
+
+    stage: str = "dev"
+    main_table: str = Field(min_length=3)
+    idempotency_table: str = Field(min_length=3)
+    rejected_events_table: str = Field(min_length=3)
+    ingest_queue_url: str = Field(min_length=8)
+    archive_bucket: str = Field(min_length=3)
+
+    # How long accepted event ids are remembered (a DMS resending older events is a duplicate).
+    idempotency_days: int = 30
+    # Rejected events stay listable and replayable this long (the archive bucket matches it).
+    rejected_retention_days: int = 30
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The validated settings of this container; tests that change the environment clear it."""
+    return Settings()  # type: ignore[call-arg]  # filled from the environment
