@@ -1,4 +1,4 @@
-"""Identifiers: a short type prefix and a ULID, so ids sort by creation time and say what they are."""
+"""Identifiers: a type prefix and a ULID, so ids sort by creation time and say what they are."""
 
 import secrets
 

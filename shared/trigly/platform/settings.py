@@ -27,4 +27,4 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The validated settings of this container; tests that change the environment clear it."""
-    return Settings()  # type: ignore[call-arg]  # filled from the environment
+    return Settings()

@@ -1,0 +1,166 @@
+"""PynamoDB models. Table names are bound at first use from settings, never at import time."""
+
+import threading
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    VersionAttribute,
+)
+from pynamodb.models import Model
+
+from trigly.platform.settings import Settings, get_settings
+
+
+class MainItem(Model):
+    """Base of every item in the main table; `kind` tells the type when a Query mixes them."""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    expires_at = NumberAttribute(null=True)
+
+
+class TenantItem(MainItem, discriminator="tenant"):
+    """pk `T#{tenant}`, sk `TENANT`: the tenant's settings."""
+
+    name = UnicodeAttribute()
+    default_country = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class TenantDirectoryItem(MainItem, discriminator="tenant_directory"):
+    """pk `TENANTS`, sk `T#{tenant}`: lets scheduled jobs list tenants without a Scan."""
+
+    tenant_id = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+
+
+class ApiKeyItem(MainItem, discriminator="api_key"):
+    """pk `APIKEY#{sha256}` (lookup by credential); pk `T#{tenant}`/sk `APIKEY#{id}` (listing)."""
+
+    tenant_id = UnicodeAttribute()
+    key_id = UnicodeAttribute()
+    prefix = UnicodeAttribute()
+    label = UnicodeAttribute()
+    key_hash = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+
+
+class SecretMap(MapAttribute[str, str]):
+    secret = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute(null=True)
+
+
+def secret_entry(secret: str, created_at: str, expires_at: str | None = None) -> SecretMap:
+    return SecretMap(secret=secret, created_at=created_at, expires_at=expires_at)  # type: ignore[no-untyped-call]
+
+
+class ConnectorItem(MainItem, discriminator="connector"):
+    """pk `CONNECTOR#{id}` holds the signing secrets; pk `T#{tenant}`/sk `CONNECTOR#{id}` lists."""
+
+    tenant_id = UnicodeAttribute()
+    connector_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    outbound_url = UnicodeAttribute(null=True)
+    secrets = ListAttribute(of=SecretMap, null=True)
+
+
+class CustomerProfileItem(MainItem, discriminator="profile"):
+    """pk `T#{tenant}#C#{customer}`, sk `PROFILE`: the profile document, optimistically locked."""
+
+    doc = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class ConsentRecordItem(MainItem, discriminator="consent"):
+    """pk `T#{tenant}#C#{customer}`, sk `CONSENT#{at}#{channel}#{purpose}#{source event}`: the
+    append-only consent ledger; the profile holds the derived current state."""
+
+    channel = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    granted = BooleanAttribute()
+    at = UnicodeAttribute()
+    source = UnicodeAttribute()
+    text_version = UnicodeAttribute(null=True)
+    connector_id = UnicodeAttribute(null=True)
+    event_id = UnicodeAttribute(null=True)
+
+
+class CustomerLookupItem(MainItem, discriminator="lookup"):
+    """pk `T#{tenant}#XID|PHONE|EMAIL#{value}`, sk `LOOKUP`: the customers a contact points to."""
+
+    customer_ids = UnicodeSetAttribute(null=True)
+
+
+class EventClaimItem(Model):
+    """Idempotency table, pk `T#{tenant}#EVT#{connector}#{event id}`: accepted once, or rejected
+    (a rejected id is not used up: the corrected event may come under it again)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    claimed_at = UnicodeAttribute()
+    rejected_ids = UnicodeSetAttribute(null=True)
+    expires_at = NumberAttribute()
+
+
+class RejectedEventItem(Model):
+    """Rejected-events table, pk `T#{tenant}`, sk the rejection id (a ULID: newest last)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    connector_id = UnicodeAttribute()
+    event_id = UnicodeAttribute(null=True)
+    event_type = UnicodeAttribute(null=True)
+    received_at = UnicodeAttribute()
+    errors = UnicodeAttribute()
+    payload = UnicodeAttribute(null=True)
+    archive_key = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    resolved_at = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute()
+
+
+_bound: Settings | None = None
+_bind_lock = threading.Lock()
+
+
+def _forget_connections(model: type[Model]) -> None:
+    model._connection = None
+    for sub in model.__subclasses__():
+        _forget_connections(sub)
+
+
+def bind() -> None:
+    """Point the models at this deployment's tables (from settings); cheap after the first call."""
+    global _bound  # noqa: PLW0603  # binding is process-wide, like the settings it reads
+    settings = get_settings()
+    if _bound is settings:
+        return
+    with _bind_lock:
+        for model, name in (
+            (MainItem, settings.main_table),
+            (EventClaimItem, settings.idempotency_table),
+            (RejectedEventItem, settings.rejected_events_table),
+        ):
+            model.Meta.table_name = name
+            _forget_connections(model)
+        _bound = settings
