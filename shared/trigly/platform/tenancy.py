@@ -9,6 +9,7 @@ overlap so a DMS can switch without losing a delivery.
 import base64
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -262,3 +263,18 @@ def rotate_connector_secret(
     secret = _new_webhook_secret()
     store.replace_connector_secrets(item, [secret_entry(secret, clock.isoformat(now)), *kept])
     return secret
+
+
+_TENANT_CACHE_SECONDS = 300.0
+_tenant_cache: dict[str, tuple[float, Tenant]] = {}
+
+
+def get_tenant_cached(tenant_id: str) -> Tenant:
+    """Tenant settings change rarely; hot paths read them at most every few minutes."""
+    hit = _tenant_cache.get(tenant_id)
+    moment = time.monotonic()
+    if hit and moment - hit[0] < _TENANT_CACHE_SECONDS:
+        return hit[1]
+    tenant = get_tenant(tenant_id)
+    _tenant_cache[tenant_id] = (moment, tenant)
+    return tenant

@@ -1,0 +1,94 @@
+"""Management API: one resolver, API-key authentication, errors mapped to problems in one place."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.api import credentials, customers, rejected_events
+from functions.api.openapi import OPENAPI
+from trigly.platform import tenancy
+from trigly.platform.errors import (
+    FieldError,
+    MalformedRequest,
+    NotFound,
+    TriglyError,
+    ValidationFailed,
+)
+from trigly.platform.http import PROBLEM_CONTENT_TYPE, problem
+from trigly.platform.observability import logger, metrics, tracer
+
+app = APIGatewayHttpResolver(enable_validation=True)
+PUBLIC_PATHS = {"/openapi.json", "/docs"}
+
+
+def authenticate(
+    resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware
+) -> Response[Any]:
+    """The tenant comes from the API key alone (CONTRACT §1), never from the path or body."""
+    if resolver.current_event.path not in PUBLIC_PATHS:
+        tenant_id = tenancy.authenticate(resolver.current_event.headers.get("authorization"))
+        resolver.append_context(tenant_id=tenant_id)
+    return next_middleware(resolver)
+
+
+def _problem(error: TriglyError) -> Response[str]:
+    return Response(
+        status_code=error.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=json.dumps(problem(error, app.current_event.path), ensure_ascii=False),
+    )
+
+
+@app.exception_handler(TriglyError)
+def handle_domain_error(error: TriglyError) -> Response[str]:
+    if error.status >= 500:
+        logger.exception("request failed")
+    else:
+        logger.info("request refused", extra={"status": error.status, "reason": error.slug})
+    return _problem(error)
+
+
+@app.exception_handler(RequestValidationError)
+def handle_validation_error(error: RequestValidationError) -> Response[str]:
+    details = error.errors()
+    if any(d.get("type") == "json_invalid" for d in details):
+        return _problem(MalformedRequest("The body is not valid JSON."))
+    fields = [
+        FieldError(".".join(str(p) for p in d.get("loc", ())[1:]), str(d.get("msg", "invalid")))
+        for d in details
+    ]
+    return _problem(ValidationFailed(errors=fields))
+
+
+@app.not_found
+def handle_not_found(_: Exception) -> Response[str]:
+    return _problem(NotFound("No such route."))
+
+
+app.use(middlewares=[authenticate])
+app.include_router(customers.router, prefix="/v1")
+app.include_router(rejected_events.router, prefix="/v1")
+app.include_router(credentials.router, prefix="/v1")
+app.configure_openapi(**OPENAPI)
+app.enable_swagger(path="/docs", **OPENAPI)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=app.get_openapi_json_schema(**OPENAPI),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,34 @@
+"""Customers: search and the 360° profile."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from functions.api.context import current_tenant
+from trigly.platform.errors import FieldError, ValidationFailed
+from trigly.profiles import service as profiles
+
+router = APIGatewayHttpRouter()
+
+
+@router.get("/customers", tags=["customers"], summary="Search customers")
+def search_customers(
+    phone: Annotated[
+        str | None, Query(description="Any human format, e.g. 8 (912) 345-67-89")
+    ] = None,
+    email: Annotated[str | None, Query(description="Any case")] = None,
+    external_id: Annotated[str | None, Query(description="The DMS's customer id")] = None,
+) -> dict[str, Any]:
+    if phone is None and email is None and external_id is None:
+        raise ValidationFailed(
+            errors=[FieldError("query", "give one of phone, email, external_id")]
+        )
+    tenant = current_tenant(router)
+    items = profiles.search_customers(tenant, phone=phone, email=email, external_id=external_id)
+    return {"items": items, "cursor": None}
+
+
+@router.get("/customers/<customer_id>", tags=["customers"], summary="The 360° profile")
+def get_customer(customer_id: str) -> dict[str, Any]:
+    return profiles.get_profile(current_tenant(router), customer_id)

@@ -1,0 +1,20 @@
+"""Hourly tick (EventBridge Scheduler): finds the tenants whose local morning it is.
+
+Due work per tenant (maintenance, tyres, journeys) is read from the `due` index by later parts.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from trigly.platform.observability import logger, metrics, tracer
+from trigly.platform.schedule import tenants_in_morning
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    tenants = tenants_in_morning()
+    logger.info("hourly tick", extra={"tenants_in_morning": len(tenants)})
+    return {"tenants": tenants}

@@ -1,0 +1,1 @@
+"""Inbound events: webhook intake, the ingest queue, applying events, rejected events."""

@@ -1,0 +1,1 @@
+"""Customer profiles: identity, contacts, consents and the 360° view."""

@@ -1,0 +1,56 @@
+"""Contact normalization: phones to E.164 with the tenant's default country, emails lower-cased.
+
+An unusable contact never rejects an event; it is kept with status `invalid` so the dealer sees it.
+"""
+
+from enum import StrEnum
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel
+
+
+class ContactStatus(StrEnum):
+    OK = "ok"
+    INVALID = "invalid"
+    STALE = "stale"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class Contact(BaseModel):
+    value: str
+    status: ContactStatus
+
+
+def normalize_phone(raw: str, default_country: str) -> Contact:
+    """`8 (912) 345-67-89` with RU → `+79123456789`; anything unparseable is `invalid`, as given."""
+    text = raw.strip()
+    try:
+        number = phonenumbers.parse(text, default_country)
+    except phonenumbers.NumberParseException:
+        return Contact(value=text, status=ContactStatus.INVALID)
+    if not phonenumbers.is_valid_number(number):
+        return Contact(value=text, status=ContactStatus.INVALID)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return Contact(value=e164, status=ContactStatus.OK)
+
+
+def normalize_email(raw: str) -> Contact:
+    text = raw.strip()
+    try:
+        valid = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return Contact(value=text.lower(), status=ContactStatus.INVALID)
+    return Contact(value=valid.normalized.lower(), status=ContactStatus.OK)
+
+
+def phone_search_key(raw: str, default_country: str) -> str | None:
+    """A phone typed into search, normalized like inputs; None when it cannot be a phone."""
+    contact = normalize_phone(raw, default_country)
+    return contact.value if contact.status is ContactStatus.OK else None
+
+
+def email_search_key(raw: str) -> str | None:
+    contact = normalize_email(raw)
+    return contact.value if contact.status is ContactStatus.OK else None

@@ -1,0 +1,14 @@
+"""Ordering of inbound events: by `occurred_at`, ties broken by the later receipt.
+
+A stamp is a fixed-width string, so comparing stamps compares (occurred_at, received_at, index).
+"""
+
+from datetime import UTC, datetime
+
+
+def event_stamp(occurred_at: datetime, received_at: datetime, index: int) -> str:
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    return (
+        f"{occurred_at.astimezone(UTC).strftime(fmt)}|"
+        f"{received_at.astimezone(UTC).strftime(fmt)}|{index:04d}"
+    )

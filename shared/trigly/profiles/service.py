@@ -1,0 +1,137 @@
+"""Profile use cases: apply an inbound customer event, read the 360° view, search."""
+
+from typing import Any
+
+from trigly.events.customer import CustomerUpserted
+from trigly.platform import clock, ids
+from trigly.platform.errors import NotFound
+from trigly.platform.observability import logger
+from trigly.platform.tenancy import Tenant, list_connectors
+from trigly.profiles.contacts import ContactStatus, email_search_key, phone_search_key
+from trigly.profiles.model import CustomerProfile
+from trigly.profiles.upsert import ConsentStatement, consent_statements, merge_customer_upserted
+from trigly.profiles.views import profile_view, search_view
+from trigly.store import customers as store
+from trigly.store import keys
+from trigly.store.models import ConsentRecordItem, CustomerProfileItem
+
+MAX_SAVE_ATTEMPTS = 5
+
+
+def _ledger_item(
+    tenant_id: str, customer_id: str, statement: ConsentStatement, connector_id: str, event_id: str
+) -> ConsentRecordItem:
+    at = clock.isoformat(statement.at)
+    return ConsentRecordItem(
+        keys.customer(tenant_id, customer_id),
+        f"CONSENT#{at}#{statement.channel}#{statement.purpose}#{connector_id}#{event_id}",
+        channel=statement.channel.value,
+        purpose=statement.purpose.value,
+        granted=statement.granted,
+        at=at,
+        source=statement.source,
+        text_version=statement.text_version,
+        connector_id=connector_id,
+        event_id=event_id,
+    )
+
+
+def apply_customer_upserted(
+    tenant: Tenant,
+    connector_id: str,
+    event_id: str,
+    payload: CustomerUpserted,
+    stamp: str,
+) -> str:
+    """Create or update the customer the DMS id names; returns the customer id. Idempotent."""
+    tenant_id = tenant.tenant_id
+    customer_id = store.find_by_external_id(tenant_id, connector_id, payload.external_id)
+    if customer_id is None:
+        customer_id = store.claim_external_id(
+            tenant_id, connector_id, payload.external_id, ids.new_id("cus")
+        )
+    for _ in range(MAX_SAVE_ATTEMPTS):
+        now = clock.now()
+        loaded = store.load_profile(tenant_id, customer_id)
+        current, version = loaded or (
+            CustomerProfile(customer_id=customer_id, created_at=now, updated_at=now),
+            None,
+        )
+        merged = merge_customer_upserted(
+            current,
+            payload,
+            connector_id=connector_id,
+            stamp=stamp,
+            default_country=tenant.default_country,
+            now=now,
+        )
+        if loaded is not None and merged == current:
+            break  # a duplicate delivery or an older event that changes nothing
+        try:
+            store.save_profile(tenant_id, merged, version)
+        except store.StaleProfile:
+            continue
+        known = {c.value for c in current.phones + current.emails}
+        store.add_to_lookups(
+            tenant_id,
+            customer_id,
+            phones=[
+                c.value
+                for c in merged.phones
+                if c.status == ContactStatus.OK and c.value not in known
+            ],
+            emails=[
+                c.value
+                for c in merged.emails
+                if c.status == ContactStatus.OK and c.value not in known
+            ],
+        )
+        break
+    else:
+        raise store.StaleProfile(customer_id)
+    store.append_consent_records(
+        [
+            _ledger_item(tenant_id, customer_id, statement, connector_id, event_id)
+            for statement in consent_statements(payload)
+        ]
+    )
+    logger.info("customer upserted", extra={"customer_id": customer_id, "event_id": event_id})
+    return customer_id
+
+
+def get_profile(tenant: Tenant, customer_id: str) -> dict[str, Any]:
+    """The 360° profile (CONTRACT §3) from one Query of the customer's item collection."""
+    items = list(store.read_collection(tenant.tenant_id, customer_id))
+    profile_item = next((i for i in items if isinstance(i, CustomerProfileItem)), None)
+    if profile_item is None:
+        raise NotFound("No such customer.")
+    profile = CustomerProfile.model_validate_json(profile_item.doc)
+    return profile_view(profile)
+
+
+def search_customers(
+    tenant: Tenant,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+    external_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Customers matching a phone (any human format), an email (any case) or a DMS id."""
+    found: set[str] = set()
+    if phone is not None:
+        key = phone_search_key(phone, tenant.default_country)
+        found |= store.customers_with_phone(tenant.tenant_id, key) if key else set()
+    if email is not None:
+        key = email_search_key(email)
+        found |= store.customers_with_email(tenant.tenant_id, key) if key else set()
+    if external_id is not None:
+        for connector in list_connectors(tenant.tenant_id):
+            match = store.find_by_external_id(tenant.tenant_id, connector.connector_id, external_id)
+            if match:
+                found.add(match)
+    profiles = [
+        loaded[0]
+        for cid in sorted(found, reverse=True)
+        if (loaded := store.load_profile(tenant.tenant_id, cid))
+    ]
+    return [search_view(p) for p in profiles]

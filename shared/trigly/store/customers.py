@@ -1,0 +1,125 @@
+"""Customer profiles and the lookups that find them (access patterns 2, 3, 5).
+
+Hot paths address items by key (GetItem/PutItem/UpdateItem); only reads of one customer's
+collection use Query.
+"""
+
+from collections.abc import Iterable, Iterator
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from trigly.profiles.model import CustomerProfile
+from trigly.store import keys
+from trigly.store.models import (
+    ConsentRecordItem,
+    CustomerLookupItem,
+    CustomerProfileItem,
+    MainItem,
+    bind,
+)
+
+PROFILE_SK = "PROFILE"
+LOOKUP_SK = "LOOKUP"
+
+
+class StaleProfile(Exception):
+    """Someone saved the profile after we read it; re-read and merge again."""
+
+
+def _lookup_ids(pk: str) -> set[str]:
+    bind()
+    try:
+        item = CustomerLookupItem.get(pk, LOOKUP_SK)
+    except DoesNotExist:
+        return set()
+    return set(item.customer_ids or ()) if isinstance(item, CustomerLookupItem) else set()
+
+
+def find_by_external_id(tenant_id: str, connector_id: str, external_id: str) -> str | None:
+    found = _lookup_ids(keys.external_id(tenant_id, connector_id, external_id))
+    return min(found) if found else None
+
+
+def claim_external_id(tenant_id: str, connector_id: str, external_id: str, customer_id: str) -> str:
+    """Bind a DMS id to a new customer; if another worker won the race, its customer is returned."""
+    bind()
+    item = CustomerLookupItem(
+        keys.external_id(tenant_id, connector_id, external_id),
+        LOOKUP_SK,
+        customer_ids={customer_id},
+    )
+    try:
+        item.save(condition=CustomerLookupItem.pk.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        winner = find_by_external_id(tenant_id, connector_id, external_id)
+        if winner is None:  # pragma: no cover - the item was there a moment ago
+            raise
+        return winner
+    return customer_id
+
+
+def customers_with_phone(tenant_id: str, e164: str) -> set[str]:
+    return _lookup_ids(keys.phone(tenant_id, e164))
+
+
+def customers_with_email(tenant_id: str, address: str) -> set[str]:
+    return _lookup_ids(keys.email(tenant_id, address))
+
+
+def add_to_lookups(
+    tenant_id: str, customer_id: str, phones: Iterable[str], emails: Iterable[str]
+) -> None:
+    """ADD to a set is idempotent, so a retried event leaves the same lookups."""
+    bind()
+    pks = [keys.phone(tenant_id, p) for p in phones] + [keys.email(tenant_id, e) for e in emails]
+    for pk in pks:
+        CustomerLookupItem(pk, LOOKUP_SK).update(
+            actions=[CustomerLookupItem.customer_ids.add({customer_id})]
+        )
+
+
+def load_profile(tenant_id: str, customer_id: str) -> tuple[CustomerProfile, int] | None:
+    bind()
+    try:
+        item = CustomerProfileItem.get(
+            keys.customer(tenant_id, customer_id), PROFILE_SK, consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+    return CustomerProfile.model_validate_json(item.doc), int(item.version or 0)
+
+
+def save_profile(tenant_id: str, profile: CustomerProfile, version: int | None) -> None:
+    """Optimistic: the save fails with StaleProfile if the profile changed since `version`."""
+    bind()
+    item = CustomerProfileItem(
+        keys.customer(tenant_id, profile.customer_id),
+        PROFILE_SK,
+        doc=profile.model_dump_json(exclude_none=True),
+    )
+    if version is not None:
+        item.version = version
+    try:
+        item.save()
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleProfile(profile.customer_id) from exc
+        raise
+
+
+def append_consent_records(records: list[ConsentRecordItem]) -> None:
+    """The ledger's keys are deterministic per statement, so a replay rewrites the same items."""
+    if not records:
+        return
+    bind()
+    with ConsentRecordItem.batch_write() as batch:
+        for record in records:
+            batch.save(record)
+
+
+def read_collection(tenant_id: str, customer_id: str) -> Iterator[MainItem]:
+    """Everything stored under one customer: one Query (paged by DynamoDB past 1 MB)."""
+    bind()
+    yield from MainItem.query(keys.customer(tenant_id, customer_id))
