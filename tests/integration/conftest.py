@@ -73,7 +73,7 @@ def business_clock() -> Iterator[clock.AdjustableClock]:
 
 @dataclass(frozen=True)
 class IngestDrain:
-    """Delivers what waits in the ingest queue to the ingest handler, as Lambda's SQS poller would."""
+    """Hands what waits in the ingest queue to the ingest handler, as Lambda's poller would."""
 
     stack: DeployedStack
 
