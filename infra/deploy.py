@@ -22,6 +22,7 @@ from infra import template as sam
 from infra.template import DEFAULT_REGION, TEMPLATE_PATH, Route, ScheduleSpec
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_sqs import SQSClient
 
@@ -158,6 +159,41 @@ def _wait_for_stack(cloudformation: Any, stack_name: str, timeout_s: float) -> d
         if time.monotonic() > deadline:
             raise DeployError(f"stack {stack_name} still {status} after {timeout_s:.0f} s")
         time.sleep(0.1)
+
+
+def _for_moto(cfn: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the translated template that moto's CloudFormation reads as AWS would.
+
+    moto's table model reads SSESpecification with the API's key (`Enabled`), not
+    CloudFormation's (`SSEEnabled`), and so drops SSE; give it both, with the template's value.
+    """
+    patched: dict[str, Any] = json.loads(json.dumps(cfn))
+    for table in sam.resources_of_type(patched, "AWS::DynamoDB::Table").values():
+        sse = table.get("Properties", {}).get("SSESpecification")
+        if sse and "SSEEnabled" in sse:
+            sse.setdefault("Enabled", sse["SSEEnabled"])
+    return patched
+
+
+def _apply_table_settings(
+    dynamodb: DynamoDBClient, cfn: Mapping[str, Any], physical: Mapping[str, str]
+) -> None:
+    """Apply what moto's CloudFormation ignores on AWS::DynamoDB::Table: TTL and PITR."""
+    for logical_id, table in sam.resources_of_type(cfn, "AWS::DynamoDB::Table").items():
+        props = table.get("Properties", {})
+        name = physical[logical_id]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+            )
+        pitr = props.get("PointInTimeRecoverySpecification")
+        if pitr and pitr.get("PointInTimeRecoveryEnabled"):
+            dynamodb.update_continuous_backups(
+                TableName=name,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
 
 
 def _functions(
@@ -305,7 +341,7 @@ def deploy(
     )
     cloudformation.create_stack(
         StackName=stack_name,
-        TemplateBody=json.dumps(cfn_template),
+        TemplateBody=json.dumps(_for_moto(cfn_template)),
         Parameters=[
             {"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()
         ],
@@ -320,6 +356,9 @@ def deploy(
             if summary.get("PhysicalResourceId"):
                 physical[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
 
+    _apply_table_settings(
+        session.client("dynamodb", endpoint_url=endpoint_url), cfn_template, physical
+    )
     functions = _functions(lambda_client, cfn_template, physical)
     queues = _queues(sqs, cfn_template, physical)
     mappings = _queue_mappings(lambda_client, sqs, functions, queues)
