@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -17,23 +16,14 @@ from trigly.platform.errors import (
     MalformedRequest,
     NotFound,
     TriglyError,
+    Unauthorized,
     ValidationFailed,
 )
-from trigly.platform.http import PROBLEM_CONTENT_TYPE, problem
+from trigly.platform.http import PROBLEM_CONTENT_TYPE, problem, problem_response
 from trigly.platform.observability import logger, metrics, tracer
 
 app = APIGatewayHttpResolver(enable_validation=True)
 PUBLIC_PATHS = {"/openapi.json", "/docs"}
-
-
-def authenticate(
-    resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware
-) -> Response[Any]:
-    """The tenant comes from the API key alone (CONTRACT §1), never from the path or body."""
-    if resolver.current_event.path not in PUBLIC_PATHS:
-        tenant_id = tenancy.authenticate(resolver.current_event.headers.get("authorization"))
-        resolver.append_context(tenant_id=tenant_id)
-    return next_middleware(resolver)
 
 
 def _problem(error: TriglyError) -> Response[str]:
@@ -70,7 +60,6 @@ def handle_not_found(_: Exception) -> Response[str]:
     return _problem(NotFound("No such route."))
 
 
-app.use(middlewares=[authenticate])
 app.include_router(customers.router, prefix="/v1")
 app.include_router(rejected_events.router, prefix="/v1")
 app.include_router(credentials.router, prefix="/v1")
@@ -91,4 +80,14 @@ def openapi_document() -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Authenticate before the resolver validates anything: no key means 401, whatever else is wrong.
+    path = event.get("rawPath", "")
+    if path not in PUBLIC_PATHS:
+        try:
+            tenant_id = tenancy.authenticate((event.get("headers") or {}).get("authorization"))
+        except Unauthorized as error:
+            logger.info("request refused", extra={"status": error.status, "reason": error.slug})
+            return problem_response(error, instance=path)
+        # The tenant comes from the API key alone (CONTRACT §1), never from the path or body.
+        app.append_context(tenant_id=tenant_id)
     return app.resolve(event, context)

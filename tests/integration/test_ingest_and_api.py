@@ -29,7 +29,8 @@ def api(
     )
     response = api_handler(event, FakeLambdaContext())
     text = response.get("body") or "null"
-    content_type = response.get("headers", {}).get("Content-Type", "")
+    headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+    content_type = headers.get("content-type", "")
     return response["statusCode"], json.loads(text) if "json" in content_type else text
 
 
@@ -108,7 +109,7 @@ def test_late_event_does_not_overwrite_and_duplicate_delivery_changes_nothing(
         customer_event("n-1", "DMS-2", occurred_at="2026-11-20T10:00:00+03:00", city="Москва"),
     )
     customer = only_customer(dealer, external_id="DMS-2")
-    status, profile = api("GET", f"/v1/customers/{customer['id']}", dealer.api_key)
+    _status, profile = api("GET", f"/v1/customers/{customer['id']}", dealer.api_key)
     assert profile["city"] == "Казань"
 
 
@@ -165,9 +166,9 @@ def test_rejected_events_are_listed_and_replayed_with_a_fix(
 def test_rejected_events_page_newest_first(dealer: TenantFixture) -> None:
     for i in range(3):
         post(dealer, encode(customer_event(f"p-{i}", "X", region="bad")))
-    status, first = api("GET", "/v1/rejected-events", dealer.api_key, query={"limit": "2"})
+    _status, first = api("GET", "/v1/rejected-events", dealer.api_key, query={"limit": "2"})
     assert [i["event_id"] for i in first["items"]] == ["p-2", "p-1"] and first["cursor"]
-    status, second = api(
+    _status, second = api(
         "GET",
         "/v1/rejected-events",
         dealer.api_key,
