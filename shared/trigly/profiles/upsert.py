@@ -49,15 +49,18 @@ def _dedupe(contacts: list[Contact]) -> list[Contact]:
     return list(seen.values())
 
 
+def _not_current(contact: Contact) -> Contact:
+    """A contact no longer on the DMS's list: `stale`, unless it says something worse."""
+    if contact.status in STICKY or contact.status == ContactStatus.INVALID:
+        return contact
+    return Contact(value=contact.value, status=ContactStatus.STALE)
+
+
 def merge_contacts(current: list[Contact], given: list[Contact], newer: bool) -> list[Contact]:
     known = {c.value: c for c in current}
     if not newer:
         # An older list cannot say what is current; it only adds identities we did not know.
-        extra = [
-            Contact(value=c.value, status=ContactStatus.STALE)
-            for c in given
-            if c.value not in known
-        ]
+        extra = [_not_current(c) for c in given if c.value not in known]
         return current + extra
     listed = []
     for contact in given:
@@ -65,13 +68,7 @@ def merge_contacts(current: list[Contact], given: list[Contact], newer: bool) ->
         status = previous.status if previous and previous.status in STICKY else contact.status
         listed.append(Contact(value=contact.value, status=status))
     listed_values = {c.value for c in listed}
-    dropped = [
-        c
-        if c.status in STICKY or c.status == ContactStatus.INVALID
-        else Contact(value=c.value, status=ContactStatus.STALE)
-        for c in current
-        if c.value not in listed_values
-    ]
+    dropped = [_not_current(c) for c in current if c.value not in listed_values]
     return listed + sorted(dropped, key=lambda c: c.value)
 
 
