@@ -5,11 +5,12 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import OpenAPI as OpenAPIDocument
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.api import credentials, customers, rejected_events
-from functions.api.openapi import OPENAPI
+from functions.api.openapi import OPENAPI, webhook_documentation
 from trigly.platform import tenancy
 from trigly.platform.errors import (
     FieldError,
@@ -22,7 +23,20 @@ from trigly.platform.errors import (
 from trigly.platform.http import PROBLEM_CONTENT_TYPE, problem, problem_response
 from trigly.platform.observability import logger, metrics, tracer
 
-app = APIGatewayHttpResolver(enable_validation=True)
+
+class TriglyResolver(APIGatewayHttpResolver):
+    """Documents the webhook route too: API Gateway sends it to WebhookFunction, not here."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPIDocument:
+        schema = super().get_openapi_schema(**kwargs)
+        document = schema.model_dump(by_alias=True, exclude_none=True)
+        paths, schemas = webhook_documentation()
+        document.setdefault("paths", {}).update(paths)
+        document.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+        return OpenAPIDocument.model_validate(document)
+
+
+app = TriglyResolver(enable_validation=True)
 PUBLIC_PATHS = {"/openapi.json", "/docs"}
 
 

@@ -214,6 +214,9 @@ def test_malformed_json_is_400_and_schema_breaks_are_422(dealer: TenantFixture) 
 def test_openapi_and_swagger_are_public(stack: DeployedStack) -> None:
     status, document = api("GET", "/openapi.json", None)
     assert status == 200 and "/v1/customers/{customer_id}" in document["paths"]
+    webhook = document["paths"]["/v1/webhooks/{connector_id}"]["post"]
+    assert webhook["security"] == [] and "202" in webhook["responses"]
+    assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     status, page = api("GET", "/docs", None)
     assert status == 200 and "swagger" in page.lower()
     assert api("GET", "/v1/nothing-here", None)[0] in {401, 404}

@@ -23,11 +23,17 @@ def log_lines() -> Iterator[io.StringIO]:
     logger.removeHandler(handler)
 
 
-def test_no_pii_reaches_the_logs(dealer: TenantFixture, drain: IngestDrain, log_lines: io.StringIO) -> None:
+def test_no_pii_reaches_the_logs(
+    dealer: TenantFixture, drain: IngestDrain, log_lines: io.StringIO
+) -> None:
     # Given a customer with a name, a phone and an email, and a rejected event carrying a phone
     event = customer_event(
-        "pii-1", "DMS-PII", first_name="Евлампия", last_name="Скворцова",
-        phones=["8 (915) 777-12-34"], emails=["evlampia.skvortsova@example.ru"],
+        "pii-1",
+        "DMS-PII",
+        first_name="Евлампия",
+        last_name="Скворцова",
+        phones=["8 (915) 777-12-34"],
+        emails=["evlampia.skvortsova@example.ru"],
     )
     bad = customer_event("pii-2", "DMS-PII", phones=["8 (915) 777-12-34"], region="nowhere")
     # When it goes through the webhook, the ingest worker and the API
