@@ -24,6 +24,10 @@ def apply_record(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=apply_record, processor=processor, context=context
     )
+    failed = len(response["batchItemFailures"])
+    metrics.add_metric(name="EventsApplied", unit="Count", value=len(event["Records"]) - failed)
+    metrics.add_metric(name="EventsFailed", unit="Count", value=failed)
+    return response

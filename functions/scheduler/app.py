@@ -17,4 +17,5 @@ from trigly.platform.schedule import tenants_in_morning
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tenants = tenants_in_morning()
     logger.info("hourly tick", extra={"tenants_in_morning": len(tenants)})
+    metrics.add_metric(name="TenantsInMorning", unit="Count", value=len(tenants))
     return {"tenants": tenants}
