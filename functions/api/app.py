@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.models import OpenAPI as OpenAP
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.api import credentials, customers, rejected_events
+from functions.api import credentials, customers, locations, rejected_events
 from functions.api.openapi import OPENAPI, webhook_documentation
 from trigly.platform import tenancy
 from trigly.platform.errors import (
@@ -77,6 +77,7 @@ def handle_not_found(_: Exception) -> Response[str]:
 app.include_router(customers.router, prefix="/v1")
 app.include_router(rejected_events.router, prefix="/v1")
 app.include_router(credentials.router, prefix="/v1")
+app.include_router(locations.router, prefix="/v1")
 app.configure_openapi(**OPENAPI)
 app.enable_swagger(path="/docs", **OPENAPI)
 

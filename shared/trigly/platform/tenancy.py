@@ -33,6 +33,7 @@ class Tenant:
     default_country: str
     timezone: str
     created_at: datetime
+    currency: str = "RUB"  # ISO 4217; money without a `currency` is in this one
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,11 @@ def _new_webhook_secret() -> str:
 
 
 def create_tenant(
-    name: str, *, default_country: str = "RU", timezone: str = "Europe/Moscow"
+    name: str,
+    *,
+    default_country: str = "RU",
+    timezone: str = "Europe/Moscow",
+    currency: str = "RUB",
 ) -> Tenant:
     ZoneInfo(timezone)  # fail early on a typo
     tenant = Tenant(
@@ -104,6 +109,7 @@ def create_tenant(
         default_country=default_country.upper(),
         timezone=timezone,
         created_at=clock.now(),
+        currency=currency.upper(),
     )
     store.put_tenant(
         tenant.tenant_id,
@@ -113,6 +119,7 @@ def create_tenant(
             name=tenant.name,
             default_country=tenant.default_country,
             timezone=tenant.timezone,
+            currency=tenant.currency,
             created_at=clock.isoformat(tenant.created_at),
         ),
     )
@@ -127,6 +134,7 @@ def get_tenant(tenant_id: str) -> Tenant:
         default_country=item.default_country,
         timezone=item.timezone,
         created_at=datetime.fromisoformat(item.created_at),
+        currency=item.currency or "RUB",
     )
 
 

@@ -1,5 +1,6 @@
 """Profile use cases: apply an inbound customer event, read the 360° view, search."""
 
+import contextlib
 from typing import Any
 
 from trigly.events.customer import CustomerUpserted
@@ -7,13 +8,17 @@ from trigly.platform import clock, ids
 from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant, list_connectors
+from trigly.profiles import aggregates
 from trigly.profiles.contacts import ContactStatus, email_search_key, phone_search_key
 from trigly.profiles.model import CustomerProfile
+from trigly.profiles.records import CustomerVehicle, Purchase, ServiceVisit
 from trigly.profiles.upsert import ConsentStatement, consent_statements, merge_customer_upserted
 from trigly.profiles.views import profile_view, search_view
 from trigly.store import customers as store
 from trigly.store import keys
-from trigly.store.models import ConsentRecordItem, CustomerProfileItem
+from trigly.store import vehicles as vehicle_store
+from trigly.store.models import ConsentRecordItem, CustomerProfileItem, RecordItem
+from trigly.vehicles.model import DEALER
 
 MAX_SAVE_ATTEMPTS = 5
 
@@ -101,12 +106,32 @@ def apply_customer_upserted(
 
 def get_profile(tenant: Tenant, customer_id: str) -> dict[str, Any]:
     """The 360° profile (CONTRACT §3) from one Query of the customer's item collection."""
-    items = list(store.read_collection(tenant.tenant_id, customer_id))
-    profile_item = next((i for i in items if isinstance(i, CustomerProfileItem)), None)
-    if profile_item is None:
+    profile: CustomerProfile | None = None
+    cars: list[CustomerVehicle] = []
+    visits: list[ServiceVisit] = []
+    purchases: list[Purchase] = []
+    for item in store.read_collection(tenant.tenant_id, customer_id):
+        if isinstance(item, CustomerProfileItem):
+            profile = CustomerProfile.model_validate_json(item.doc)
+        elif isinstance(item, RecordItem):
+            kind = item.sk.split("#", 1)[0]
+            if kind == "CAR":
+                cars.append(CustomerVehicle.model_validate_json(item.doc))
+            elif kind == "VISIT":
+                visits.append(ServiceVisit.model_validate_json(item.doc))
+            elif kind == "SALE":
+                purchases.append(Purchase.model_validate_json(item.doc))
+    if profile is None:
         raise NotFound("No such customer.")
-    profile = CustomerProfile.model_validate_json(profile_item.doc)
-    return profile_view(profile)
+    now = clock.now()
+    return profile_view(
+        profile,
+        cars=cars,
+        visits=visits,
+        purchases=purchases,
+        aggregates=aggregates.compute(visits, purchases, now),
+        now=now,
+    )
 
 
 def search_customers(
@@ -115,8 +140,10 @@ def search_customers(
     phone: str | None = None,
     email: str | None = None,
     external_id: str | None = None,
+    vin: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Customers matching a phone (any human format), an email (any case) or a DMS id."""
+    """Customers matching a phone (any human format), an email (any case), a DMS id, or the
+    VIN (any case) of a car they own now."""
     found: set[str] = set()
     if phone is not None:
         key = phone_search_key(phone, tenant.default_country)
@@ -129,9 +156,34 @@ def search_customers(
             match = store.find_by_external_id(tenant.tenant_id, connector.connector_id, external_id)
             if match:
                 found.add(match)
+    if vin is not None:
+        car = vehicle_store.load_vehicle(tenant.tenant_id, vin.strip().upper())
+        owner = car[0].owner_id if car else None
+        if owner and owner != DEALER:
+            found.add(owner)
     profiles = [
-        loaded[0]
+        profile[0]
         for cid in sorted(found, reverse=True)
-        if (loaded := store.load_profile(tenant.tenant_id, cid))
+        if (profile := store.load_profile(tenant.tenant_id, cid))
     ]
     return [search_view(p) for p in profiles]
+
+
+def resolve_customer(tenant: Tenant, connector_id: str, external_id: str) -> str:
+    """The customer a DMS id names; an id seen first on a car or visit event gets an empty
+    profile that its `customer.upserted` fills in later (events may come in any order)."""
+    customer_id = store.find_by_external_id(tenant.tenant_id, connector_id, external_id)
+    if customer_id is not None:
+        return customer_id
+    new_id = store.claim_external_id(tenant.tenant_id, connector_id, external_id, ids.new_id("cus"))
+    if store.load_profile(tenant.tenant_id, new_id) is None:
+        now = clock.now()
+        profile = CustomerProfile(
+            customer_id=new_id,
+            created_at=now,
+            updated_at=now,
+            external_ids={connector_id: external_id},
+        )
+        with contextlib.suppress(store.StaleProfile):  # created meanwhile by its own event
+            store.save_profile(tenant.tenant_id, profile, None)
+    return new_id

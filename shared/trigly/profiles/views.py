@@ -1,9 +1,14 @@
 """Response shapes of the 360° profile and of search results (CONTRACT §1a, §3)."""
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from trigly.platform.clock import isoformat
+from trigly.profiles.aggregates import Aggregates
 from trigly.profiles.model import CustomerProfile
+from trigly.profiles.records import CustomerVehicle, Purchase, ServiceVisit
+from trigly.vehicles.mileage import PRIOR_KM_PER_DAY
 
 
 def _contacts(profile: CustomerProfile) -> dict[str, Any]:
@@ -39,9 +44,83 @@ def search_view(profile: CustomerProfile) -> dict[str, Any]:
     }
 
 
-def profile_view(profile: CustomerProfile) -> dict[str, Any]:
-    """Sections other parts of the product fill (cars, visits, messages…) are present and empty
-    until those parts store items in the customer's collection."""
+def _iso(moment: datetime | None) -> str | None:
+    return isoformat(moment) if moment else None
+
+
+def estimated_mileage(car: CustomerVehicle, now: datetime) -> int | None:
+    """Today's mileage from the last reading and the car's daily rate (see vehicles.mileage)."""
+    if car.mileage_km is not None and car.last_reading_at is not None:
+        days = max(0.0, (now - car.last_reading_at).total_seconds() / 86_400)
+        return max(
+            car.mileage_km, round(car.mileage_km + (car.daily_km or PRIOR_KM_PER_DAY) * days)
+        )
+    if car.year:
+        days = max(0.0, (now - datetime(car.year, 7, 1, tzinfo=UTC)).total_seconds() / 86_400)
+        return round(PRIOR_KM_PER_DAY * days)
+    return None
+
+
+def vehicle_view(car: CustomerVehicle, now: datetime) -> dict[str, Any]:
+    return {
+        "vin": car.vin,
+        "make": car.make,
+        "model": car.model,
+        "trim": car.trim,
+        "year": car.year,
+        "plate": car.plate,
+        "mileage_km": car.mileage_km,
+        "mileage_at": _iso(car.last_reading_at),
+        "estimated_mileage_km": estimated_mileage(car, now)
+        if car.until is None
+        else car.mileage_km,
+        # Filled by the lifecycle work (maintenance plans); the place is part of the contract.
+        "next_maintenance": None,
+        "owned_since": _iso(car.since),
+        "owned_until": _iso(car.until),
+        "last_service_at": _iso(car.last_service_at),
+        "warranty_ends_on": car.warranty_ends_on.isoformat() if car.warranty_ends_on else None,
+        "insurance_ends_on": car.insurance_ends_on.isoformat() if car.insurance_ends_on else None,
+        "financing_ends_on": car.financing_ends_on.isoformat() if car.financing_ends_on else None,
+    }
+
+
+def visit_view(visit: ServiceVisit) -> dict[str, Any]:
+    return {
+        "order_id": visit.order_id,
+        "vin": visit.vin,
+        "opened_at": _iso(visit.opened_at),
+        "closed_at": isoformat(visit.closed_at),
+        "mileage_km": visit.mileage_km,
+        "jobs": [j.model_dump() for j in visit.jobs],
+        "parts": [p.model_dump() for p in visit.parts],
+        "total_amount": visit.total_amount,
+        "currency": visit.currency,
+        "location_id": visit.location_id,
+        "advisor": visit.advisor,
+    }
+
+
+def purchase_view(purchase: Purchase) -> dict[str, Any]:
+    return {**purchase.model_dump(mode="json"), "sold_at": isoformat(purchase.sold_at)}
+
+
+def aggregates_view(aggregates: Aggregates) -> dict[str, Any]:
+    return {**aggregates.model_dump(mode="json"), "last_visit_at": _iso(aggregates.last_visit_at)}
+
+
+def profile_view(
+    profile: CustomerProfile,
+    *,
+    cars: Sequence[CustomerVehicle],
+    visits: Sequence[ServiceVisit],
+    purchases: Sequence[Purchase],
+    aggregates: Aggregates,
+    now: datetime,
+) -> dict[str, Any]:
+    """The 360° profile (CONTRACT §3). Newest first everywhere."""
+    current = sorted((c for c in cars if c.until is None), key=lambda c: c.since, reverse=True)
+    past = sorted((c for c in cars if c.until is not None), key=lambda c: c.since, reverse=True)
     return {
         "id": profile.customer_id,
         "external_ids": profile.external_ids,
@@ -56,13 +135,18 @@ def profile_view(profile: CustomerProfile) -> dict[str, Any]:
         "location_id": profile.location_id,
         **_contacts(profile),
         "consents": _consents(profile),
-        "vehicles": [],
-        "past_vehicles": [],
-        "visits": [],
+        "vehicles": [vehicle_view(c, now) for c in current],
+        "past_vehicles": [vehicle_view(c, now) for c in past],
+        "visits": [visit_view(v) for v in sorted(visits, key=lambda v: v.closed_at, reverse=True)],
+        "purchases": [
+            purchase_view(p) for p in sorted(purchases, key=lambda p: p.sold_at, reverse=True)
+        ],
         "appointments": [],
         "messages": [],
         "offers": [],
         "loyalty": {"balance": 0},
+        "aggregates": aggregates_view(aggregates),
+        "next_needs": [],
         "created_at": isoformat(profile.created_at),
         "updated_at": isoformat(profile.updated_at),
     }

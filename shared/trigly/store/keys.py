@@ -11,6 +11,10 @@ def customer(tenant_id: str, customer_id: str) -> str:
     return f"T#{tenant_id}#C#{customer_id}"
 
 
+def vehicle(tenant_id: str, vin: str) -> str:
+    return f"T#{tenant_id}#V#{vin}"
+
+
 def external_id(tenant_id: str, connector_id: str, external: str) -> str:
     return f"T#{tenant_id}#XID#{connector_id}#{external}"
 

@@ -35,6 +35,7 @@ class TenantItem(MainItem, discriminator="tenant"):
     name = UnicodeAttribute()
     default_country = UnicodeAttribute()
     timezone = UnicodeAttribute()
+    currency = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
 
 
@@ -78,6 +79,12 @@ class ConnectorItem(MainItem, discriminator="connector"):
     secrets = ListAttribute(of=SecretMap, null=True)
 
 
+class LocationItem(MainItem, discriminator="location"):
+    """pk `T#{tenant}`, sk `LOCATION#{id}`: a dealer centre or service station."""
+
+    doc = UnicodeAttribute()
+
+
 class CustomerProfileItem(MainItem, discriminator="profile"):
     """pk `T#{tenant}#C#{customer}`, sk `PROFILE`: the profile document, optimistically locked."""
 
@@ -103,6 +110,20 @@ class CustomerLookupItem(MainItem, discriminator="lookup"):
     """pk `T#{tenant}#XID|PHONE|EMAIL#{value}`, sk `LOOKUP`: the customers a contact points to."""
 
     customer_ids = UnicodeSetAttribute(null=True)
+
+
+class VehicleItem(MainItem, discriminator="vehicle"):
+    """pk `T#{tenant}#V#{vin}`, sk `CAR`: the car record, optimistically locked."""
+
+    doc = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class RecordItem(MainItem, discriminator="record"):
+    """A dated fact in a customer's or a car's collection: a visit, a sale, an appointment, the
+    customer's view of a car (`CAR#{vin}`)… `sk` is `{KIND}#{…}`; `doc` is the record's JSON."""
+
+    doc = UnicodeAttribute()
 
 
 class EventClaimItem(Model):

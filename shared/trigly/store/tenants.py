@@ -8,6 +8,7 @@ from trigly.store import keys
 from trigly.store.models import (
     ApiKeyItem,
     ConnectorItem,
+    LocationItem,
     MainItem,
     SecretMap,
     TenantDirectoryItem,
@@ -122,3 +123,22 @@ def replace_connector_secrets(connector: ConnectorItem, secrets: list[SecretMap]
         )
     except UpdateError as exc:
         raise NotFound("No such connector.") from exc
+
+
+def put_location(tenant_id: str, location_id: str, doc: str) -> None:
+    bind()
+    LocationItem(keys.tenant(tenant_id), f"LOCATION#{location_id}", doc=doc).save()
+
+
+def get_location(tenant_id: str, location_id: str) -> str | None:
+    bind()
+    try:
+        return LocationItem.get(keys.tenant(tenant_id), f"LOCATION#{location_id}").doc
+    except DoesNotExist:
+        return None
+
+
+def list_locations(tenant_id: str) -> list[str]:
+    bind()
+    query = LocationItem.query(keys.tenant(tenant_id), LocationItem.sk.startswith("LOCATION#"))
+    return [item.doc for item in query if isinstance(item, LocationItem)]

@@ -1,0 +1,32 @@
+"""Locations of a tenant: created, replaced, listed. Stored in the tenant's own collection."""
+
+from trigly.locations.model import Location, LocationDetails
+from trigly.platform import ids
+from trigly.platform.errors import NotFound
+from trigly.store import tenants as store
+
+
+def create_location(
+    tenant_id: str, details: LocationDetails, location_id: str | None = None
+) -> Location:
+    location = Location(location_id=location_id or ids.new_id("loc"), **details.model_dump())
+    store.put_location(tenant_id, location.location_id, location.model_dump_json())
+    return location
+
+
+def replace_location(tenant_id: str, location_id: str, details: LocationDetails) -> Location:
+    get_location(tenant_id, location_id)
+    location = Location(location_id=location_id, **details.model_dump())
+    store.put_location(tenant_id, location_id, location.model_dump_json())
+    return location
+
+
+def get_location(tenant_id: str, location_id: str) -> Location:
+    doc = store.get_location(tenant_id, location_id)
+    if doc is None:
+        raise NotFound("No such location.")
+    return Location.model_validate_json(doc)
+
+
+def list_locations(tenant_id: str) -> list[Location]:
+    return [Location.model_validate_json(doc) for doc in store.list_locations(tenant_id)]

@@ -1,0 +1,66 @@
+"""Car records (access patterns 4, 6) and the dated records of customer and car collections."""
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from trigly.store import keys
+from trigly.store.customers import StaleProfile
+from trigly.store.models import RecordItem, VehicleItem, bind
+from trigly.vehicles.model import Vehicle
+
+CAR_SK = "CAR"
+
+
+class StaleVehicle(StaleProfile):
+    """The car record changed since it was read; re-read and apply again."""
+
+
+def load_vehicle(tenant_id: str, vin: str) -> tuple[Vehicle, int] | None:
+    bind()
+    try:
+        item = VehicleItem.get(keys.vehicle(tenant_id, vin), CAR_SK, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return Vehicle.model_validate_json(item.doc), int(item.version or 0)
+
+
+def save_vehicle(tenant_id: str, vehicle: Vehicle, version: int | None) -> None:
+    bind()
+    item = VehicleItem(
+        keys.vehicle(tenant_id, vehicle.vin), CAR_SK, doc=vehicle.model_dump_json(exclude_none=True)
+    )
+    if version is not None:
+        item.version = version
+    try:
+        item.save()
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleVehicle(vehicle.vin) from exc
+        raise
+
+
+def put_customer_records(
+    tenant_id: str, customer_id: str, records: Iterable[tuple[str, BaseModel]]
+) -> None:
+    """Write (sk, record) pairs into a customer's collection; same sk, same content on replay."""
+    _put(keys.customer(tenant_id, customer_id), records)
+
+
+def put_vehicle_records(tenant_id: str, vin: str, records: Iterable[tuple[str, BaseModel]]) -> None:
+    _put(keys.vehicle(tenant_id, vin), records)
+
+
+def _put(pk: str, records: Iterable[tuple[str, BaseModel]]) -> None:
+    bind()
+    for sk, record in records:
+        RecordItem(pk, sk, doc=record.model_dump_json(exclude_none=True)).save()
+
+
+def get_customer_record(tenant_id: str, customer_id: str, sk: str) -> str | None:
+    bind()
+    try:
+        return RecordItem.get(keys.customer(tenant_id, customer_id), sk, consistent_read=True).doc
+    except DoesNotExist:
+        return None

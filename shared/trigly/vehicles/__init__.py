@@ -1,0 +1,1 @@
+"""Cars: identifiers (VINs, Japanese frame numbers), decoding and plates."""
