@@ -363,6 +363,12 @@ def deploy(
     queues = _queues(sqs, cfn_template, physical)
     mappings = _queue_mappings(lambda_client, sqs, functions, queues)
     account = next(iter(functions.values())).arn.split(":")[4] if functions else "123456789012"
+    pseudo = {
+        **(parameters or {}),
+        "AWS::StackName": stack_name,
+        "AWS::Region": region,
+        "AWS::AccountId": account,
+    }
 
     return DeployedStack(
         stack_name=stack_name,
@@ -376,7 +382,7 @@ def deploy(
         functions=MappingProxyType(functions),
         queues=MappingProxyType(queues),
         routes=tuple(sam.routes(sam_template)),
-        schedules=tuple(_schedules(sam.schedules(sam_template), queues, region, account)),
+        schedules=tuple(_schedules(sam.schedules(sam_template, pseudo), queues, region, account)),
         queue_mappings=tuple(mappings),
         sam_template=sam_template,
         cfn_template=cfn_template,

@@ -7,6 +7,7 @@ routes, schedules and queue subscriptions the deployed stack gets.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -155,6 +156,40 @@ def logical_id_of(value: Any) -> str | None:
     return None
 
 
+def parameter_values(
+    template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The template's parameters with their defaults, then `overrides` (pseudo ones included)."""
+    values: dict[str, Any] = {
+        "AWS::Region": REGION,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    for name, spec in (template.get("Parameters") or {}).items():
+        if "Default" in spec:
+            values[name] = spec["Default"]
+    values.update(overrides or {})
+    return values
+
+
+def resolve(value: Any, parameters: Mapping[str, Any]) -> Any:
+    """A literal, a `Ref` to a parameter or an `Fn::Sub` over parameters, as a plain value.
+
+    Anything naming a resource (whose value exists only once deployed) stays as it is.
+    """
+    if isinstance(value, Mapping):
+        if set(value) == {"Ref"} and value["Ref"] in parameters:
+            return parameters[value["Ref"]]
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            text = value["Fn::Sub"]
+            names = re.findall(r"\$\{([^}!]+)\}", text)
+            if all(name in parameters for name in names):
+                for name in names:
+                    text = text.replace("${" + name + "}", str(parameters[name]))
+                return text
+    return value
+
+
 def _events(template: Mapping[str, Any], type_: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for function_id, props in functions(template).items():
         for event_name, event in (props.get("Events") or {}).items():
@@ -191,11 +226,15 @@ def _enabled(props: Mapping[str, Any]) -> bool:
     return bool(props.get("Enabled", True))
 
 
-def schedules(template: Mapping[str, Any]) -> list[ScheduleSpec]:
+def schedules(
+    template: Mapping[str, Any], parameters: Mapping[str, Any] | None = None
+) -> list[ScheduleSpec]:
     """Every ScheduleV2 and Schedule event, named as SAM names the deployed schedule."""
+    values = parameter_values(template, parameters)
     found: list[ScheduleSpec] = []
     for kind, key in (("ScheduleV2", "ScheduleExpression"), ("Schedule", "Schedule")):
-        for function_id, event_name, props in _events(template, kind):
+        for function_id, event_name, raw in _events(template, kind):
+            props = {name: resolve(value, values) for name, value in raw.items()}
             dead_letter = props.get("DeadLetterConfig") or {}
             retry = props.get("RetryPolicy") or {}
             found.append(

@@ -225,3 +225,13 @@ def test_http_routes_are_read_from_the_template(sam_template: dict[str, Any]) ->
         ("GET /openapi.json", "ApiFunction"),
         ("GET /docs", "ApiFunction"),
     }
+
+
+def test_schedule_names_resolve_to_what_is_deployed(sam_template: dict[str, Any]) -> None:
+    # A name written with !Sub is resolved with the parameters' defaults, as CloudFormation would
+    names = [spec.name for spec in sam.schedules(sam_template)]
+
+    assert all(isinstance(n, str) and "${" not in n for n in names)
+    assert len(set(names)) == len(names)
+    staged = [spec.name for spec in sam.schedules(sam_template, {"Stage": "prod"})]
+    assert staged != names or not any("dev" in n for n in names)
