@@ -1,0 +1,187 @@
+"""Every message the local stack delivered: sandbox providers record here, SES mail is read back.
+
+`GET /_local/outbox` (CONTRACT §5) lists them newest first. Sandbox channel providers (sms,
+telegram, …) call `outbox().record(...)`; email goes through moto's SES like on AWS and is
+collected from moto's SES backend after each invocation, stamped with the business time of
+that invocation. An email provider may `annotate` a sent email with what SES cannot carry
+(our message id, customer, purpose, kind, links) by the SES MessageId it got back.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import html
+import re
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+
+from trigly.platform import clock
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: str
+    channel: str
+    to: str
+    body: str
+    sent_at: datetime  # business time
+    customer_id: str | None = None
+    subject: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "channel": self.channel,
+            "to": self.to,
+            "body": self.body,
+            "customer_id": self.customer_id,
+            "sent_at": clock.isoformat(self.sent_at),
+            "meta": dict(self.meta),
+        }
+        if self.subject is not None:
+            data["subject"] = self.subject
+        return data
+
+
+def _html_to_text(markup: str) -> str:
+    text = re.sub(r"(?is)<(script|style).*?</\1>", "", markup)
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>|</h\d>", "\n", text)
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
+
+
+def plain_text(raw_mime: str) -> tuple[str | None, str]:
+    """Subject and decoded text/plain part of a raw email (HTML stripped if it has none)."""
+    parsed = email.message_from_string(raw_mime, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    part = parsed.get_body(preferencelist=("plain", "html"))
+    content = part.get_content() if part is not None else ""
+    if part is not None and part.get_content_subtype() == "html":
+        content = _html_to_text(content)
+    return parsed.get("Subject"), str(content)
+
+
+class Outbox:
+    def __init__(self, now: Callable[[], datetime] = clock.now) -> None:
+        self._lock = threading.Lock()
+        self._messages: list[OutboxMessage] = []
+        self._seen_ses: set[str] = set()
+        self._notes: dict[str, dict[str, Any]] = {}
+        self._now = now
+
+    def record(
+        self,
+        *,
+        channel: str,
+        to: str,
+        body: str,
+        customer_id: str | None = None,
+        subject: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        sent_at: datetime | None = None,
+        message_id: str | None = None,
+    ) -> OutboxMessage:
+        message = OutboxMessage(
+            id=message_id or f"out_{uuid.uuid4().hex}",
+            channel=channel,
+            to=to,
+            body=body,
+            sent_at=sent_at or self._now(),
+            customer_id=customer_id,
+            subject=subject,
+            meta=dict(meta or {}),
+        )
+        with self._lock:
+            self._messages.append(message)
+        return message
+
+    def annotate(self, provider_message_id: str, *, customer_id: str | None, **meta: Any) -> None:
+        """Attach our ids to an email SES accepted under `provider_message_id`."""
+        with self._lock:
+            self._notes[provider_message_id] = {"customer_id": customer_id, "meta": meta}
+            self._messages = [self._annotated(m) for m in self._messages]
+
+    def _annotated(self, message: OutboxMessage) -> OutboxMessage:
+        note = self._notes.get(str(message.meta.get("provider_message_id", message.id)))
+        if note is None:
+            return message
+        return replace(
+            message, customer_id=note["customer_id"], meta={**message.meta, **note["meta"]}
+        )
+
+    def collect_ses(self, account_id: str, region: str) -> int:
+        """Copy mail moto's SES accepted since the last call; returns how many were new."""
+        from moto.backends import get_backend
+
+        backend = get_backend("ses")[account_id][region]
+        new = 0
+        for sent in list(backend.sent_messages):
+            message_id = getattr(sent, "id", None)
+            if message_id is None or message_id in self._seen_ses:
+                continue  # bulk templated sends carry ids, not one id
+            self._seen_ses.add(message_id)
+            for message in _from_ses(sent, self._now()):
+                with self._lock:
+                    self._messages.append(self._annotated(message))
+                new += 1
+        return new
+
+    def messages(
+        self, *, to: str | None = None, channel: str | None = None, customer_id: str | None = None
+    ) -> list[OutboxMessage]:
+        with self._lock:
+            listed = list(self._messages)
+        chosen = [
+            m
+            for m in listed
+            if (to is None or m.to == to)
+            and (channel is None or m.channel == channel)
+            and (customer_id is None or m.customer_id == customer_id)
+        ]
+        # Newest first; among equal times, the later recorded first.
+        indexed = sorted(enumerate(chosen), key=lambda pair: (pair[1].sent_at, pair[0]))
+        return [message for _, message in reversed(indexed)]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._messages.clear()
+
+
+def _from_ses(sent: Any, now: datetime) -> list[OutboxMessage]:
+    if hasattr(sent, "raw_data"):
+        subject, body = plain_text(sent.raw_data)
+        recipients = list(sent.destinations)
+    elif hasattr(sent, "body"):
+        subject, body = sent.subject, str(sent.body or "")
+        if re.search(r"<(html|body|p|div|br)\b", body, re.IGNORECASE):
+            body = _html_to_text(body)  # moto keeps only the HTML part of a simple email
+        recipients = [a for addresses in sent.destinations.values() for a in addresses]
+    else:
+        subject, recipients = None, []
+        body = str(getattr(sent, "template_data", ""))
+    return [
+        OutboxMessage(
+            id=sent.id if len(recipients) == 1 else f"{sent.id}-{n}",
+            channel="email",
+            to=recipient,
+            body=body,
+            sent_at=now,
+            subject=subject,
+            meta={"provider": "ses", "provider_message_id": sent.id},
+        )
+        for n, recipient in enumerate(recipients, 1)
+    ]
+
+
+_outbox = Outbox()
+
+
+def outbox() -> Outbox:
+    """The process-wide outbox of the local stack."""
+    return _outbox
