@@ -1,0 +1,155 @@
+"""Demo data for the local stack: two tenants, and customers sent the way a DMS sends them.
+
+Tenants, keys and connectors are created through the product's tenancy module (what an
+operator does); customers arrive as signed Standard Webhooks through the real gateway, so the
+demo exercises the same path as production traffic.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+MSK = timezone(timedelta(hours=3))
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    tenant_id: str
+    api_key: str
+    connector_id: str
+    webhook_secret: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "tenant_id": self.tenant_id,
+            "api_key": self.api_key,
+            "connector_id": self.connector_id,
+            "webhook_secret": self.webhook_secret,
+        }
+
+
+def create_tenant(name: str, *, timezone_name: str = "Europe/Moscow") -> DemoTenant:
+    from trigly.platform import tenancy
+
+    tenant = tenancy.create_tenant(name, default_country="RU", timezone=timezone_name)
+    key = tenancy.issue_api_key(tenant.tenant_id, "local demo")
+    connector = tenancy.create_connector(tenant.tenant_id, "DMS (demo)")
+    return DemoTenant(tenant.tenant_id, key.api_key, connector.connector_id, connector.secret)
+
+
+def _consents(at: str, *, sms: tuple[bool, bool], email: tuple[bool, bool] | None = None) -> Any:
+    """{channel: {marketing, service, at, source}} as a DMS records the signed consent form."""
+    consents = {"sms": {"marketing": sms[0], "service": sms[1], "at": at, "source": "dms"}}
+    if email is not None:
+        consents["email"] = {"marketing": email[0], "service": email[1], "at": at, "source": "dms"}
+    for consent in consents.values():
+        consent["text_version"] = "2026-01"
+    return consents
+
+
+def demo_customers(now: datetime) -> list[dict[str, Any]]:
+    """customer.upserted events with phones written the way people write them."""
+    signed = (now - timedelta(days=400)).astimezone(MSK).isoformat(timespec="seconds")
+    people: list[dict[str, Any]] = [
+        {
+            "external_id": "C-10001",
+            "last_name": "Иванов",
+            "first_name": "Иван",
+            "middle_name": "Петрович",
+            "phones": ["8 (912) 345-67-89"],
+            "emails": ["Ivan.Ivanov@example.ru"],
+            "birth_date": "1985-04-12",
+            "city": "Москва",
+            "region": "RU-MOW",
+            "consents": _consents(signed, sms=(True, True), email=(False, True)),
+        },
+        {
+            "external_id": "C-10002",
+            "last_name": "Смирнова",
+            "first_name": "Анна",
+            "middle_name": "Сергеевна",
+            "phones": ["+7 916 555-12-34"],
+            "emails": ["anna.smirnova@example.com"],
+            "city": "Санкт-Петербург",
+            "region": "RU-SPE",
+            "preferred_channel": "email",
+            "consents": _consents(signed, sms=(True, True), email=(True, True)),
+        },
+        {
+            "external_id": "C-10003",
+            "last_name": "Кузнецов",
+            "first_name": "Дмитрий",
+            "phones": ["89261234567"],
+            "city": "Екатеринбург",
+            "region": "RU-SVE",
+            "timezone": "Asia/Yekaterinburg",
+            "consents": _consents(signed, sms=(False, True)),
+        },
+        {
+            "external_id": "C-10004",
+            "last_name": "Попова",
+            "first_name": "Елена",
+            "middle_name": "Викторовна",
+            "phones": ["+7-903-111-22-33", "8 903 111 22 34"],
+            "emails": ["ELENA.POPOVA@EXAMPLE.ORG"],
+            "birth_date": "1990-11-30",
+            "city": "Казань",
+            "region": "RU-TA",
+            "consents": _consents(signed, sms=(True, True), email=(True, True)),
+        },
+        {
+            "external_id": "C-10005",
+            "last_name": "Волков",
+            "first_name": "Сергей",
+            "phones": ["+7 (924) 700-80-90"],
+            "city": "Владивосток",
+            "region": "RU-PRI",
+            "timezone": "Asia/Vladivostok",
+            "consents": _consents(signed, sms=(True, False)),
+        },
+    ]
+    return [
+        {
+            "id": f"demo-customer-{n}",
+            "type": "customer.upserted",
+            "occurred_at": (now - timedelta(days=30 - n))
+            .astimezone(MSK)
+            .isoformat(timespec="seconds"),
+            "data": person,
+        }
+        for n, person in enumerate(people, 1)
+    ]
+
+
+def signed_headers(secret: str, body: str, moment: datetime | None = None) -> dict[str, str]:
+    """Standard Webhooks headers, signed with the wall clock as a DMS would."""
+    from standardwebhooks import Webhook
+
+    sent = moment or datetime.now(UTC)
+    message_id = f"msg_{uuid.uuid4().hex}"
+    return {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(sent.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, sent, body),
+    }
+
+
+def send_events(api_url: str, tenant: DemoTenant, events: list[dict[str, Any]]) -> Any:
+    """POST the events as one signed batch; returns the webhook's JSON answer."""
+    import httpx
+
+    body = json.dumps({"events": events}, ensure_ascii=False)
+    response = httpx.post(
+        f"{api_url}/v1/webhooks/{tenant.connector_id}",
+        content=body.encode(),
+        headers=signed_headers(tenant.webhook_secret, body),
+        timeout=30,
+    )
+    if response.status_code != 202:
+        raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:300]}")
+    return response.json()

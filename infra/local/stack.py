@@ -1,0 +1,272 @@
+"""`python -m infra.local`: the whole product on one machine, built from template.yaml.
+
+moto (server mode, in this process) hosts the stack's AWS resources; the handlers run in this
+process with the environment Lambda would give them; a gateway, a scheduler on the business
+clock and queue consumers stand in for API Gateway, EventBridge Scheduler and Lambda's pollers.
+Every start is fresh: moto keeps nothing between runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from infra import aws
+from infra.template import REPO_ROOT
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import BaseWSGIServer
+
+    from infra.deploy import DeployedStack
+    from infra.local.control import Control
+
+HOST = "127.0.0.1"
+TICK_SECONDS = 0.25
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def detail(message: str) -> None:
+    print(f"    {message}", flush=True)
+
+
+def quiet_emulator_logs() -> None:
+    # moto logs every request it serves and every resource type its CloudFormation skips
+    # (the HTTP API, schedules, alarms: the local stack reads those from the template).
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
+
+
+def lambda_like_environment(endpoint_url: str) -> dict[str, str]:
+    """What every handler's process sees on Lambda, pointed at the emulator."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": aws.REGION,
+        "AWS_DEFAULT_REGION": aws.REGION,
+        "AWS_ACCESS_KEY_ID": aws.ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": aws.SECRET_ACCESS_KEY,
+        # No X-Ray daemon and no CloudWatch here: keep Powertools from trying.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+
+
+def prepare_environment(endpoint_url: str) -> None:
+    for name in list(os.environ):
+        # A developer's own AWS settings must never redirect or authenticate these calls.
+        if name.startswith("AWS_ENDPOINT_URL_") or name in {"AWS_PROFILE", "AWS_SESSION_TOKEN"}:
+            del os.environ[name]
+    os.environ.update(lambda_like_environment(endpoint_url))
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class Running:
+    moto: ThreadedMotoServer
+    stack: DeployedStack
+    control: Control
+    gateway: BaseWSGIServer
+    api_url: str
+
+
+def start(port: int) -> Running:
+    """Emulator, deployment, clock, handlers, gateway: everything but demo data."""
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
+
+    from infra.deploy import deploy
+    from infra.local.control import Control
+    from infra.local.gateway import AccessLog, Gateway
+    from infra.local.outbox import outbox
+    from infra.local.queues import QueueConsumer
+    from infra.local.runtime import FunctionHost
+    from infra.local.scheduler import Scheduler, async_configs
+
+    step("starting AWS emulator (moto, server mode)")
+    moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+    moto.start()
+    moto_host, moto_port = moto.get_host_and_port()
+    endpoint = f"http://{moto_host}:{moto_port}"
+    prepare_environment(endpoint)
+    detail(f"AWS_ENDPOINT_URL={endpoint}")
+
+    step("deploying template.yaml (SAM translate, CloudFormation in moto)")
+    started = time.monotonic()
+    stack = deploy(endpoint)
+    # The union of the functions' variables, before any handler module is imported.
+    os.environ.update(stack.environment())
+    detail(
+        f"{len(stack.functions)} functions, {len(stack.routes)} routes, "
+        f"{len(stack.schedules)} schedules, {len(stack.queue_mappings)} queue consumers "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+
+    from trigly.platform import clock
+
+    business_clock = clock.AdjustableClock()
+    clock.use(business_clock)
+
+    step("loading handlers")
+    host = FunctionHost(stack.functions)
+    for logical_id, reason in host.warm_up().items():
+        detail(f"!! {logical_id} ({stack.functions[logical_id].handler}) did not import: {reason}")
+    sqs = aws.session().client("sqs", endpoint_url=endpoint)
+    consumers = [QueueConsumer(m, host, sqs, stack.region) for m in stack.queue_mappings]
+    scheduler = Scheduler(
+        stack.schedules,
+        host,
+        anchor=business_clock.now(),
+        account_id=stack.account_id,
+        region=stack.region,
+        sqs=sqs,
+        async_config=async_configs(stack),
+    )
+    mail = outbox()
+    mail.clear()
+
+    def collect_mail() -> int:
+        return mail.collect_ses(stack.account_id, stack.region)
+
+    control = Control(business_clock, scheduler, consumers, mail, collect_mail)
+    host.after_invoke.append(collect_mail)
+
+    step(f"starting the HTTP API on http://{HOST}:{port}")
+    gateway = make_server(
+        HOST,
+        port,
+        Gateway(stack.routes, host, account_id=stack.account_id, local_routes=control.routes),
+        threaded=True,
+        request_handler=AccessLog,
+    )
+    threading.Thread(target=gateway.serve_forever, name="gateway", daemon=True).start()
+    return Running(moto, stack, control, gateway, f"http://{HOST}:{port}")
+
+
+def background(control: Control, stop: threading.Event) -> None:
+    """Schedules on wall time and queue consumers, every quarter second."""
+    from infra.local.runtime import report_failure
+
+    while not stop.wait(TICK_SECONDS):
+        try:
+            control.tick()
+        except Exception:  # keep consuming; the traceback says what broke
+            report_failure("background tick failed")
+
+
+def seed_demo(running: Running) -> dict[str, object]:
+    from infra.local import demo
+    from trigly.platform import clock
+
+    step("creating demo tenants")
+    dealer = demo.create_tenant("Автоцентр Север (демо)")
+    other = demo.create_tenant("Другой дилер (пусто)")
+    step("sending demo customers through the webhook")
+    receipt = demo.send_events(running.api_url, dealer, demo.demo_customers(clock.now()))
+    processed = running.control.drain()
+    detail(
+        f"accepted {receipt.get('accepted')}, rejected {len(receipt.get('rejected', []))}, "
+        f"applied {processed}"
+    )
+    return {"api_url": running.api_url, **dealer.as_json(), "other_tenant": other.as_json()}
+
+
+def write_local_json(path: Path, content: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)  # readers never see half a file
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "3000"))
+    local_dir = Path(os.environ.get("TRIGLY_LOCAL_DIR") or REPO_ROOT / ".trigly")
+    local_json = local_dir / "local.json"
+    local_json.unlink(missing_ok=True)  # fresh state: an old file names tenants that are gone
+    if not port_is_free(port):
+        print(f"port {port} is taken: stop what uses it or run with PORT=<another port>")
+        return 1
+
+    stop = threading.Event()
+    ready = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if not ready.is_set():
+            raise KeyboardInterrupt  # still starting: abandon the start at once
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    quiet_emulator_logs()
+    started = time.monotonic()
+    try:
+        running = start(port)
+    except KeyboardInterrupt:
+        step("interrupted while starting")
+        return 130
+    try:
+        ticker = threading.Thread(
+            target=background, args=(running.control, stop), name="ticker", daemon=True
+        )
+        ticker.start()
+        content = seed_demo(running)
+        ready.set()  # from here a signal stops the stack cleanly
+        write_local_json(local_json, content)
+        print_ready(running, content, local_json, time.monotonic() - started)
+        stop.wait()
+        step("stopping")
+        ticker.join(timeout=5)
+    except KeyboardInterrupt:
+        step("interrupted while starting")
+        return 130
+    finally:
+        running.gateway.shutdown()
+        running.moto.stop()
+        local_json.unlink(missing_ok=True)
+    return 0
+
+
+def print_ready(
+    running: Running, content: dict[str, object], local_json: Path, took: float
+) -> None:
+    url = running.api_url
+    print(
+        f"""
+Trigly is running locally (started in {took:.1f} s). Ctrl-C stops it.
+
+  API            {url}/v1/
+  Swagger UI     {url}/docs
+  OpenAPI        {url}/openapi.json
+  Demo API key   {content["api_key"]}
+  Connector id   {content["connector_id"]}
+  local.json     {local_json}
+
+  Move business time:  curl -X POST {url}/_local/clock -d '{{"advance": "P1D"}}'
+  Sent messages:       curl {url}/_local/outbox
+""",
+        flush=True,
+    )
+    sys.stdout.flush()

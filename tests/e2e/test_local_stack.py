@@ -1,0 +1,169 @@
+"""The local stack itself (CONTRACT §5): its clock, its gateway, its outbox, its demo tenant."""
+
+import itertools
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.e2e.conftest import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+HOURLY = "trigly-dev-hourly-tick"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_local_json_names_two_tenants(local_stack: LocalStack) -> None:
+    # Given the stack has started, local.json gives the API without /v1 and two tenants
+    assert not local_stack.api_url.endswith("/v1")
+    assert local_stack.tenant_id != local_stack.other_tenant.tenant_id
+    assert local_stack.webhook_secret.startswith("whsec_")
+    assert local_stack.other_tenant.webhook_secret.startswith("whsec_")
+
+
+def test_clock_advance_fires_hourly_ticks_in_order(local_stack: LocalStack) -> None:
+    # Given the business time now
+    before = local_stack.now()
+    # When the clock moves three hours
+    moved = local_stack.advance("PT3H")
+    # Then the contract's shape comes back
+    assert set(moved) == {"now", "fired", "processed"}
+    assert isinstance(moved["processed"], int)
+    now = at(moved["now"])
+    assert now >= before + timedelta(hours=3)
+    # And the hourly schedule fired every hour on the way, in order, never ahead of the clock
+    fired = moved["fired"]
+    assert len(fired) >= 3
+    assert {f["schedule"] for f in fired} == {HOURLY}
+    moments = [at(f["at"]) for f in fired]
+    assert moments == sorted(moments)
+    assert all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(moments))
+    assert before < moments[0] and moments[-1] <= now < moments[-1] + timedelta(hours=1)
+    assert all(f["at"].endswith("Z") for f in fired)
+
+
+def test_clock_advance_by_nothing_fires_nothing_and_drains(local_stack: LocalStack) -> None:
+    moved = local_stack.advance("PT0S")
+
+    assert moved["fired"] == []
+    assert moved["processed"] >= 0
+
+
+def test_clock_moves_to_a_time_with_an_offset(local_stack: LocalStack) -> None:
+    # Given a target two days ahead, written in Moscow time
+    target = (local_stack.now() + timedelta(days=2)).astimezone(timezone(timedelta(hours=3)))
+    # When the clock is moved to it
+    response = local_stack.move_to(target.isoformat())
+    # Then business time is there, and 48 hourly ticks fired on the way
+    assert response.status_code == 200
+    assert at(response.json()["now"]) >= target
+    assert len(response.json()["fired"]) in {48, 49}
+    assert at(local_stack.client.get("/_local/clock").json()["now"]) >= target
+
+
+def test_clock_never_goes_back(local_stack: LocalStack) -> None:
+    # When the clock is asked to go to a time before now
+    response = local_stack.move_to("2020-01-01T09:00:00+03:00")
+    # Then it refuses with a problem
+    assert response.status_code == 409
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 409
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"advance": "14 days"}, {"to": "2030-01-01T09:00:00"}, {"advance": "P1D", "to": "x"}, {}],
+)
+def test_clock_refuses_malformed_moves(local_stack: LocalStack, body: dict[str, str]) -> None:
+    response = local_stack.client.post("/_local/clock", json=body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_thirty_days_replay_in_seconds(local_stack: LocalStack) -> None:
+    # When a month of business time passes
+    started = time.monotonic()
+    moved = local_stack.advance("P30D")
+    took = time.monotonic() - started
+    # Then every hourly tick of it fired, and it took seconds, not minutes
+    assert len(moved["fired"]) in {720, 721}
+    assert took < 60, f"30 days took {took:.1f} s"
+
+
+def test_unknown_route_is_api_gateways_404(local_stack: LocalStack) -> None:
+    response = local_stack.client.get("/nothing/here")
+
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not Found"}
+
+
+def test_unknown_local_endpoint_is_404(local_stack: LocalStack) -> None:
+    assert local_stack.client.get("/_local/nothing").status_code == 404
+
+
+def test_outbox_answers_the_contracts_shape(local_stack: LocalStack) -> None:
+    # When the outbox is read, with and without filters
+    everything = local_stack.client.get("/_local/outbox")
+    filtered = local_stack.client.get(
+        "/_local/outbox", params={"to": "+79123456789", "channel": "sms", "customer_id": "x"}
+    )
+    # Then each is a list of messages under "messages"
+    for response in (everything, filtered):
+        assert response.status_code == 200
+        assert isinstance(response.json()["messages"], list)
+    for message in everything.json()["messages"]:
+        assert {"id", "channel", "to", "body", "customer_id", "sent_at", "meta"} <= set(message)
+
+
+def test_demo_customers_were_applied(local_stack: LocalStack) -> None:
+    # The demo DMS sent "8 (912) 345-67-89"; any other human format finds the same person
+    found = local_stack.client.get(
+        "/v1/customers", params={"phone": "+7 912 345 67 89"}, headers=local_stack.auth()
+    )
+
+    assert found.status_code == 200
+    assert len(found.json()["items"]) == 1
+
+
+def test_the_other_tenant_sees_none_of_the_demo(local_stack: LocalStack) -> None:
+    found = local_stack.client.get(
+        "/v1/customers", params={"phone": "+79123456789"}, headers=local_stack.auth("other")
+    )
+
+    assert found.status_code == 200
+    assert found.json()["items"] == []
+
+
+def test_a_signed_webhook_is_readable_after_advancing_by_nothing(local_stack: LocalStack) -> None:
+    # Given a DMS sends a new customer, signed with the connector's secret
+    external_id = f"E2E-{time.time_ns()}"
+    event = {
+        "id": f"evt-{external_id}",
+        "type": "customer.upserted",
+        "occurred_at": "2026-11-20T10:15:00+03:00",
+        "data": {"external_id": external_id, "first_name": "Ольга", "phones": ["8 999 000-11-22"]},
+    }
+    sent = local_stack.sign_and_post([event])
+    assert sent.status_code == 202, sent.text
+    assert sent.json()["accepted"] == 1
+    # When the clock advances by nothing (every queue drained)
+    local_stack.advance()
+    # Then the customer is there
+    found = local_stack.client.get(
+        "/v1/customers", params={"external_id": external_id}, headers=local_stack.auth()
+    )
+    assert [c.get("first_name") for c in found.json()["items"]] == ["Ольга"]
+
+
+def test_a_badly_signed_webhook_is_refused(local_stack: LocalStack) -> None:
+    response = local_stack.sign_and_post(
+        {"id": "x", "type": "customer.upserted", "occurred_at": "2026-11-20T10:15:00+03:00"},
+        secret="whsec_" + "A" * 44,
+    )
+
+    assert response.status_code == 401
