@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
+from email.utils import getaddresses
 from typing import Any
 
 from trigly.platform import clock
@@ -58,7 +59,8 @@ def _html_to_text(markup: str) -> str:
 
 def plain_text(raw_mime: str) -> tuple[str | None, str]:
     """Subject and decoded text/plain part of a raw email (HTML stripped if it has none)."""
-    parsed = email.message_from_string(raw_mime, policy=email.policy.default)
+    # From bytes: a str with 8-bit parts decodes to \uXXXX escapes in the email package.
+    parsed = email.message_from_bytes(raw_mime.encode("utf-8"), policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     part = parsed.get_body(preferencelist=("plain", "html"))
     content = part.get_content() if part is not None else ""
@@ -165,6 +167,8 @@ def _from_ses(sent: Any, now: datetime) -> list[OutboxMessage]:
     else:
         subject, recipients = None, []
         body = str(getattr(sent, "template_data", ""))
+    # moto adds the To/Cc/Bcc headers of a raw email to its Destinations, as "Name <addr>".
+    recipients = list(dict.fromkeys(addr for _, addr in getaddresses(recipients) if addr))
     return [
         OutboxMessage(
             id=sent.id if len(recipients) == 1 else f"{sent.id}-{n}",

@@ -191,7 +191,13 @@ def seed_demo(running: Running) -> dict[str, object]:
         f"accepted {receipt.get('accepted')}, rejected {len(receipt.get('rejected', []))}, "
         f"applied {processed}"
     )
-    return {"api_url": running.api_url, **dealer.as_json(), "other_tenant": other.as_json()}
+    return {
+        "api_url": running.api_url,
+        **dealer.as_json(),
+        "other_tenant": other.as_json(),
+        # Beyond the contract: the emulator, for the AWS CLI or SDKs (dummy credentials).
+        "aws_endpoint_url": os.environ["AWS_ENDPOINT_URL"],
+    }
 
 
 def write_local_json(path: Path, content: dict[str, object]) -> None:

@@ -9,7 +9,8 @@
         )
 
 `local_stack` carries local.json's fields (`api_url`, `tenant_id`, `api_key`, `connector_id`,
-`webhook_secret`, `other_tenant`) and an httpx client on the API's base URL.
+`webhook_secret`, `other_tenant`, and `aws_endpoint_url`: the stack's moto) and an httpx
+client on the API's base URL.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class LocalStack:
     connector_id: str
     webhook_secret: str
     other_tenant: Tenant
+    aws_endpoint_url: str  # the stack's moto, for tests that look behind the API
     local_json: Path
     logs: dict[str, Path]
     client: httpx.Client = field(repr=False)
@@ -222,6 +224,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
                 connector_id=content["connector_id"],
                 webhook_secret=content["webhook_secret"],
                 other_tenant=Tenant(**content["other_tenant"]),
+                aws_endpoint_url=content["aws_endpoint_url"],
                 local_json=workdir / "local.json",
                 logs=logs,
                 client=client,

@@ -4,6 +4,7 @@ import itertools
 import time
 from datetime import datetime, timedelta, timezone
 
+import boto3
 import pytest
 
 from tests.e2e.conftest import LocalStack
@@ -118,6 +119,32 @@ def test_outbox_answers_the_contracts_shape(local_stack: LocalStack) -> None:
         assert isinstance(response.json()["messages"], list)
     for message in everything.json()["messages"]:
         assert {"id", "channel", "to", "body", "customer_id", "sent_at", "meta"} <= set(message)
+
+
+def test_outbox_lists_mail_that_moto_ses_accepted(local_stack: LocalStack) -> None:
+    # Given an email sent through the stack's SES, as the email channel will send it
+    ses = boto3.client(
+        "ses",
+        endpoint_url=local_stack.aws_endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # the emulator's dummy
+    )
+    ses.verify_email_identity(EmailAddress="service@dealer.example")
+    ses.send_email(
+        Source="service@dealer.example",
+        Destination={"ToAddresses": ["e2e@example.com"]},
+        Message={"Subject": {"Data": "Проверка"}, "Body": {"Text": {"Data": "Текст письма"}}},
+    )
+    # When the outbox is read for that address
+    [message] = local_stack.outbox(to="e2e@example.com")
+    # Then it shows the email, its decoded text and a business time
+    assert (message["channel"], message["subject"], message["body"]) == (
+        "email",
+        "Проверка",
+        "Текст письма",
+    )
+    assert message["sent_at"].endswith("Z")
 
 
 def test_demo_customers_were_applied(local_stack: LocalStack) -> None:
