@@ -154,7 +154,8 @@ def test_demo_customers_were_applied(local_stack: LocalStack) -> None:
     )
 
     assert found.status_code == 200
-    assert len(found.json()["items"]) == 1
+    # (other e2e tests share the stack and may add people with the same number)
+    assert "Иванов" in [c.get("last_name") for c in found.json()["items"]]
 
 
 def test_the_other_tenant_sees_none_of_the_demo(local_stack: LocalStack) -> None:
