@@ -1,24 +1,58 @@
 """Per-event validation: an event is accepted whole or rejected with every failing field named.
 
 Field paths are dot-joined with list indexes as numbers (CONTRACT §1a): `data.phones.0`.
+Validation runs at a business time `now` passed as the pydantic context, so "this already
+happened" fields (`HappenedAt`) check themselves wherever they sit in the payload.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from trigly.events.customer import CustomerUpserted
-from trigly.events.types import Identifier, Timestamp
+from trigly.events.customer import CustomerConsentChanged, CustomerUpserted
+from trigly.events.marketing import CallTracked, WebActivity
+from trigly.events.sales import LeadCreated, OrderStatusChanged, ShowroomVisited, TestDriveChanged
+from trigly.events.service import PartsPurchased, ServiceAppointmentChanged, ServiceOrderClosed
+from trigly.events.types import FUTURE_TOLERANCE, HappenedAt, Identifier
+from trigly.events.vehicles import (
+    InsurancePolicy,
+    InventoryChanged,
+    VehicleOdometer,
+    VehicleRegistered,
+    VehicleSold,
+)
 from trigly.platform.errors import FieldError
 
-# Things that already happened may not lie more than a day in the future (business time).
-FUTURE_TOLERANCE = timedelta(days=1)
+__all__ = [
+    "FUTURE_TOLERANCE",
+    "PAYLOADS",
+    "Envelope",
+    "ValidEvent",
+    "field_errors",
+    "validate_event",
+]
 
+# The inbound event catalogue (CONTRACT §2): event type → the schema of its `data`.
 PAYLOADS: Mapping[str, type[BaseModel]] = {
     "customer.upserted": CustomerUpserted,
+    "customer.consent_changed": CustomerConsentChanged,
+    "vehicle.sold": VehicleSold,
+    "vehicle.registered": VehicleRegistered,
+    "vehicle.odometer": VehicleOdometer,
+    "insurance.policy": InsurancePolicy,
+    "inventory.changed": InventoryChanged,
+    "service_order.closed": ServiceOrderClosed,
+    "service_appointment.changed": ServiceAppointmentChanged,
+    "parts.purchased": PartsPurchased,
+    "test_drive.changed": TestDriveChanged,
+    "showroom.visited": ShowroomVisited,
+    "lead.created": LeadCreated,
+    "order.status_changed": OrderStatusChanged,
+    "web.activity": WebActivity,
+    "call.tracked": CallTracked,
 }
 
 
@@ -27,7 +61,7 @@ class Envelope(BaseModel):
 
     id: Identifier
     type: str = Field(min_length=1, max_length=64)
-    occurred_at: Timestamp
+    occurred_at: HappenedAt
     data: dict[str, Any]
 
 
@@ -50,37 +84,42 @@ def field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
     return errors
 
 
-def _future_errors(payload: BaseModel, envelope: Envelope, now: datetime) -> list[FieldError]:
-    limit = now + FUTURE_TOLERANCE
-    errors = []
-    if envelope.occurred_at > limit:
-        errors.append(FieldError("occurred_at", "lies more than a day in the future"))
-    if isinstance(payload, CustomerUpserted):
-        for channel, grant in (payload.consents or {}).items():
-            if grant.at > limit:
-                errors.append(
-                    FieldError(f"data.consents.{channel}.at", "lies more than a day in the future")
-                )
-    return errors
+def _unknown_type(event_type: str) -> FieldError:
+    known = ", ".join(sorted(PAYLOADS))
+    return FieldError("type", f"unknown event type '{event_type}'; known types: {known}")
 
 
 def validate_event(raw: object, now: datetime) -> ValidEvent | list[FieldError]:
-    """The typed event, or the list of what is wrong with it (never raises on bad input)."""
+    """The typed event, or the list of what is wrong with it (never raises on bad input).
+
+    `now` is business time: things that already happened may lie at most a day after it.
+    """
     if not isinstance(raw, dict):
         return [FieldError("", "an event must be a JSON object")]
+    context = {"now": now}
+    errors: list[FieldError] = []
+    envelope: Envelope | None = None
     try:
-        envelope = Envelope.model_validate(raw)
+        envelope = Envelope.model_validate(raw, context=context)
     except ValidationError as exc:
-        return field_errors(exc)
-    schema = PAYLOADS.get(envelope.type)
-    if schema is None:
-        known = ", ".join(sorted(PAYLOADS))
-        return [FieldError("type", f"unknown event type '{envelope.type}'; known types: {known}")]
-    try:
-        payload = schema.model_validate(envelope.data)
-    except ValidationError as exc:
-        return field_errors(exc, prefix="data.")
-    errors = _future_errors(payload, envelope, now)
+        errors += field_errors(exc)
+    event_type, data = raw.get("type"), raw.get("data")
+    schema = PAYLOADS.get(event_type) if isinstance(event_type, str) else None
+    if isinstance(event_type, str) and schema is None and not _names(errors, "type"):
+        errors.append(_unknown_type(event_type))
+    payload: BaseModel | None = None
+    if schema is not None and isinstance(data, dict):
+        # The data is checked even when the envelope is not, so every failing field is named.
+        try:
+            payload = schema.model_validate(data, context=context)
+        except ValidationError as exc:
+            errors += field_errors(exc, prefix="data.")
+    if envelope is None or payload is None:
+        return errors or [FieldError("", "the event could not be read")]
     if errors:
         return errors
     return ValidEvent(envelope.id, envelope.type, envelope.occurred_at, payload, raw)
+
+
+def _names(errors: list[FieldError], field: str) -> bool:
+    return any(error.field == field for error in errors)
