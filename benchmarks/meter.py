@@ -271,6 +271,7 @@ class TableCharge:
     wru: float = 0.0  # table writes
     index_wru: float = 0.0  # secondary-index writes
     items: int = 0
+    largest: int = 0  # bytes of the largest item priced
 
 
 @dataclass
@@ -282,7 +283,6 @@ class Call:
     error: str | None = None
     charges: list[TableCharge] = field(default_factory=list)
     messages: int = 0  # SQS entries sent or received, S3 objects
-    note: str = ""
 
     @property
     def scan(self) -> bool:
@@ -340,6 +340,7 @@ def _charges_by_table(pairs: Iterable[tuple[str, TableCharge]]) -> list[TableCha
         total.wru += charge.wru
         total.index_wru += charge.index_wru
         total.items += charge.items
+        total.largest = max(total.largest, charge.largest)
     return list(merged.values())
 
 
@@ -368,7 +369,15 @@ def price_writes(
         # The condition failed (or the transaction was cancelled): nothing was written, the
         # write is paid anyway; a cancelled transaction is taken to pay its prepare phase only.
         return _charges_by_table(
-            (w.table, TableCharge(w.table, wru=failed_write(w.old, w.item), items=1))
+            (
+                w.table,
+                TableCharge(
+                    w.table,
+                    wru=failed_write(w.old, w.item),
+                    items=1,
+                    largest=max(item_size(w.old), item_size(w.item)),
+                ),
+            )
             for w in writes
         )
     skipped = _unprocessed(response, source.schema) if operation == "BatchWriteItem" else set()
@@ -381,7 +390,9 @@ def price_writes(
         table_wru, index_wru = item_write(schema, w.old, new)
         if transact:
             table_wru *= 2  # prepare + commit; index propagation happens once, after commit
-        pairs.append((w.table, TableCharge(w.table, wru=table_wru, index_wru=index_wru, items=1)))
+        largest = max(item_size(w.old), item_size(new))
+        charge = TableCharge(w.table, wru=table_wru, index_wru=index_wru, items=1, largest=largest)
+        pairs.append((w.table, charge))
     return _charges_by_table(pairs)
 
 
@@ -400,11 +411,15 @@ PROJECTING = ("ProjectionExpression", "AttributesToGet")
 NARROWING = (*PROJECTING, "FilterExpression", "QueryFilter", "ScanFilter", "Select")
 
 
-def price_get(params: Mapping[str, Any], response: Mapping[str, Any], source: ItemSource) -> float:
+def price_get(
+    params: Mapping[str, Any], response: Mapping[str, Any], source: ItemSource
+) -> TableCharge:
     item = response.get("Item")
     if item is not None and any(p in params for p in PROJECTING):
         item = source.get(params["TableName"], params["Key"])  # the full item is what is read
-    return read_units(item_size(item), consistent=bool(params.get("ConsistentRead")))
+    size = item_size(item)
+    units = read_units(size, consistent=bool(params.get("ConsistentRead")))
+    return TableCharge(params["TableName"], rru=units, items=1, largest=size)
 
 
 def price_batch_get(
@@ -427,7 +442,9 @@ def price_batch_get(
             sizes.append(item_size(item))
         consistent = bool(request.get("ConsistentRead"))
         units = batch_read_units(sizes, consistent=consistent)
-        charges.append(TableCharge(table, rru=units, items=len(sizes)))
+        charges.append(
+            TableCharge(table, rru=units, items=len(sizes), largest=max(sizes, default=0))
+        )
     return charges
 
 
@@ -441,8 +458,10 @@ def price_transact_get(
         item = answers[index].get("Item") if index < len(answers) else None
         if item is not None and "ProjectionExpression" in get:
             item = source.get(get["TableName"], get["Key"])
-        units = 2 * read_units(item_size(item), consistent=True)
-        pairs.append((get["TableName"], TableCharge(get["TableName"], rru=units, items=1)))
+        size = item_size(item)
+        units = 2 * read_units(size, consistent=True)
+        charge = TableCharge(get["TableName"], rru=units, items=1, largest=size)
+        pairs.append((get["TableName"], charge))
     return _charges_by_table(pairs)
 
 
@@ -455,8 +474,11 @@ def price_query(
     else:
         items = list(response.get("Items", []))
     consistent = bool(params.get("ConsistentRead"))  # a GSI read never is
-    units = read_units(sum(item_size(i) for i in items), consistent=consistent)
-    return TableCharge(params["TableName"], rru=units, items=len(items))
+    sizes = [item_size(i) for i in items]
+    units = read_units(sum(sizes), consistent=consistent)
+    return TableCharge(
+        params["TableName"], rru=units, items=len(items), largest=max(sizes, default=0)
+    )
 
 
 def price_read(
@@ -465,8 +487,7 @@ def price_read(
     """Charges of a read call that succeeded (a failed read consumes nothing)."""
     match operation:
         case "GetItem":
-            units = price_get(params, response, source)
-            return [TableCharge(params["TableName"], rru=units, items=1)]
+            return [price_get(params, response, source)]
         case "BatchGetItem":
             return price_batch_get(params, response, source)
         case "TransactGetItems":
@@ -575,6 +596,7 @@ class Row:
     rru: float = 0.0
     wru: float = 0.0
     index_wru: float = 0.0
+    largest: int = 0
 
     @property
     def label(self) -> str:
@@ -648,6 +670,7 @@ class Meter:
                 row.rru += charge.rru
                 row.wru += charge.wru
                 row.index_wru += charge.index_wru
+                row.largest = max(row.largest, charge.largest)
         return sorted(rows.values(), key=lambda r: (r.service, r.operation, r.table))
 
     def totals(self) -> Totals:
@@ -666,23 +689,25 @@ class Meter:
         return [c for c in self.calls if c.scan]
 
     def report(self, per: int = 1, title: str = "", unit: str = "event") -> str:
-        """A per-operation table (figures divided by `per`, e.g. per event) and totals."""
+        """A per-operation table (figures divided by `per`, e.g. per event) and totals; `max B`
+        is the largest item a row priced (what decides its units)."""
         lines = [title] if title else []
-        header = (
-            f"  {'operation':<46} {'calls':>7} {'items':>7} {'RRU':>7} {'WRU':>7} {'GSI WRU':>8}"
+        lines.append(
+            f"  {'operation':<44} {'calls':>6} {'items':>6} {'RRU':>6} {'WRU':>6}"
+            f" {'GSI WRU':>7} {'max B':>6}"
+            + (f"   (per {unit}: totals / {per})" if per != 1 else "")
         )
-        lines.append(header + (f"   (per {unit}: totals ÷ {per})" if per != 1 else ""))
         for row in self.rows():
             errors = ", ".join(f"{k} x{v}" for k, v in sorted(row.errors.items()))
             lines.append(
-                f"  {row.label:<46} {row.calls / per:>7.2f} {row.items / per:>7.2f}"
-                f" {row.rru / per:>7.2f} {row.wru / per:>7.2f} {row.index_wru / per:>8.2f}"
-                + (f"   errors: {errors}" if errors else "")
+                f"  {row.label:<44} {row.calls / per:>6.2f} {row.items / per:>6.2f}"
+                f" {row.rru / per:>6.2f} {row.wru / per:>6.2f} {row.index_wru / per:>7.2f}"
+                f" {row.largest or '':>6}" + (f"   errors: {errors}" if errors else "")
             )
         t = self.totals()
         lines.append(
-            f"  {'TOTAL':<46} {t.calls / per:>7.2f} {'':>7} {t.rru / per:>7.2f}"
-            f" {(t.wru - t.index_wru) / per:>7.2f} {t.index_wru / per:>8.2f}"
+            f"  {'TOTAL':<44} {t.calls / per:>6.2f} {'':>6} {t.rru / per:>6.2f}"
+            f" {(t.wru - t.index_wru) / per:>6.2f} {t.index_wru / per:>7.2f}"
         )
         if t.scans:
             tables = sorted({self._name(ch.table) for c in self.scans for ch in c.charges})

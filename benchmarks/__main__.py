@@ -1,0 +1,117 @@
+"""`make bench`: every benchmark, one readable report.
+
+    .venv/bin/python -m benchmarks                 # print the report
+    .venv/bin/python -m benchmarks --update-docs   # also refresh the figures in docs/benchmarks.md
+
+Single benchmarks: `python -m benchmarks.ingest_cost`, `python -m benchmarks.cold_start [runs]`.
+"""
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import cold_start, ingest_cost
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
+                cpu,
+            )
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()},"
+        f" Python {platform.python_version()}"
+    )
+
+
+def revision() -> str:
+    """The commit measured, and whether the product code differs from it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "shared", "functions", "template.yaml"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    if not head:
+        return "unknown (not a git checkout)"
+    return (
+        f"{head}{' + uncommitted changes in shared/, functions/ or template.yaml' if dirty else ''}"
+    )
+
+
+def update_docs(text: str) -> None:
+    """Replace the generated block of docs/benchmarks.md (between its markers) with `text`."""
+    doc = DOCS.read_text()
+    if BEGIN not in doc or END not in doc:
+        raise SystemExit(f"{DOCS} has no {BEGIN} ... {END} block to update")
+    block = f"{BEGIN}\n```text\n{text}\n```\n{END}"
+    DOCS.write_text(
+        re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--runs", type=int, default=cold_start.RUNS, help="cold-start processes")
+    parser.add_argument("--update-docs", action="store_true", help=f"rewrite the figures in {DOCS}")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    header = (
+        f"Trigly benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+        f"machine: {machine()}\n"
+        f"code: {revision()}\n"
+        f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    print(header, end="\n\n", flush=True)
+
+    try:
+        cost: ingest_cost.IngestCost | None = ingest_cost.run()
+    except Exception as error:  # one broken benchmark should not hide the others
+        cost = None
+        print(f"ingest_cost FAILED: {error!r}", end="\n\n", flush=True)
+    cost_text = ingest_cost.summary(cost) if cost else "ingest_cost: FAILED"
+    if cost:
+        print(cost_text, end="\n\n", flush=True)
+
+    timings = cold_start.run(args.runs)
+    cold_text = cold_start.report(timings, args.runs)
+    print(cold_text, end="\n\n")
+
+    if cost:
+        print("Per-operation detail of the ingest cases\n")
+        print(ingest_cost.details(cost))
+    footer = f"(all benchmarks ran in {time.perf_counter() - started:.0f} s)"
+    print(f"\n{footer}")
+    if args.update_docs and cost:
+        update_docs(f"{header}\n\n{cost_text}\n\n{cold_text}\n\n{footer}")
+        print(f"figures written to {DOCS}")
+
+
+if __name__ == "__main__":
+    main()
