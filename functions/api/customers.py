@@ -2,11 +2,13 @@
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from functions.api.context import current_tenant
 from trigly.platform.errors import FieldError, ValidationFailed
+from trigly.profiles import erasure
 from trigly.profiles import service as profiles
 
 router = APIGatewayHttpRouter()
@@ -19,16 +21,36 @@ def search_customers(
     ] = None,
     email: Annotated[str | None, Query(description="Any case")] = None,
     external_id: Annotated[str | None, Query(description="The DMS's customer id")] = None,
+    vin: Annotated[str | None, Query(description="VIN or frame number of a car owned now")] = None,
 ) -> dict[str, Any]:
-    if phone is None and email is None and external_id is None:
+    if phone is None and email is None and external_id is None and vin is None:
         raise ValidationFailed(
-            errors=[FieldError("query", "give one of phone, email, external_id")]
+            errors=[FieldError("query", "give one of phone, email, vin, external_id")]
         )
     tenant = current_tenant(router)
-    items = profiles.search_customers(tenant, phone=phone, email=email, external_id=external_id)
+    items = profiles.search_customers(
+        tenant, phone=phone, email=email, external_id=external_id, vin=vin
+    )
     return {"items": items, "cursor": None}
 
 
 @router.get("/customers/<customer_id>", tags=["customers"], summary="The 360° profile")
 def get_customer(customer_id: str) -> dict[str, Any]:
     return profiles.get_profile(current_tenant(router), customer_id)
+
+
+@router.get(
+    "/customers/<customer_id>/export",
+    tags=["customers"],
+    summary="Everything held about a customer",
+)
+def export_customer(customer_id: str) -> dict[str, Any]:
+    return erasure.export_customer(current_tenant(router), customer_id)
+
+
+@router.delete(
+    "/customers/<customer_id>", tags=["customers"], summary="Erase a customer everywhere"
+)
+def erase_customer(customer_id: str) -> Response[None]:
+    erasure.erase_customer(current_tenant(router), customer_id)
+    return Response(status_code=204)

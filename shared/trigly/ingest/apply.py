@@ -1,13 +1,16 @@
 """Applying one queued event to the customer data it touches. Safe to run more than once."""
 
 from collections.abc import Callable
-from typing import cast
+from typing import Any
 
-from trigly.events.customer import CustomerUpserted
-from trigly.events.validation import ValidEvent, validate_event
+from trigly.events.validation import validate_event
 from trigly.ingest.messages import IngestMessage
 from trigly.platform import tenancy
+from trigly.profiles import activity, identity
 from trigly.profiles import service as profiles
+from trigly.profiles.ordering import EventContext
+from trigly.vehicles import service as vehicles
+from trigly.vehicles import stock
 
 
 class UnappliableEvent(Exception):
@@ -15,14 +18,33 @@ class UnappliableEvent(Exception):
     the DLQ for a person to look at, not be dropped."""
 
 
-def _customer_upserted(message: IngestMessage, tenant: tenancy.Tenant, event: ValidEvent) -> None:
-    profiles.apply_customer_upserted(
-        tenant, message.connector_id, event.id, cast(CustomerUpserted, event.payload), message.stamp
+def _customer_upserted(tenant: tenancy.Tenant, ctx: EventContext, payload: Any) -> None:
+    customer_id = profiles.apply_customer_upserted(
+        tenant, ctx.connector_id, ctx.event_id, payload, ctx.stamp
     )
+    if payload.anonymous_id:
+        identity.attach_anonymous(tenant, payload.anonymous_id, customer_id)
 
 
-APPLIERS: dict[str, Callable[[IngestMessage, tenancy.Tenant, ValidEvent], None]] = {
+Applier = Callable[[tenancy.Tenant, EventContext, Any], object]
+
+APPLIERS: dict[str, Applier] = {
     "customer.upserted": _customer_upserted,
+    "customer.consent_changed": profiles.apply_consent_change,
+    "vehicle.sold": vehicles.apply_vehicle_sold,
+    "vehicle.registered": vehicles.apply_vehicle_registered,
+    "vehicle.odometer": vehicles.apply_vehicle_odometer,
+    "service_order.closed": vehicles.apply_service_order_closed,
+    "insurance.policy": vehicles.apply_insurance_policy,
+    "inventory.changed": stock.apply_inventory_changed,
+    "service_appointment.changed": activity.apply_appointment,
+    "test_drive.changed": activity.apply_test_drive,
+    "showroom.visited": activity.apply_showroom_visit,
+    "lead.created": activity.apply_lead,
+    "parts.purchased": activity.apply_parts_purchase,
+    "web.activity": activity.apply_web_activity,
+    "call.tracked": activity.apply_call,
+    "order.status_changed": activity.apply_order_status,
 }
 
 
@@ -33,4 +55,10 @@ def apply_message(body: str) -> None:
     if isinstance(event, list):
         raise UnappliableEvent(f"{message.event_id}: {[e.field for e in event]}")
     tenant = tenancy.get_tenant_cached(message.tenant_id)
-    APPLIERS[event.type](message, tenant, event)
+    ctx = EventContext(
+        connector_id=message.connector_id,
+        event_id=message.event_id,
+        occurred_at=event.occurred_at,
+        stamp=message.stamp,
+    )
+    APPLIERS[event.type](tenant, ctx, event.payload)

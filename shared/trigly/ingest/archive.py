@@ -28,3 +28,7 @@ def put(key: str, body: bytes) -> None:
 
 def get(key: str) -> bytes:
     return _s3().get_object(Bucket=get_settings().archive_bucket, Key=key)["Body"].read()
+
+
+def delete(key: str) -> None:
+    _s3().delete_object(Bucket=get_settings().archive_bucket, Key=key)

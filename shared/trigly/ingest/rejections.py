@@ -13,6 +13,7 @@ from trigly.ingest import archive
 from trigly.platform import clock, ids
 from trigly.platform.errors import FieldError, NotFound
 from trigly.platform.settings import get_settings
+from trigly.profiles.contacts import normalize_phone
 from trigly.store import intake as store
 from trigly.store import keys
 from trigly.store.models import RejectedEventItem
@@ -127,3 +128,48 @@ def mark_resolved(tenant_id: str, rejection_ids: tuple[str, ...], status: str = 
         store.mark_rejections_resolved(
             tenant_id, rejection_ids, status, clock.isoformat(clock.now())
         )
+
+
+REDACTED = "[erased]"
+
+
+def _mentions(
+    value: object, phones: set[str], emails: set[str], ids: set[str], country: str
+) -> bool:
+    if isinstance(value, dict):
+        return any(_mentions(v, phones, emails, ids, country) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, phones, emails, ids, country) for v in value)
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if text in ids or text.lower() in emails:
+        return True
+    return bool(phones) and normalize_phone(text, country).value in phones
+
+
+def redact(
+    tenant_id: str,
+    *,
+    phones: set[str],
+    emails: set[str],
+    external_ids: set[str],
+    default_country: str,
+) -> int:
+    """Erase a person from the rejected events kept for replay; returns how many were touched.
+    Reads the tenant's rejected events (bounded by their retention): an erasure path only."""
+    touched = 0
+    cursor = None
+    while True:
+        items, cursor = store.list_rejected(tenant_id, 200, cursor)
+        for item in items:
+            text = archive.get(item.archive_key).decode() if item.archive_key else item.payload
+            payload = json.loads(text) if text else None
+            if not _mentions(payload, phones, emails, external_ids, default_country):
+                continue
+            if item.archive_key:
+                archive.delete(item.archive_key)
+            store.redact_rejected(tenant_id, item.sk, json.dumps({"redacted": REDACTED}))
+            touched += 1
+        if cursor is None:
+            return touched

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from trigly.profiles.records import Purchase, ServiceVisit
+from trigly.profiles.records import PartsPurchase, Purchase, ServiceVisit
 
 ACTIVE_WITHIN = timedelta(days=548)  # a visit or purchase in the last 18 months
 MONETARY_WINDOW = timedelta(days=3 * 365)
@@ -26,11 +26,15 @@ class Aggregates(BaseModel):
 
 
 def compute(
-    visits: Sequence[ServiceVisit], purchases: Sequence[Purchase], now: datetime
+    visits: Sequence[ServiceVisit],
+    purchases: Sequence[Purchase],
+    parts: Sequence[PartsPurchase],
+    now: datetime,
 ) -> Aggregates:
-    service_spend = sum(v.total_amount for v in visits)
+    """Service spend counts repair orders and parts bought over the counter."""
+    service_spend = sum(v.total_amount for v in visits) + sum(p.total_amount for p in parts)
     car_spend = sum(p.price for p in purchases)
-    moments = [v.closed_at for v in visits] + [p.sold_at for p in purchases]
+    moments = [v.closed_at for v in visits] + [p.sold_at for p in purchases] + [p.at for p in parts]
     last_visit = max((v.closed_at for v in visits), default=None)
     first_visit = min((v.closed_at for v in visits), default=None)
     if not moments:

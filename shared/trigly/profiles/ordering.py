@@ -3,6 +3,7 @@
 A stamp is a fixed-width string, so comparing stamps compares (occurred_at, received_at, index).
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 
@@ -12,3 +13,13 @@ def event_stamp(occurred_at: datetime, received_at: datetime, index: int) -> str
         f"{occurred_at.astimezone(UTC).strftime(fmt)}|"
         f"{received_at.astimezone(UTC).strftime(fmt)}|{index:04d}"
     )
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What an applier needs to know about the event besides its payload."""
+
+    connector_id: str
+    event_id: str
+    occurred_at: datetime
+    stamp: str

@@ -5,6 +5,7 @@ history (`VISIT#`, `SALE#`, `APPT#`, …). Keys are deterministic per source rec
 event rewrites the same item.
 """
 
+import json
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
@@ -89,3 +90,157 @@ class Purchase(BaseModel):
     @staticmethod
     def sk(sold_at: datetime, deal_id: str) -> str:
         return f"SALE#{isoformat(sold_at)}#{deal_id}"
+
+
+class Appointment(BaseModel):
+    """A service booking; the latest event by `occurred_at` decides its status."""
+
+    appointment_id: str
+    vin: str | None = None
+    status: str
+    starts_at: datetime
+    location_id: str | None = None
+    source: str | None = None
+
+    @staticmethod
+    def sk(appointment_id: str) -> str:
+        return f"APPT#{appointment_id}"
+
+
+class TestDrive(BaseModel):
+    booking_id: str
+    model: str
+    status: str
+    starts_at: datetime
+    location_id: str | None = None
+
+    @staticmethod
+    def sk(booking_id: str) -> str:
+        return f"TD#{booking_id}"
+
+
+class Interest(BaseModel):
+    model: str | None = None
+    condition: str | None = None
+    budget: float | None = None
+
+
+class ShowroomVisit(BaseModel):
+    visit_id: str
+    at: datetime
+    interest: Interest | None = None
+    outcome: str
+    reason: str | None = None
+
+    @staticmethod
+    def sk(at: datetime, visit_id: str) -> str:
+        return f"SHOWROOM#{isoformat(at)}#{visit_id}"
+
+
+class Lead(BaseModel):
+    lead_id: str
+    created_at: datetime
+    source: str
+    interest: Interest | None = None
+    utm: dict[str, str] | None = None
+
+    @staticmethod
+    def sk(lead_id: str) -> str:
+        return f"LEAD#{lead_id}"
+
+
+class PartsLine(BaseModel):
+    sku: str | None = None
+    name: str
+    category: str
+    qty: float
+    amount: float
+
+
+class PartsPurchase(BaseModel):
+    order_id: str
+    at: datetime
+    items: list[PartsLine]
+    total_amount: float
+    location_id: str | None = None
+
+    @staticmethod
+    def sk(at: datetime, order_id: str) -> str:
+        return f"PARTS#{isoformat(at)}#{order_id}"
+
+
+class WebVisit(BaseModel):
+    at: datetime
+    page: str
+    model: str | None = None
+    url: str | None = None
+
+    @staticmethod
+    def sk(at: datetime, event_id: str) -> str:
+        return f"WEB#{isoformat(at)}#{event_id}"
+
+
+class Call(BaseModel):
+    call_id: str
+    at: datetime
+    tracking_number: str
+    duration_s: int
+    answered: bool
+
+    @staticmethod
+    def sk(at: datetime, call_id: str) -> str:
+        return f"CALL#{isoformat(at)}#{call_id}"
+
+
+class CarOrder(BaseModel):
+    """A new car the customer waits for; the latest status event wins."""
+
+    order_id: str
+    status: str
+    eta: datetime | None = None
+    updated_at: datetime
+
+    @staticmethod
+    def sk(order_id: str) -> str:
+        return f"ORDER#{order_id}"
+
+
+class CustomerHistory(BaseModel):
+    """Every record of a customer's collection, parsed by kind (the sort key's prefix)."""
+
+    cars: list[CustomerVehicle] = Field(default_factory=list)
+    visits: list[ServiceVisit] = Field(default_factory=list)
+    purchases: list[Purchase] = Field(default_factory=list)
+    appointments: list[Appointment] = Field(default_factory=list)
+    test_drives: list[TestDrive] = Field(default_factory=list)
+    showroom_visits: list[ShowroomVisit] = Field(default_factory=list)
+    leads: list[Lead] = Field(default_factory=list)
+    parts_purchases: list[PartsPurchase] = Field(default_factory=list)
+    web_visits: list[WebVisit] = Field(default_factory=list)
+    calls: list[Call] = Field(default_factory=list)
+    car_orders: list[CarOrder] = Field(default_factory=list)
+
+    @classmethod
+    def parse(cls, docs_by_kind: dict[str, list[str]]) -> "CustomerHistory":
+        parsed = {
+            SECTIONS[kind]: [json.loads(doc) for doc in docs]
+            for kind, docs in docs_by_kind.items()
+            if kind in SECTIONS
+        }
+        return cls.model_validate(parsed)
+
+
+# Sort-key prefix → section of CustomerHistory.
+SECTIONS = {
+    "CAR": "cars",
+    "VISIT": "visits",
+    "SALE": "purchases",
+    "APPT": "appointments",
+    "TD": "test_drives",
+    "SHOWROOM": "showroom_visits",
+    "LEAD": "leads",
+    "PARTS": "parts_purchases",
+    "WEB": "web_visits",
+    "CALL": "calls",
+    "ORDER": "car_orders",
+}

@@ -3,16 +3,21 @@
 import contextlib
 from typing import Any
 
-from trigly.events.customer import CustomerUpserted
+from trigly.events.customer import CustomerConsentChanged, CustomerUpserted
 from trigly.platform import clock, ids
 from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant, list_connectors
-from trigly.profiles import aggregates
 from trigly.profiles.contacts import ContactStatus, email_search_key, phone_search_key
 from trigly.profiles.model import CustomerProfile
-from trigly.profiles.records import CustomerVehicle, Purchase, ServiceVisit
-from trigly.profiles.upsert import ConsentStatement, consent_statements, merge_customer_upserted
+from trigly.profiles.ordering import EventContext
+from trigly.profiles.records import CustomerHistory
+from trigly.profiles.upsert import (
+    ConsentStatement,
+    apply_consent,
+    consent_statements,
+    merge_customer_upserted,
+)
 from trigly.profiles.views import profile_view, search_view
 from trigly.store import customers as store
 from trigly.store import keys
@@ -107,31 +112,15 @@ def apply_customer_upserted(
 def get_profile(tenant: Tenant, customer_id: str) -> dict[str, Any]:
     """The 360° profile (CONTRACT §3) from one Query of the customer's item collection."""
     profile: CustomerProfile | None = None
-    cars: list[CustomerVehicle] = []
-    visits: list[ServiceVisit] = []
-    purchases: list[Purchase] = []
+    records: dict[str, list[str]] = {}
     for item in store.read_collection(tenant.tenant_id, customer_id):
         if isinstance(item, CustomerProfileItem):
             profile = CustomerProfile.model_validate_json(item.doc)
         elif isinstance(item, RecordItem):
-            kind = item.sk.split("#", 1)[0]
-            if kind == "CAR":
-                cars.append(CustomerVehicle.model_validate_json(item.doc))
-            elif kind == "VISIT":
-                visits.append(ServiceVisit.model_validate_json(item.doc))
-            elif kind == "SALE":
-                purchases.append(Purchase.model_validate_json(item.doc))
+            records.setdefault(item.sk.split("#", 1)[0], []).append(item.doc)
     if profile is None:
         raise NotFound("No such customer.")
-    now = clock.now()
-    return profile_view(
-        profile,
-        cars=cars,
-        visits=visits,
-        purchases=purchases,
-        aggregates=aggregates.compute(visits, purchases, now),
-        now=now,
-    )
+    return profile_view(profile, CustomerHistory.parse(records), clock.now())
 
 
 def search_customers(
@@ -187,3 +176,35 @@ def resolve_customer(tenant: Tenant, connector_id: str, external_id: str) -> str
         with contextlib.suppress(store.StaleProfile):  # created meanwhile by its own event
             store.save_profile(tenant.tenant_id, profile, None)
     return new_id
+
+
+def apply_consent_change(tenant: Tenant, ctx: EventContext, event: CustomerConsentChanged) -> str:
+    """One consent statement: appended to the ledger; current if it is the latest by its `at`."""
+    customer_id = resolve_customer(tenant, ctx.connector_id, event.customer_external_id)
+    statement = ConsentStatement(
+        channel=event.channel,
+        purpose=event.purpose,
+        granted=event.granted,
+        at=event.at,
+        source=event.source,
+        text_version=None,
+    )
+    for _ in range(MAX_SAVE_ATTEMPTS):
+        loaded = store.load_profile(tenant.tenant_id, customer_id)
+        if loaded is None:
+            break
+        current, version = loaded
+        changed = current.model_copy(deep=True)
+        apply_consent(changed, statement, ctx.stamp)
+        if changed == current:
+            break
+        changed.updated_at = clock.now()
+        try:
+            store.save_profile(tenant.tenant_id, changed, version)
+        except store.StaleProfile:
+            continue
+        break
+    store.append_consent_records(
+        [_ledger_item(tenant.tenant_id, customer_id, statement, ctx.connector_id, ctx.event_id)]
+    )
+    return customer_id

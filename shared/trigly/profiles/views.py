@@ -1,13 +1,23 @@
 """Response shapes of the 360° profile and of search results (CONTRACT §1a, §3)."""
 
+from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from pydantic import BaseModel
 
 from trigly.platform.clock import isoformat
 from trigly.profiles.aggregates import Aggregates
+from trigly.profiles.aggregates import compute as compute_aggregates
 from trigly.profiles.model import CustomerProfile
-from trigly.profiles.records import CustomerVehicle, Purchase, ServiceVisit
+from trigly.profiles.records import (
+    CustomerHistory,
+    CustomerVehicle,
+    Purchase,
+    ServiceVisit,
+    WebVisit,
+)
 from trigly.vehicles.mileage import PRIOR_KM_PER_DAY
 
 
@@ -109,18 +119,41 @@ def aggregates_view(aggregates: Aggregates) -> dict[str, Any]:
     return {**aggregates.model_dump(mode="json"), "last_visit_at": _iso(aggregates.last_visit_at)}
 
 
+def newest[R: BaseModel](records: Sequence[R], field: str) -> list[R]:
+    return sorted(records, key=lambda r: getattr(r, field), reverse=True)
+
+
+def _dump(record: BaseModel) -> dict[str, Any]:
+    """A record as JSON with times in UTC `Z` (CONTRACT §1a)."""
+    out: dict[str, Any] = {}
+    for name, value in record:
+        if isinstance(value, datetime):
+            out[name] = isoformat(value)
+        elif isinstance(value, BaseModel):
+            out[name] = _dump(value)
+        else:
+            out[name] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
+def web_summary(visits: Sequence[WebVisit], now: datetime) -> dict[str, Any]:
+    recent = [v for v in visits if now - v.at <= timedelta(days=90)]
+    return {
+        "visits_90d": len(recent),
+        "last_visit_at": _iso(max((v.at for v in visits), default=None)),
+        "pages_90d": dict(Counter(v.page for v in recent).most_common()),
+        "models_90d": dict(Counter(v.model for v in recent if v.model).most_common()),
+    }
+
+
 def profile_view(
-    profile: CustomerProfile,
-    *,
-    cars: Sequence[CustomerVehicle],
-    visits: Sequence[ServiceVisit],
-    purchases: Sequence[Purchase],
-    aggregates: Aggregates,
-    now: datetime,
+    profile: CustomerProfile, history: CustomerHistory, now: datetime
 ) -> dict[str, Any]:
     """The 360° profile (CONTRACT §3). Newest first everywhere."""
+    cars = history.cars
     current = sorted((c for c in cars if c.until is None), key=lambda c: c.since, reverse=True)
     past = sorted((c for c in cars if c.until is not None), key=lambda c: c.since, reverse=True)
+    aggregates = compute_aggregates(history.visits, history.purchases, history.parts_purchases, now)
     return {
         "id": profile.customer_id,
         "external_ids": profile.external_ids,
@@ -137,11 +170,20 @@ def profile_view(
         "consents": _consents(profile),
         "vehicles": [vehicle_view(c, now) for c in current],
         "past_vehicles": [vehicle_view(c, now) for c in past],
-        "visits": [visit_view(v) for v in sorted(visits, key=lambda v: v.closed_at, reverse=True)],
-        "purchases": [
-            purchase_view(p) for p in sorted(purchases, key=lambda p: p.sold_at, reverse=True)
+        "visits": [visit_view(v) for v in newest(history.visits, "closed_at")],
+        "purchases": [purchase_view(p) for p in newest(history.purchases, "sold_at")],
+        "appointments": [
+            {"id": a.appointment_id, **_dump(a)} for a in newest(history.appointments, "starts_at")
         ],
-        "appointments": [],
+        "test_drives": [
+            {"id": t.booking_id, **_dump(t)} for t in newest(history.test_drives, "starts_at")
+        ],
+        "showroom_visits": [_dump(v) for v in newest(history.showroom_visits, "at")],
+        "leads": [_dump(lead) for lead in newest(history.leads, "created_at")],
+        "parts_purchases": [_dump(p) for p in newest(history.parts_purchases, "at")],
+        "calls": [_dump(c) for c in newest(history.calls, "at")],
+        "car_orders": [_dump(o) for o in newest(history.car_orders, "updated_at")],
+        "web_activity": web_summary(history.web_visits, now),
         "messages": [],
         "offers": [],
         "loyalty": {"balance": 0},

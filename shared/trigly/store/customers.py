@@ -4,9 +4,10 @@ Hot paths address items by key (GetItem/PutItem/UpdateItem); only reads of one c
 collection use Query.
 """
 
+import contextlib
 from collections.abc import Iterable, Iterator
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from trigly.profiles.model import CustomerProfile
 from trigly.store import keys
@@ -15,6 +16,7 @@ from trigly.store.models import (
     CustomerLookupItem,
     CustomerProfileItem,
     MainItem,
+    RecordItem,
     bind,
 )
 
@@ -123,3 +125,61 @@ def read_collection(tenant_id: str, customer_id: str) -> Iterator[MainItem]:
     """Everything stored under one customer: one Query (paged by DynamoDB past 1 MB)."""
     bind()
     yield from MainItem.query(keys.customer(tenant_id, customer_id))
+
+
+ANONYMOUS_CONNECTOR = "anon"  # lookups of website visitors not yet identified
+
+
+def point_lookup(pk: str, customer_id: str) -> None:
+    """Make a lookup name exactly this customer (after a visitor is identified)."""
+    bind()
+    CustomerLookupItem(pk, LOOKUP_SK, customer_ids={customer_id}).save()
+
+
+def copy_records(tenant_id: str, from_customer: str, to_customer: str, prefix: str) -> int:
+    """Move one kind of record (e.g. `WEB#`) between collections; returns how many moved."""
+    bind()
+    source = keys.customer(tenant_id, from_customer)
+    target = keys.customer(tenant_id, to_customer)
+    moved = 0
+    with RecordItem.batch_write() as batch:
+        for item in RecordItem.query(source, RecordItem.sk.startswith(prefix)):
+            batch.save(RecordItem(target, item.sk, doc=item.doc, stamp=item.stamp))
+            moved += 1
+    return moved
+
+
+def delete_collection(tenant_id: str, customer_id: str) -> list[MainItem]:
+    """Delete every item of a customer's collection; returns what was deleted."""
+    bind()
+    items = list(read_collection(tenant_id, customer_id))
+    with MainItem.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
+    return items
+
+
+def remove_from_lookups(
+    tenant_id: str, customer_id: str, phones: Iterable[str], emails: Iterable[str]
+) -> None:
+    """Take the customer out of their contact lookups; a lookup left naming nobody is deleted."""
+    pks = [keys.phone(tenant_id, p) for p in phones] + [keys.email(tenant_id, e) for e in emails]
+    for pk in pks:
+        delete_lookup(pk, customer_id)
+
+
+def delete_lookup(pk: str, customer_id: str) -> None:
+    bind()
+    item = CustomerLookupItem(pk, LOOKUP_SK)
+    try:
+        item.update(
+            actions=[CustomerLookupItem.customer_ids.delete({customer_id})],
+            condition=CustomerLookupItem.pk.exists(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return
+        raise
+    # DynamoDB drops an emptied set attribute; then the lookup itself goes.
+    with contextlib.suppress(DeleteError):
+        item.delete(condition=CustomerLookupItem.customer_ids.does_not_exist())

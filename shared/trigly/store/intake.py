@@ -125,3 +125,14 @@ def mark_rejections_resolved(
         except Exception as exc:
             if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
                 raise
+
+
+def redact_rejected(tenant_id: str, rejection_id: str, payload: str) -> None:
+    bind()
+    RejectedEventItem(keys.tenant(tenant_id), rejection_id).update(
+        actions=[
+            RejectedEventItem.payload.set(payload),
+            RejectedEventItem.archive_key.remove(),
+            RejectedEventItem.status.set("erased"),
+        ]
+    )

@@ -15,6 +15,10 @@ def vehicle(tenant_id: str, vin: str) -> str:
     return f"T#{tenant_id}#V#{vin}"
 
 
+def stock(tenant_id: str) -> str:
+    return f"T#{tenant_id}#STOCK"
+
+
 def external_id(tenant_id: str, connector_id: str, external: str) -> str:
     return f"T#{tenant_id}#XID#{connector_id}#{external}"
 

@@ -124,6 +124,7 @@ class RecordItem(MainItem, discriminator="record"):
     customer's view of a car (`CAR#{vin}`)… `sk` is `{KIND}#{…}`; `doc` is the record's JSON."""
 
     doc = UnicodeAttribute()
+    stamp = UnicodeAttribute(null=True)  # ordering stamp, for records where the latest event wins
 
 
 class EventClaimItem(Model):

@@ -64,3 +64,32 @@ def get_customer_record(tenant_id: str, customer_id: str, sk: str) -> str | None
         return RecordItem.get(keys.customer(tenant_id, customer_id), sk, consistent_read=True).doc
     except DoesNotExist:
         return None
+
+
+def put_customer_record_if_newer(
+    tenant_id: str, customer_id: str, sk: str, record: BaseModel, stamp: str
+) -> bool:
+    """Latest-wins records (an appointment's status, an order's status): one conditional put, no
+    read. An older event than the one stored loses; returns whether this one was written."""
+    return _put_if_newer(keys.customer(tenant_id, customer_id), sk, record, stamp)
+
+
+def put_stock_if_newer(tenant_id: str, stock_id: str, car: BaseModel, stamp: str) -> bool:
+    return _put_if_newer(keys.stock(tenant_id), stock_id, car, stamp)
+
+
+def list_stock(tenant_id: str) -> list[str]:
+    bind()
+    return [item.doc for item in RecordItem.query(keys.stock(tenant_id))]
+
+
+def _put_if_newer(pk: str, sk: str, record: BaseModel, stamp: str) -> bool:
+    bind()
+    item = RecordItem(pk, sk, doc=record.model_dump_json(exclude_none=True), stamp=stamp)
+    try:
+        item.save(condition=RecordItem.pk.does_not_exist() | (RecordItem.stamp <= stamp))
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

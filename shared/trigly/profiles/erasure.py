@@ -1,0 +1,99 @@
+"""Rights of the data subject: export everything held about a customer, and erase it.
+
+Erasure removes the customer's whole collection (profile, consent ledger, cars as they saw them,
+history), the lookups that name them (phone, email, DMS ids), and their personal data in
+rejected events kept for replay (inline and archived bodies). A car's technical record stays,
+de-personalized: its ownership periods and policies no longer name the person.
+"""
+
+import json
+from typing import Any
+
+from trigly.ingest import rejections
+from trigly.platform import clock
+from trigly.platform.errors import NotFound
+from trigly.platform.observability import logger
+from trigly.platform.tenancy import Tenant
+from trigly.profiles.model import CustomerProfile
+from trigly.store import customers as store
+from trigly.store import keys
+from trigly.store.models import CustomerProfileItem, MainItem, RecordItem
+from trigly.vehicles.model import Vehicle
+from trigly.vehicles.service import update_vehicle
+
+ERASED = "erased"
+
+
+def _collection(tenant: Tenant, customer_id: str) -> tuple[CustomerProfile, list[MainItem]]:
+    items = list(store.read_collection(tenant.tenant_id, customer_id))
+    profile_item = next((i for i in items if isinstance(i, CustomerProfileItem)), None)
+    if profile_item is None:
+        raise NotFound("No such customer.")
+    return CustomerProfile.model_validate_json(profile_item.doc), items
+
+
+def export_customer(tenant: Tenant, customer_id: str) -> dict[str, Any]:
+    """Everything stored about the customer, as JSON (GDPR art. 15 / 152-FZ art. 14)."""
+    profile, items = _collection(tenant, customer_id)
+    records: dict[str, list[Any]] = {}
+    for item in items:
+        if isinstance(item, RecordItem):
+            kind = item.sk.split("#", 1)[0].lower()
+            records.setdefault(kind, []).append(json.loads(item.doc))
+    ledger = [
+        {k: v for k, v in item.attribute_values.items() if k not in {"pk", "kind"}}
+        for item in items
+        if item.sk.startswith("CONSENT#")
+    ]
+    return {
+        "exported_at": clock.isoformat(clock.now()),
+        "customer_id": customer_id,
+        "profile": profile.model_dump(mode="json", exclude={"stamps"}),
+        "consent_ledger": ledger,
+        "records": records,
+    }
+
+
+def _depersonalize(vehicle: Vehicle, customer_id: str) -> None:
+    for period in vehicle.owners:
+        if period.customer_id == customer_id:
+            period.customer_id = ERASED
+    for sale in vehicle.sales:
+        if sale.customer_id == customer_id:
+            sale.customer_id = ERASED
+    for policy in vehicle.insurance:
+        if policy.customer_id == customer_id:
+            policy.customer_id = ERASED
+
+
+def erase_customer(tenant: Tenant, customer_id: str) -> None:
+    profile, items = _collection(tenant, customer_id)
+    for item in items:
+        if isinstance(item, RecordItem) and item.sk.startswith("CAR#"):
+            vin = item.sk.removeprefix("CAR#")
+            update_vehicle(tenant.tenant_id, vin, lambda v: _depersonalize(v, customer_id))
+    store.remove_from_lookups(
+        tenant.tenant_id,
+        customer_id,
+        phones=[c.value for c in profile.phones],
+        emails=[c.value for c in profile.emails],
+    )
+    for connector_id, external_id in profile.external_ids.items():
+        store.delete_lookup(
+            keys.external_id(tenant.tenant_id, connector_id, external_id), customer_id
+        )
+    for anonymous_id in profile.anonymous_ids:
+        store.delete_lookup(
+            keys.external_id(tenant.tenant_id, store.ANONYMOUS_CONNECTOR, anonymous_id), customer_id
+        )
+    store.delete_collection(tenant.tenant_id, customer_id)
+    redacted = rejections.redact(
+        tenant.tenant_id,
+        phones={c.value for c in profile.phones},
+        emails={c.value for c in profile.emails},
+        external_ids=set(profile.external_ids.values()),
+        default_country=tenant.default_country,
+    )
+    logger.info(
+        "customer erased", extra={"customer_id": customer_id, "rejected_events_redacted": redacted}
+    )

@@ -1,0 +1,77 @@
+"""Rights of the data subject: export, then erasure that leaves no phone or email in clear."""
+
+import json
+
+import boto3
+
+from infra.deploy import DeployedStack
+from tests.integration.conftest import IngestDrain, TenantFixture
+from tests.integration.test_ingest_and_api import api, ingest, only_customer
+from tests.integration.test_webhook import encode, post
+from tests.support import customer_event
+
+PHONE_RAW, PHONE = "8 (917) 246-80-13", "+79172468013"
+EMAIL = "zinaida.erasable@example.ru"
+
+
+def everything_stored(stack: DeployedStack) -> str:
+    """Every item of every table and every archived object, as text (tests may Scan)."""
+    dynamodb = boto3.client("dynamodb")
+    dump = []
+    for name in ("MainTableName", "IdempotencyTableName", "RejectedEventsTableName"):
+        for page in dynamodb.get_paginator("scan").paginate(TableName=stack.outputs[name]):
+            dump.append(json.dumps(page["Items"], ensure_ascii=False))
+    s3 = boto3.client("s3")
+    bucket = stack.outputs["ArchiveBucketName"]
+    for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        dump.append(s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read().decode())
+    return "\n".join(dump)
+
+
+def test_export_then_erase_leaves_no_contact_in_clear(
+    stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    # Given a customer with contacts and consents, and a rejected event that repeats the phone
+    consents = {"email": {"marketing": True, "at": "2026-10-01T10:00:00+03:00", "source": "site"}}
+    ingest(
+        dealer,
+        drain,
+        customer_event(
+            "er-1",
+            "DMS-ER",
+            first_name="Зинаида",
+            phones=[PHONE_RAW],
+            emails=[EMAIL],
+            consents=consents,
+        ),
+    )
+    post(dealer, encode(customer_event("er-2", "DMS-ER", phones=[PHONE_RAW], region="nowhere")))
+    big = customer_event("er-3", "DMS-ER", emails=[EMAIL], notes="x" * (300 * 1024))
+    post(dealer, encode(big))
+    customer = only_customer(dealer, phone=PHONE)
+    assert PHONE in everything_stored(stack) and EMAIL in everything_stored(stack)
+
+    # When the dealer exports, then erases the customer
+    status, exported = api("GET", f"/v1/customers/{customer['id']}/export", dealer.api_key)
+    assert status == 200
+    assert exported["profile"]["phones"][0]["value"] == PHONE
+    assert [entry["channel"] for entry in exported["consent_ledger"]] == ["email"]
+    assert api("DELETE", f"/v1/customers/{customer['id']}", dealer.api_key)[0] == 204
+
+    # Then the profile is gone, search finds nothing, and nothing stored holds the contacts
+    assert api("GET", f"/v1/customers/{customer['id']}", dealer.api_key)[0] == 404
+    assert api("GET", "/v1/customers", dealer.api_key, query={"phone": PHONE})[1]["items"] == []
+    assert api("DELETE", f"/v1/customers/{customer['id']}", dealer.api_key)[0] == 404
+    stored = everything_stored(stack)
+    for trace in (PHONE, PHONE_RAW, EMAIL, "Зинаида"):
+        assert trace not in stored
+
+
+def test_another_tenant_cannot_erase_or_export(
+    dealer: TenantFixture, other_dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    ingest(dealer, drain, customer_event("er-4", "DMS-ER2", phones=["89170000001"]))
+    customer = only_customer(dealer, external_id="DMS-ER2")
+    assert api("DELETE", f"/v1/customers/{customer['id']}", other_dealer.api_key)[0] == 404
+    assert api("GET", f"/v1/customers/{customer['id']}/export", other_dealer.api_key)[0] == 404
+    assert api("GET", f"/v1/customers/{customer['id']}", dealer.api_key)[0] == 200
