@@ -57,8 +57,8 @@ def revision() -> str:
         ).stdout.strip()
     except OSError:
         return "unknown"
-    if not head:
-        return "unknown (not a git checkout)"
+    if not head:  # e.g. a `git archive` export; its maker may say which commit it is
+        return os.environ.get("BENCH_REVISION", "unknown (not a git checkout)")
     return (
         f"{head}{' + uncommitted changes in shared/, functions/ or template.yaml' if dirty else ''}"
     )

@@ -15,7 +15,7 @@ Every process gets the environment Lambda would give that function: the template
 `AWS_EXECUTION_ENV`, X-Ray daemon address, so Powertools behaves as on Lambda, tracer included)
 and dummy credentials. Bytecode caches are warmed by one discarded round first.
 
-Goal: init ≤ 1.5 × baseline. For a handler over it, `python -X importtime` shows which imports
+Goal: init ≤ 1.5 × baseline. For every handler, `python -X importtime` then shows which imports
 it adds over the baseline, and which first-party module pulls each one in.
 
     .venv/bin/python -m benchmarks.cold_start [runs]
@@ -310,7 +310,10 @@ def report(timings: list[HandlerTiming], runs: int) -> str:
     for t in timings:
         if not t.heavy:
             continue
-        lines.append(f"\n  {t.module}: imports beyond the bare script (self time, one run)")
+        over = "over the goal" if t.ratio > GOAL else "within the goal"
+        lines.append(
+            f"\n  {t.module} ({over}): imports beyond the bare script (self time, one run)"
+        )
         for package, ms in t.heavy[:10]:
             lines.append(f"    {package:<34} {ms:>7.1f} ms")
         lines.append("  pulled in by (first-party importer → package: cumulative ms there)")
@@ -322,7 +325,7 @@ def report(timings: list[HandlerTiming], runs: int) -> str:
 def run(runs: int = RUNS) -> list[HandlerTiming]:
     timings, envs = measure(runs)
     for t in timings:
-        if not t.error and t.ratio > GOAL:
+        if not t.error:  # every handler: a ratio near the goal moves with the machine's load
             analyse(t, envs[t.module])
     return timings
 

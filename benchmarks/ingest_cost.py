@@ -300,6 +300,9 @@ def _run_batch(
         applied = poller.drain(ingest)
         if applied != expected.get("accepted", 0):
             raise RuntimeError(f"{name}: {applied} events applied, expected {expected}")
+        if applied and not ingest.totals().dynamodb_calls:
+            # The ingest path reaches DynamoDB only through PynamoDB's own botocore clients.
+            raise RuntimeError("the meter saw no DynamoDB call of the ingest handler")
         return Case(name, batch, n, webhook, ingest, time.perf_counter() - started)
 
     created = [customer_record(f"b{batch}-new-{i}", i, version=1) for i in numbers]
