@@ -96,14 +96,12 @@ def customer_event(
 
 def reset_process_caches() -> None:
     """Forget what a container caches (settings, clients, bound tables) between test stacks."""
-    from trigly.ingest import archive, queue
-    from trigly.platform import tenancy
+    from trigly.platform import aws, tenancy
     from trigly.platform.settings import get_settings
     from trigly.store import models
 
     get_settings.cache_clear()
-    queue._sqs.cache_clear()
-    archive._s3.cache_clear()
+    aws.forget_clients()
     tenancy._tenant_cache.clear()
     models._bound = None
 

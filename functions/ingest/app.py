@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from trigly.ingest.apply import apply_message
 from trigly.platform.observability import logger, metrics, tracer
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Failed records are reported, not raised: a batch that fails whole is still a partial answer.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def apply_record(record: SQSRecord) -> None:

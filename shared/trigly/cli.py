@@ -19,6 +19,8 @@ STACK_OUTPUTS = {
     "RejectedEventsTableName": "TRIGLY_REJECTED_EVENTS_TABLE",
     "IngestQueueUrl": "TRIGLY_INGEST_QUEUE_URL",
     "ArchiveBucketName": "TRIGLY_ARCHIVE_BUCKET",
+    "EventBusName": "TRIGLY_EVENT_BUS",
+    "OutboundQueueUrl": "TRIGLY_OUTBOUND_QUEUE_URL",
 }
 
 

@@ -189,16 +189,17 @@ def test_functions_carry_their_handler_and_service_name(deployed: Deployed) -> N
     functions = deployed.stack.functions
 
     assert {f.handler for f in functions.values()} == {
-        f"functions/{name}/app.handler" for name in ("webhook", "ingest", "api", "scheduler")
+        f"functions/{name}/app.handler"
+        for name in ("webhook", "ingest", "api", "scheduler", "outbound")
     }
     services = {f.environment["POWERTOOLS_SERVICE_NAME"] for f in functions.values()}
-    assert services == {"webhook", "ingest", "api", "scheduler"}
+    assert services == {"webhook", "ingest", "api", "scheduler", "outbound"}
 
 
 def test_moto_redrives_a_message_received_max_receive_count_times(deployed: Deployed) -> None:
     # Given a message on the ingest queue that every consumer fails (made visible again at once,
     # as the local stack does)
-    mapping = deployed.stack.queue_mappings[0]
+    [mapping] = [m for m in deployed.stack.queue_mappings if m.function == "IngestFunction"]
     sqs = deployed.sqs
     sqs.send_message(QueueUrl=mapping.queue_url, MessageBody='{"poison": true}')
     assert mapping.max_receive_count is not None

@@ -55,7 +55,7 @@ def sqs(stack: DeployedStack) -> Any:
 
 @pytest.fixture
 def consumer(stack: DeployedStack, host: FunctionHost, sqs: Any) -> QueueConsumer:
-    [mapping] = stack.queue_mappings
+    [mapping] = [m for m in stack.queue_mappings if m.function == "IngestFunction"]
     return QueueConsumer(mapping, host, sqs, stack.region)
 
 

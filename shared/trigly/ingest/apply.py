@@ -5,6 +5,7 @@ from typing import Any
 
 from trigly.events.validation import validate_event
 from trigly.ingest.messages import IngestMessage
+from trigly.outbound import bus
 from trigly.platform import tenancy
 from trigly.profiles import activity, identity
 from trigly.profiles import service as profiles
@@ -18,15 +19,17 @@ class UnappliableEvent(Exception):
     the DLQ for a person to look at, not be dropped."""
 
 
-def _customer_upserted(tenant: tenancy.Tenant, ctx: EventContext, payload: Any) -> None:
+def _customer_upserted(tenant: tenancy.Tenant, ctx: EventContext, payload: Any) -> str:
     customer_id = profiles.apply_customer_upserted(
         tenant, ctx.connector_id, ctx.event_id, payload, ctx.stamp
     )
     if payload.anonymous_id:
         identity.attach_anonymous(tenant, payload.anonymous_id, customer_id)
+    return customer_id
 
 
-Applier = Callable[[tenancy.Tenant, EventContext, Any], object]
+# Each applier returns the customer the event concerns (None when it concerns none).
+Applier = Callable[[tenancy.Tenant, EventContext, Any], str | None]
 
 APPLIERS: dict[str, Applier] = {
     "customer.upserted": _customer_upserted,
@@ -61,4 +64,16 @@ def apply_message(body: str) -> None:
         occurred_at=event.occurred_at,
         stamp=message.stamp,
     )
-    APPLIERS[event.type](tenant, ctx, event.payload)
+    customer_id = APPLIERS[event.type](tenant, ctx, event.payload)
+    bus.publish(
+        [
+            bus.DomainEvent(
+                id=f"{message.connector_id}:{message.event_id}",
+                tenant_id=tenant.tenant_id,
+                type=event.type,
+                occurred_at=event.occurred_at,
+                customer_id=customer_id,
+                data=event.payload.model_dump(mode="json", exclude_none=True),
+            )
+        ]
+    )

@@ -1,22 +1,13 @@
 """Sending accepted events to the ingest queue (SQS), ten to a request."""
 
-from functools import lru_cache
-from typing import TYPE_CHECKING
-
-import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from trigly.ingest.messages import IngestMessage
+from trigly.platform import aws
+from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
 
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
-
 SQS_BATCH = 10
-
-
-@lru_cache(maxsize=1)
-def _sqs() -> "SQSClient":
-    return boto3.client("sqs")
 
 
 def enqueue(messages: list[IngestMessage]) -> list[IngestMessage]:
@@ -25,11 +16,16 @@ def enqueue(messages: list[IngestMessage]) -> list[IngestMessage]:
     failed: list[IngestMessage] = []
     for start in range(0, len(messages), SQS_BATCH):
         chunk = messages[start : start + SQS_BATCH]
-        response = _sqs().send_message_batch(
-            QueueUrl=queue_url,
-            Entries=[
-                {"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)
-            ],
-        )
+        try:
+            response = aws.sqs().send_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)
+                ],
+            )
+        except (BotoCoreError, ClientError):
+            logger.exception("ingest queue unavailable")
+            failed.extend(chunk)
+            continue
         failed.extend(chunk[int(entry["Id"])] for entry in response.get("Failed", []))
     return failed

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     rejected_events_table: str = Field(min_length=3)
     ingest_queue_url: str = Field(min_length=8)
     archive_bucket: str = Field(min_length=3)
+    event_bus: str = Field(min_length=1)
+    outbound_queue_url: str = Field(min_length=8)
 
     # How long accepted event ids are remembered (a DMS resending older events is a duplicate).
     idempotency_days: int = 30

@@ -31,7 +31,9 @@ def _interest(value: Any) -> Interest | None:
     return Interest.model_validate(value, from_attributes=True) if value is not None else None
 
 
-def apply_appointment(tenant: Tenant, ctx: EventContext, event: ServiceAppointmentChanged) -> None:
+def apply_appointment(
+    tenant: Tenant, ctx: EventContext, event: ServiceAppointmentChanged
+) -> str | None:
     customer_id = profiles.resolve_customer(tenant, ctx.connector_id, event.customer_external_id)
     record = Appointment(
         appointment_id=event.appointment_id,
@@ -43,9 +45,10 @@ def apply_appointment(tenant: Tenant, ctx: EventContext, event: ServiceAppointme
     )
     sk = Appointment.sk(event.appointment_id)
     store.put_customer_record_if_newer(tenant.tenant_id, customer_id, sk, record, ctx.stamp)
+    return customer_id
 
 
-def apply_test_drive(tenant: Tenant, ctx: EventContext, event: TestDriveChanged) -> None:
+def apply_test_drive(tenant: Tenant, ctx: EventContext, event: TestDriveChanged) -> str | None:
     if event.customer_external_id:
         customer_id = profiles.resolve_customer(
             tenant, ctx.connector_id, event.customer_external_id
@@ -70,9 +73,10 @@ def apply_test_drive(tenant: Tenant, ctx: EventContext, event: TestDriveChanged)
     # A `cancelled` that happened after the `booked` stays, however late the `booked` arrives.
     sk = TestDrive.sk(event.booking_id)
     store.put_customer_record_if_newer(tenant.tenant_id, customer_id, sk, record, ctx.stamp)
+    return customer_id
 
 
-def apply_showroom_visit(tenant: Tenant, ctx: EventContext, event: ShowroomVisited) -> None:
+def apply_showroom_visit(tenant: Tenant, ctx: EventContext, event: ShowroomVisited) -> str | None:
     customer_id = profiles.resolve_customer(tenant, ctx.connector_id, event.customer_external_id)
     record = ShowroomVisit(
         visit_id=event.visit_id,
@@ -83,9 +87,10 @@ def apply_showroom_visit(tenant: Tenant, ctx: EventContext, event: ShowroomVisit
     )
     sk = ShowroomVisit.sk(event.at, event.visit_id)
     store.put_customer_records(tenant.tenant_id, customer_id, [(sk, record)])
+    return customer_id
 
 
-def apply_lead(tenant: Tenant, ctx: EventContext, event: LeadCreated) -> None:
+def apply_lead(tenant: Tenant, ctx: EventContext, event: LeadCreated) -> str | None:
     contact = event.contact
     customer_id = identity.resolve_contact(
         tenant,
@@ -104,9 +109,10 @@ def apply_lead(tenant: Tenant, ctx: EventContext, event: LeadCreated) -> None:
         utm=event.utm,
     )
     store.put_customer_records(tenant.tenant_id, customer_id, [(Lead.sk(event.lead_id), record)])
+    return customer_id
 
 
-def apply_parts_purchase(tenant: Tenant, ctx: EventContext, event: PartsPurchased) -> None:
+def apply_parts_purchase(tenant: Tenant, ctx: EventContext, event: PartsPurchased) -> str | None:
     customer_id = profiles.resolve_customer(tenant, ctx.connector_id, event.customer_external_id)
     record = PartsPurchase(
         order_id=event.order_id,
@@ -117,9 +123,10 @@ def apply_parts_purchase(tenant: Tenant, ctx: EventContext, event: PartsPurchase
     )
     sk = PartsPurchase.sk(event.at, event.order_id)
     store.put_customer_records(tenant.tenant_id, customer_id, [(sk, record)])
+    return customer_id
 
 
-def apply_web_activity(tenant: Tenant, ctx: EventContext, event: WebActivity) -> None:
+def apply_web_activity(tenant: Tenant, ctx: EventContext, event: WebActivity) -> str | None:
     if event.customer_external_id:
         customer_id = profiles.resolve_customer(
             tenant, ctx.connector_id, event.customer_external_id
@@ -129,13 +136,14 @@ def apply_web_activity(tenant: Tenant, ctx: EventContext, event: WebActivity) ->
     record = WebVisit(at=event.at, page=event.page, model=event.model, url=event.url)
     sk = WebVisit.sk(event.at, ctx.event_id)
     store.put_customer_records(tenant.tenant_id, customer_id, [(sk, record)])
+    return customer_id
 
 
-def apply_call(tenant: Tenant, _ctx: EventContext, event: CallTracked) -> None:
+def apply_call(tenant: Tenant, _ctx: EventContext, event: CallTracked) -> str | None:
     # Calls are matched by the caller's phone, whichever connector tracked them.
     customer_id = identity.match_contact(tenant, None, event.caller_phone, None)
     if customer_id is None:
-        return  # an unknown caller: call attribution (reports) keeps those
+        return None  # an unknown caller: call attribution (reports) keeps those
     record = Call(
         call_id=event.call_id,
         at=event.at,
@@ -145,12 +153,14 @@ def apply_call(tenant: Tenant, _ctx: EventContext, event: CallTracked) -> None:
     )
     sk = Call.sk(event.at, event.call_id)
     store.put_customer_records(tenant.tenant_id, customer_id, [(sk, record)])
+    return customer_id
 
 
-def apply_order_status(tenant: Tenant, ctx: EventContext, event: OrderStatusChanged) -> None:
+def apply_order_status(tenant: Tenant, ctx: EventContext, event: OrderStatusChanged) -> str | None:
     customer_id = profiles.resolve_customer(tenant, ctx.connector_id, event.customer_external_id)
     record = CarOrder(
         order_id=event.order_id, status=event.status, eta=event.eta, updated_at=ctx.occurred_at
     )
     sk = CarOrder.sk(event.order_id)
     store.put_customer_record_if_newer(tenant.tenant_id, customer_id, sk, record, ctx.stamp)
+    return customer_id

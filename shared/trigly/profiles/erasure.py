@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 from trigly.ingest import rejections
+from trigly.outbound import bus
+from trigly.outbound import queue as outbound
 from trigly.platform import clock
 from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
@@ -93,6 +95,29 @@ def erase_customer(tenant: Tenant, customer_id: str) -> None:
         emails={c.value for c in profile.emails},
         external_ids=set(profile.external_ids.values()),
         default_country=tenant.default_country,
+    )
+    # The dealer's systems are told, each with the id it knows the person by (CONTRACT §2b).
+    outbound.send_to_connectors(
+        tenant.tenant_id,
+        f"erase:{customer_id}",
+        "customer.erased",
+        data_for={
+            connector_id: {"customer_external_id": external_id, "customer_id": customer_id}
+            for connector_id, external_id in profile.external_ids.items()
+            if connector_id != store.ANONYMOUS_CONNECTOR
+        },
+    )
+    bus.publish(
+        [
+            bus.DomainEvent(
+                id=f"erase:{customer_id}",
+                tenant_id=tenant.tenant_id,
+                type="customer.erased",
+                occurred_at=clock.now(),
+                customer_id=customer_id,
+                data={},
+            )
+        ]
     )
     logger.info(
         "customer erased", extra={"customer_id": customer_id, "rejected_events_redacted": redacted}

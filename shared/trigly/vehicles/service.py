@@ -106,7 +106,7 @@ def _at_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def apply_vehicle_sold(tenant: Tenant, ctx: EventContext, event: VehicleSold) -> None:
+def apply_vehicle_sold(tenant: Tenant, ctx: EventContext, event: VehicleSold) -> str | None:
     customer_id = profiles.resolve_customer(tenant, ctx.connector_id, event.customer_external_id)
     currency = event.currency or tenant.currency
     sale = Sale(
@@ -172,9 +172,12 @@ def apply_vehicle_sold(tenant: Tenant, ctx: EventContext, event: VehicleSold) ->
             tenant.tenant_id, event.trade_in_vin, lambda v: history.add_ownership(v, trade_in)
         )
         refresh_owner_views(tenant.tenant_id, before, after)
+    return customer_id
 
 
-def apply_vehicle_registered(tenant: Tenant, ctx: EventContext, event: VehicleRegistered) -> None:
+def apply_vehicle_registered(
+    tenant: Tenant, ctx: EventContext, event: VehicleRegistered
+) -> str | None:
     customer_id = profiles.resolve_customer(tenant, ctx.connector_id, event.customer_external_id)
     stamp, occurred_at = ctx.stamp, ctx.occurred_at
     since = _at_midnight(event.purchased_on) if event.purchased_on else occurred_at
@@ -195,11 +198,12 @@ def apply_vehicle_registered(tenant: Tenant, ctx: EventContext, event: VehicleRe
 
     before, after = update_vehicle(tenant.tenant_id, event.vin, change)
     refresh_owner_views(tenant.tenant_id, before, after)
+    return customer_id
 
 
 def apply_service_order_closed(
     tenant: Tenant, ctx: EventContext, event: ServiceOrderClosed
-) -> None:
+) -> str | None:
     customer_id = profiles.resolve_customer(tenant, ctx.connector_id, event.customer_external_id)
 
     def change(vehicle: Vehicle) -> None:
@@ -235,9 +239,10 @@ def apply_service_order_closed(
         [(sk, visit.model_copy(update={"advisor": None, "loyalty_points_redeemed": None}))],
     )
     refresh_owner_views(tenant.tenant_id, before, after)
+    return customer_id
 
 
-def apply_vehicle_odometer(tenant: Tenant, ctx: EventContext, event: VehicleOdometer) -> None:
+def apply_vehicle_odometer(tenant: Tenant, ctx: EventContext, event: VehicleOdometer) -> str | None:
     reading = OdometerReading(at=event.at, km=event.mileage_km, source=event.source)
 
     def change(vehicle: Vehicle) -> None:
@@ -246,9 +251,12 @@ def apply_vehicle_odometer(tenant: Tenant, ctx: EventContext, event: VehicleOdom
 
     before, after = update_vehicle(tenant.tenant_id, event.vin, change)
     refresh_owner_views(tenant.tenant_id, before, after)
+    return after.owner_id if after.owner_id != DEALER else None
 
 
-def apply_insurance_policy(tenant: Tenant, ctx: EventContext, event: InsurancePolicyEvent) -> None:
+def apply_insurance_policy(
+    tenant: Tenant, ctx: EventContext, event: InsurancePolicyEvent
+) -> str | None:
     customer_id = profiles.resolve_customer(tenant, ctx.connector_id, event.customer_external_id)
     policy = InsurancePolicy(
         policy_id=event.policy_id, kind=event.kind, ends_on=event.ends_on, customer_id=customer_id
@@ -257,3 +265,4 @@ def apply_insurance_policy(tenant: Tenant, ctx: EventContext, event: InsurancePo
         tenant.tenant_id, event.vin, lambda v: history.add_policy(v, policy, ctx.stamp)
     )
     refresh_owner_views(tenant.tenant_id, before, after)
+    return customer_id

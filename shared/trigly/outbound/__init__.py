@@ -1,0 +1,1 @@
+"""Events Trigly sends back to the dealer's systems (CONTRACT §2b), signed like inbound ones."""

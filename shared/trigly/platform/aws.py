@@ -1,0 +1,36 @@
+"""AWS clients, one per service per container (created on first use, reused across invocations).
+
+Endpoints come from the standard `AWS_ENDPOINT_URL*` variables, so the same code runs on AWS,
+on moto and on AWS-compatible clouds.
+"""
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
+
+@lru_cache(maxsize=1)
+def sqs() -> "SQSClient":
+    return boto3.client("sqs")
+
+
+@lru_cache(maxsize=1)
+def s3() -> "S3Client":
+    return boto3.client("s3")
+
+
+@lru_cache(maxsize=1)
+def events() -> "EventBridgeClient":
+    return boto3.client("events")
+
+
+def forget_clients() -> None:
+    """For tests that start a fresh emulator: the next call creates new clients."""
+    for factory in (sqs, s3, events):
+        factory.cache_clear()
