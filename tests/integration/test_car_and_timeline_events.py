@@ -251,3 +251,33 @@ def test_replaying_every_event_changes_nothing(dealer: TenantFixture, drain: Ing
     for volatile in ("vehicles", "updated_at", "aggregates"):
         before.pop(volatile), after.pop(volatile)
     assert after == before
+
+
+def test_the_car_record_keeps_owners_readings_and_technical_history(
+    dealer: TenantFixture, other_dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    vin = "XTA210990Y1234567"
+    ingest(
+        dealer,
+        drain,
+        sold("h-1", "K-10", vin, "2021-04-01T10:00:00+03:00", mileage_km=5),
+        service("h-2", "K-10", vin, "2022-04-01T10:00:00+03:00", 14_800),
+        event(
+            "h-3",
+            "insurance.policy",
+            policy_id="P-1",
+            customer_external_id="K-10",
+            vin=vin,
+            kind="osago",
+            ends_on="2027-03-31",
+        ),
+    )
+    status, car = api("GET", f"/v1/vehicles/{vin.lower()}", dealer.api_key)
+    assert status == 200
+    assert car["owner_customer_id"] == only_customer(dealer, external_id="K-10")["id"]
+    assert [r["km"] for r in car["readings"]] == [14_800, 5]
+    assert car["estimated_mileage_km"] >= 14_800
+    assert [v["order_id"] for v in car["visits"]] == ["RO-h-2"]
+    assert car["insurance"] == [{"policy_id": "P-1", "kind": "osago", "ends_on": "2027-03-31"}]
+    assert api("GET", f"/v1/vehicles/{vin}", other_dealer.api_key)[0] == 404
+    assert api("GET", "/v1/vehicles/NOT-A-VIN", dealer.api_key)[0] == 404

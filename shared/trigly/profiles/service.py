@@ -24,6 +24,7 @@ from trigly.store import keys
 from trigly.store import vehicles as vehicle_store
 from trigly.store.models import ConsentRecordItem, CustomerProfileItem, RecordItem
 from trigly.vehicles.model import DEALER
+from trigly.vehicles.vin import normalize_vehicle_id
 
 MAX_SAVE_ATTEMPTS = 5
 
@@ -146,7 +147,10 @@ def search_customers(
             if match:
                 found.add(match)
     if vin is not None:
-        car = vehicle_store.load_vehicle(tenant.tenant_id, vin.strip().upper())
+        try:
+            car = vehicle_store.load_vehicle(tenant.tenant_id, normalize_vehicle_id(vin))
+        except ValueError:  # not a VIN or frame number: nothing can match
+            car = None
         owner = car[0].owner_id if car else None
         if owner and owner != DEALER:
             found.add(owner)

@@ -7,7 +7,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from trigly.store import keys
 from trigly.store.customers import StaleProfile
-from trigly.store.models import RecordItem, VehicleItem, bind
+from trigly.store.models import MainItem, RecordItem, VehicleItem, bind
 from trigly.vehicles.model import Vehicle
 
 CAR_SK = "CAR"
@@ -93,3 +93,16 @@ def _put_if_newer(pk: str, sk: str, record: BaseModel, stamp: str) -> bool:
             return False
         raise
     return True
+
+
+def read_vehicle_collection(tenant_id: str, vin: str) -> tuple[Vehicle | None, list[str]]:
+    """The car record and its technical history (visit docs), newest first: one Query."""
+    bind()
+    vehicle: Vehicle | None = None
+    visits: list[str] = []
+    for item in MainItem.query(keys.vehicle(tenant_id, vin), scan_index_forward=False):
+        if isinstance(item, VehicleItem):
+            vehicle = Vehicle.model_validate_json(item.doc)
+        elif isinstance(item, RecordItem) and item.sk.startswith("VISIT#"):
+            visits.append(item.doc)
+    return vehicle, visits

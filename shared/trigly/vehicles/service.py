@@ -6,17 +6,22 @@ not read. Every write is a put of a deterministic item, so a redelivered event c
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from trigly.events.service import ServiceOrderClosed
 from trigly.events.vehicles import InsurancePolicy as InsurancePolicyEvent
 from trigly.events.vehicles import VehicleOdometer, VehicleRegistered, VehicleSold
+from trigly.platform import clock
+from trigly.platform.clock import isoformat
+from trigly.platform.errors import NotFound
 from trigly.platform.tenancy import Tenant
 from trigly.profiles import service as profiles
 from trigly.profiles.ordering import EventContext
 from trigly.profiles.records import CustomerVehicle, Purchase, ServiceVisit, VisitJob, VisitPart
+from trigly.profiles.views import visit_view
 from trigly.store import vehicles as store
 from trigly.vehicles import history
-from trigly.vehicles.mileage import daily_rate
+from trigly.vehicles.mileage import daily_rate, estimate
 from trigly.vehicles.model import (
     DEALER,
     Financing,
@@ -26,6 +31,7 @@ from trigly.vehicles.model import (
     Sale,
     Vehicle,
 )
+from trigly.vehicles.vin import decode_vin, normalize_vehicle_id
 from trigly.vehicles.warranty import warranty_ends_on
 
 MAX_SAVE_ATTEMPTS = 5
@@ -266,3 +272,49 @@ def apply_insurance_policy(
     )
     refresh_owner_views(tenant.tenant_id, before, after)
     return customer_id
+
+
+def vehicle_view(tenant: Tenant, raw_vin: str) -> dict[str, Any]:
+    """The car record (CONTRACT §1a shapes): details, owners, readings, sales, policies, visits."""
+    try:
+        vin = normalize_vehicle_id(raw_vin)
+    except ValueError as exc:
+        raise NotFound("No such vehicle.") from exc
+    vehicle, visit_docs = store.read_vehicle_collection(tenant.tenant_id, vin)
+    if vehicle is None:
+        raise NotFound("No such vehicle.")
+    now = clock.now()
+    decoded = decode_vin(vin)
+    estimated = estimate(vehicle.readings, vehicle.year or decoded.year, now)
+    return {
+        "vin": vehicle.vin,
+        "make": vehicle.make or decoded.make,
+        "model": vehicle.model,
+        "trim": vehicle.trim,
+        "year": vehicle.year or decoded.year,
+        "plate": vehicle.plate,
+        "owner_customer_id": vehicle.owner_id if vehicle.owner_id not in (DEALER, None) else None,
+        "in_dealer_stock": vehicle.owner_id == DEALER,
+        "owners": [
+            {"customer_id": o.customer_id, "since": isoformat(o.since), "via": o.via}
+            for o in reversed(vehicle.owners)
+        ],
+        "mileage_km": vehicle.mileage_km,
+        "estimated_mileage_km": estimated.km if estimated else None,
+        "estimated_mileage_sd_km": estimated.sd_km if estimated else None,
+        "daily_km": estimated.daily_km if estimated else None,
+        "readings": [
+            {"at": isoformat(r.at), "km": r.km, "source": r.source}
+            for r in reversed(vehicle.readings)
+        ],
+        "sales": [
+            {**s.model_dump(mode="json", exclude={"customer_id"}), "sold_at": isoformat(s.sold_at)}
+            for s in reversed(vehicle.sales)
+        ],
+        "insurance": [
+            {"policy_id": p.policy_id, "kind": p.kind, "ends_on": p.ends_on.isoformat()}
+            for p in vehicle.insurance
+        ],
+        "last_service_at": isoformat(vehicle.last_service_at) if vehicle.last_service_at else None,
+        "visits": [visit_view(ServiceVisit.model_validate_json(doc)) for doc in visit_docs],
+    }
