@@ -5,10 +5,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, Field
 
 from functions.api.context import current_tenant
+from trigly.platform.clock import isoformat
 from trigly.platform.errors import FieldError, ValidationFailed
-from trigly.profiles import erasure
+from trigly.profiles import erasure, merge
 from trigly.profiles import service as profiles
 
 router = APIGatewayHttpRouter()
@@ -54,3 +56,39 @@ def export_customer(customer_id: str) -> dict[str, Any]:
 def erase_customer(customer_id: str) -> Response[None]:
     erasure.erase_customer(current_tenant(router), customer_id)
     return Response(status_code=204)
+
+
+class MergeRequest(BaseModel):
+    duplicate_id: str = Field(min_length=1, max_length=64, description="The customer to fold in")
+    reason: str = Field(min_length=1, max_length=500, description="Why they are one person")
+
+
+def _merge_view(record: merge.MergeRecord) -> dict[str, Any]:
+    return {
+        "id": record.merge_id,
+        "survivor_id": record.survivor_id,
+        "duplicate_id": record.duplicate_id,
+        "reason": record.reason,
+        "at": isoformat(record.at),
+        "moved_records": len(record.moved),
+        "undone_at": isoformat(record.undone_at) if record.undone_at else None,
+    }
+
+
+@router.post(
+    "/customers/<customer_id>/merge",
+    tags=["customers"],
+    summary="Merge a duplicate into this customer",
+)
+def merge_customer(customer_id: str, request: MergeRequest) -> dict[str, Any]:
+    tenant = current_tenant(router)
+    return _merge_view(
+        merge.merge_customers(tenant, customer_id, request.duplicate_id, request.reason)
+    )
+
+
+@router.post(
+    "/customers/<customer_id>/merges/<merge_id>/undo", tags=["customers"], summary="Undo a merge"
+)
+def undo_merge(customer_id: str, merge_id: str) -> dict[str, Any]:
+    return _merge_view(merge.undo_merge(current_tenant(router), customer_id, merge_id))

@@ -20,3 +20,7 @@ def get(key: str) -> bytes:
 
 def delete(key: str) -> None:
     aws.s3().delete_object(Bucket=get_settings().archive_bucket, Key=key)
+
+
+def merge_snapshot_key(tenant_id: str, merge_id: str) -> str:
+    return f"merges/{tenant_id}/{merge_id}.json"

@@ -16,7 +16,7 @@ from trigly.platform import clock
 from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant
-from trigly.profiles.model import CustomerProfile
+from trigly.profiles.model import CustomerProfile, known_external_ids
 from trigly.store import customers as store
 from trigly.store import keys
 from trigly.store.models import CustomerProfileItem, MainItem, RecordItem
@@ -80,7 +80,7 @@ def erase_customer(tenant: Tenant, customer_id: str) -> None:
         phones=[c.value for c in profile.phones],
         emails=[c.value for c in profile.emails],
     )
-    for connector_id, external_id in profile.external_ids.items():
+    for connector_id, external_id in known_external_ids(profile):
         store.delete_lookup(
             keys.external_id(tenant.tenant_id, connector_id, external_id), customer_id
         )

@@ -25,6 +25,51 @@ def _first_name(name: str | None) -> str | None:
     return parts[0].casefold() if parts else None
 
 
+def _same_name(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and (a or "").casefold().replace("ё", "е") == (b or "").casefold().replace(
+        "ё", "е"
+    )
+
+
+def match_person(
+    tenant: Tenant,
+    connector_id: str,
+    *,
+    first_name: str | None,
+    phones: list[str],
+    emails: list[str],
+) -> tuple[str, str] | None:
+    """(customer id, reason) of the known customer a new DMS record is, by the rules above;
+    a customer another record of the same DMS already names is a different person to that DMS."""
+    candidates: list[tuple[str, str]] = []
+    for raw in emails:
+        contact = normalize_email(raw)
+        if contact.status == ContactStatus.OK:
+            owners = store.customers_with_email(tenant.tenant_id, contact.value)
+            if len(owners) == 1:
+                candidates.append((next(iter(owners)), "email"))
+    for raw in phones:
+        contact = normalize_phone(raw, tenant.default_country)
+        if contact.status != ContactStatus.OK:
+            continue
+        # A shared phone names a family; only the one with the same first name is this person.
+        owners = store.customers_with_phone(tenant.tenant_id, contact.value)
+        same_name = [
+            owner
+            for owner in sorted(owners)
+            if (loaded := store.load_profile(tenant.tenant_id, owner))
+            and _same_name(first_name, loaded[0].first_name)
+        ]
+        if len(same_name) == 1:
+            candidates.append((same_name[0], "phone+name"))
+    for customer_id, reason in candidates:
+        loaded = store.load_profile(tenant.tenant_id, customer_id)
+        if loaded is None or connector_id in loaded[0].external_ids:
+            continue
+        return customer_id, reason
+    return None
+
+
 def match_contact(
     tenant: Tenant, name: str | None, phone: str | None, email: str | None
 ) -> str | None:

@@ -17,6 +17,15 @@ class ConsentState(BaseModel):
     text_version: str | None = None
 
 
+class IdentityLink(BaseModel):
+    """Why a DMS record was joined to this customer rather than made a new one."""
+
+    connector_id: str | None  # None for a merge of two customers
+    external_id: str  # the DMS id, or the merged customer's id
+    reason: str  # email, phone+name, merge: <why>
+    at: datetime
+
+
 class CustomerProfile(BaseModel):
     customer_id: str
     created_at: datetime
@@ -35,8 +44,17 @@ class CustomerProfile(BaseModel):
     phones: list[Contact] = Field(default_factory=list)
     emails: list[Contact] = Field(default_factory=list)
     consents: dict[Channel, dict[ConsentPurpose, ConsentState]] = Field(default_factory=dict)
+    links: list[IdentityLink] = Field(default_factory=list)
+    merged_from: list[str] = Field(default_factory=list)  # merge ids, newest last
     # field → ordering stamp of the event that last set it, so late events never win.
     stamps: dict[str, str] = Field(default_factory=dict)
 
     def usable_phones(self) -> list[str]:
         return [c.value for c in self.phones if c.status == "ok"]
+
+
+def known_external_ids(profile: CustomerProfile) -> list[tuple[str, str]]:
+    """Every (connector, DMS id) that names the customer: the primary ones and merged links."""
+    pairs = set(profile.external_ids.items())
+    pairs |= {(link.connector_id, link.external_id) for link in profile.links if link.connector_id}
+    return sorted(pairs)

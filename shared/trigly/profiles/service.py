@@ -8,8 +8,9 @@ from trigly.platform import clock, ids
 from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant, list_connectors
+from trigly.profiles import identity
 from trigly.profiles.contacts import ContactStatus, email_search_key, phone_search_key
-from trigly.profiles.model import CustomerProfile
+from trigly.profiles.model import CustomerProfile, IdentityLink
 from trigly.profiles.ordering import EventContext
 from trigly.profiles.records import CustomerHistory
 from trigly.profiles.upsert import (
@@ -57,10 +58,27 @@ def apply_customer_upserted(
     """Create or update the customer the DMS id names; returns the customer id. Idempotent."""
     tenant_id = tenant.tenant_id
     customer_id = store.find_by_external_id(tenant_id, connector_id, payload.external_id)
+    link: IdentityLink | None = None
     if customer_id is None:
-        customer_id = store.claim_external_id(
-            tenant_id, connector_id, payload.external_id, ids.new_id("cus")
+        # A DMS record seen for the first time may be a customer another system already sent.
+        match = identity.match_person(
+            tenant,
+            connector_id,
+            first_name=payload.first_name,
+            phones=payload.phones or [],
+            emails=payload.emails or [],
         )
+        proposed = match[0] if match else ids.new_id("cus")
+        customer_id = store.claim_external_id(
+            tenant_id, connector_id, payload.external_id, proposed
+        )
+        if match and customer_id == match[0]:
+            link = IdentityLink(
+                connector_id=connector_id,
+                external_id=payload.external_id,
+                reason=match[1],
+                at=clock.now(),
+            )
     for _ in range(MAX_SAVE_ATTEMPTS):
         now = clock.now()
         loaded = store.load_profile(tenant_id, customer_id)
@@ -76,6 +94,8 @@ def apply_customer_upserted(
             default_country=tenant.default_country,
             now=now,
         )
+        if link is not None and link not in merged.links:
+            merged.links.append(link)
         if loaded is not None and merged == current:
             break  # a duplicate delivery or an older event that changes nothing
         try:

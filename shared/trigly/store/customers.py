@@ -6,6 +6,7 @@ collection use Query.
 
 import contextlib
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
@@ -183,3 +184,41 @@ def delete_lookup(pk: str, customer_id: str) -> None:
     # DynamoDB drops an emptied set attribute; then the lookup itself goes.
     with contextlib.suppress(DeleteError):
         item.delete(condition=CustomerLookupItem.customer_ids.does_not_exist())
+
+
+def raw_items(items: Iterable[MainItem]) -> list[dict[str, Any]]:
+    """Items as DynamoDB attribute maps (for snapshots that must restore them exactly)."""
+    return [item.serialize() for item in items]
+
+
+def restore_items(raw: Iterable[dict[str, Any]]) -> None:
+    bind()
+    with MainItem.batch_write() as batch:
+        for data in raw:
+            batch.save(MainItem.from_raw_data(data))
+
+
+def delete_records(tenant_id: str, customer_id: str, sks: Iterable[str]) -> None:
+    bind()
+    pk = keys.customer(tenant_id, customer_id)
+    with RecordItem.batch_write() as batch:
+        for sk in sks:
+            batch.delete(RecordItem(pk, sk))
+
+
+def move_items(
+    tenant_id: str, items: Iterable[MainItem], to_customer: str, skip_sks: set[str]
+) -> list[str]:
+    """Copy items into another customer's collection under the same sort keys; returns them."""
+    bind()
+    target = keys.customer(tenant_id, to_customer)
+    moved = []
+    with MainItem.batch_write() as batch:
+        for item in items:
+            if item.sk in skip_sks:
+                continue
+            data = item.serialize()
+            data["pk"] = {"S": target}
+            batch.save(MainItem.from_raw_data(data))
+            moved.append(item.sk)
+    return moved
