@@ -92,3 +92,10 @@ def merge_customer(customer_id: str, request: MergeRequest) -> dict[str, Any]:
 )
 def undo_merge(customer_id: str, merge_id: str) -> dict[str, Any]:
     return _merge_view(merge.undo_merge(current_tenant(router), customer_id, merge_id))
+
+
+@router.get("/customers/<customer_id>/history", tags=["customers"], summary="Older history, paged")
+def customer_history(
+    customer_id: str, cursor: Annotated[str, Query(min_length=1)]
+) -> dict[str, Any]:
+    return profiles.get_history(current_tenant(router), customer_id, cursor)

@@ -2,9 +2,12 @@
 
 from typing import Any
 
+import pytest
+
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_ingest_and_api import api, ingest, only_customer
 from tests.support import customer_event
+from trigly.profiles import service as profile_service
 
 RIO = "Z94C241BBNR012345"
 SOLARIS = "Z94CB41AAGR323020"
@@ -281,3 +284,42 @@ def test_the_car_record_keeps_owners_readings_and_technical_history(
     assert car["insurance"] == [{"policy_id": "P-1", "kind": "osago", "ends_on": "2027-03-31"}]
     assert api("GET", f"/v1/vehicles/{vin}", other_dealer.api_key)[0] == 404
     assert api("GET", "/v1/vehicles/NOT-A-VIN", dealer.api_key)[0] == 404
+
+
+def test_a_long_history_is_paged_newest_first_never_dropped(
+    dealer: TenantFixture, drain: IngestDrain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a customer with twelve visits and a 360° page of five items
+    vin = "Z94C241BBNR055555"
+    visits = [
+        service(f"pg-{n:02d}", "K-11", vin, f"20{14 + n}-03-01T10:00:00+03:00", 10_000 * n)
+        for n in range(1, 13)
+    ]
+    ingest(dealer, drain, sold("pg-0", "K-11", vin, "2014-01-10T10:00:00+03:00"), *visits)
+    monkeypatch.setattr(profile_service, "PROFILE_PAGE_ITEMS", 5)
+    # When the profile is read, then the rest of the history page by page
+    profile = profile_of(dealer, external_id="K-11")
+    seen = [v["order_id"] for v in profile["visits"]]
+    cursor = profile["history_cursor"]
+    while cursor:
+        status, page = api(
+            "GET",
+            f"/v1/customers/{profile['id']}/history",
+            dealer.api_key,
+            query={"cursor": cursor},
+        )
+        assert status == 200
+        seen += [v["order_id"] for v in page["visits"]]
+        cursor = page["cursor"]
+    # Then the first page held the newest visits and every visit came exactly once
+    assert profile["visits"][0]["order_id"] == "RO-pg-12"
+    assert sorted(seen) == sorted(f"RO-pg-{n:02d}" for n in range(1, 13))
+    assert (
+        api(
+            "GET",
+            f"/v1/customers/{profile['id']}/history",
+            dealer.api_key,
+            query={"cursor": "bm9wZQ"},
+        )[0]
+        == 422
+    )

@@ -10,7 +10,11 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from trigly.platform.clock import isoformat
+
+def newest_first(moment: datetime) -> str:
+    """A sort-key part that orders newest first, so a customer's first page holds recent history
+    and older detail is what paging reaches."""
+    return f"{10**13 - int(moment.timestamp() * 1000):013d}"
 
 
 class CustomerVehicle(BaseModel):
@@ -70,7 +74,7 @@ class ServiceVisit(BaseModel):
 
     @staticmethod
     def sk(closed_at: datetime, order_id: str) -> str:
-        return f"VISIT#{isoformat(closed_at)}#{order_id}"
+        return f"VISIT#{newest_first(closed_at)}#{order_id}"
 
 
 class Purchase(BaseModel):
@@ -89,7 +93,7 @@ class Purchase(BaseModel):
 
     @staticmethod
     def sk(sold_at: datetime, deal_id: str) -> str:
-        return f"SALE#{isoformat(sold_at)}#{deal_id}"
+        return f"SALE#{newest_first(sold_at)}#{deal_id}"
 
 
 class Appointment(BaseModel):
@@ -134,7 +138,7 @@ class ShowroomVisit(BaseModel):
 
     @staticmethod
     def sk(at: datetime, visit_id: str) -> str:
-        return f"SHOWROOM#{isoformat(at)}#{visit_id}"
+        return f"SHOWROOM#{newest_first(at)}#{visit_id}"
 
 
 class Lead(BaseModel):
@@ -166,7 +170,7 @@ class PartsPurchase(BaseModel):
 
     @staticmethod
     def sk(at: datetime, order_id: str) -> str:
-        return f"PARTS#{isoformat(at)}#{order_id}"
+        return f"PARTS#{newest_first(at)}#{order_id}"
 
 
 class WebVisit(BaseModel):
@@ -177,7 +181,7 @@ class WebVisit(BaseModel):
 
     @staticmethod
     def sk(at: datetime, event_id: str) -> str:
-        return f"WEB#{isoformat(at)}#{event_id}"
+        return f"WEB#{newest_first(at)}#{event_id}"
 
 
 class Call(BaseModel):
@@ -189,7 +193,7 @@ class Call(BaseModel):
 
     @staticmethod
     def sk(at: datetime, call_id: str) -> str:
-        return f"CALL#{isoformat(at)}#{call_id}"
+        return f"CALL#{newest_first(at)}#{call_id}"
 
 
 class CarOrder(BaseModel):

@@ -1,29 +1,30 @@
 """Profile use cases: apply an inbound customer event, read the 360° view, search."""
 
+import base64
 import contextlib
 from typing import Any
 
 from trigly.events.customer import CustomerConsentChanged, CustomerUpserted
 from trigly.platform import clock, ids
-from trigly.platform.errors import NotFound
+from trigly.platform.errors import FieldError, NotFound, ValidationFailed
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant, list_connectors
 from trigly.profiles import identity
 from trigly.profiles.contacts import ContactStatus, email_search_key, phone_search_key
 from trigly.profiles.model import CustomerProfile, IdentityLink
 from trigly.profiles.ordering import EventContext
-from trigly.profiles.records import CustomerHistory
+from trigly.profiles.records import SECTIONS, CustomerHistory
 from trigly.profiles.upsert import (
     ConsentStatement,
     apply_consent,
     consent_statements,
     merge_customer_upserted,
 )
-from trigly.profiles.views import profile_view, search_view
+from trigly.profiles.views import history_view, profile_view, search_view
 from trigly.store import customers as store
 from trigly.store import keys
 from trigly.store import vehicles as vehicle_store
-from trigly.store.models import ConsentRecordItem, CustomerProfileItem, RecordItem
+from trigly.store.models import ConsentRecordItem, CustomerProfileItem, MainItem, RecordItem
 from trigly.vehicles.model import DEALER
 from trigly.vehicles.vin import normalize_vehicle_id
 
@@ -130,18 +131,51 @@ def apply_customer_upserted(
     return customer_id
 
 
-def get_profile(tenant: Tenant, customer_id: str) -> dict[str, Any]:
-    """The 360° profile (CONTRACT §3) from one Query of the customer's item collection."""
+# Items in the 360° read: enough for years of a customer's history at ~1 KB each; older detail
+# is paged through GET /v1/customers/{id}/history.
+PROFILE_PAGE_ITEMS = 400
+
+
+def _records(items: list[MainItem]) -> tuple[CustomerProfile | None, CustomerHistory]:
     profile: CustomerProfile | None = None
     records: dict[str, list[str]] = {}
-    for item in store.read_collection(tenant.tenant_id, customer_id):
+    for item in items:
         if isinstance(item, CustomerProfileItem):
             profile = CustomerProfile.model_validate_json(item.doc)
         elif isinstance(item, RecordItem):
             records.setdefault(item.sk.split("#", 1)[0], []).append(item.doc)
+    return profile, CustomerHistory.parse(records)
+
+
+def _cursor(sk: str | None) -> str | None:
+    return base64.urlsafe_b64encode(sk.encode()).decode() if sk else None
+
+
+def get_profile(tenant: Tenant, customer_id: str) -> dict[str, Any]:
+    """The 360° profile (CONTRACT §3) from one Query of the customer's item collection; when the
+    history is longer than a page, `history_cursor` continues it."""
+    items, next_sk = store.read_collection_page(tenant.tenant_id, customer_id, PROFILE_PAGE_ITEMS)
+    profile, history = _records(items)
     if profile is None:
         raise NotFound("No such customer.")
-    return profile_view(profile, CustomerHistory.parse(records), clock.now())
+    return {**profile_view(profile, history, clock.now()), "history_cursor": _cursor(next_sk)}
+
+
+def get_history(tenant: Tenant, customer_id: str, cursor: str) -> dict[str, Any]:
+    """Older history of a customer, a page at a time, in the 360° view's sections."""
+    try:
+        after = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(errors=[FieldError("cursor", "not a cursor this API gave")]) from exc
+    if not after.startswith(("#", *[f"{kind}#" for kind in SECTIONS])):
+        raise ValidationFailed(errors=[FieldError("cursor", "not a cursor this API gave")])
+    if store.load_profile(tenant.tenant_id, customer_id) is None:
+        raise NotFound("No such customer.")
+    items, next_sk = store.read_collection_page(
+        tenant.tenant_id, customer_id, PROFILE_PAGE_ITEMS, after_sk=after
+    )
+    _, history = _records(items)
+    return {**history_view(history), "cursor": _cursor(next_sk)}
 
 
 def search_customers(

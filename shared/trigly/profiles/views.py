@@ -146,6 +146,25 @@ def web_summary(visits: Sequence[WebVisit], now: datetime) -> dict[str, Any]:
     }
 
 
+def history_view(history: CustomerHistory) -> dict[str, Any]:
+    """The dated sections of the 360° view, newest first (also used to page older history)."""
+    return {
+        "visits": [visit_view(v) for v in newest(history.visits, "closed_at")],
+        "purchases": [purchase_view(p) for p in newest(history.purchases, "sold_at")],
+        "appointments": [
+            {"id": a.appointment_id, **_dump(a)} for a in newest(history.appointments, "starts_at")
+        ],
+        "test_drives": [
+            {"id": t.booking_id, **_dump(t)} for t in newest(history.test_drives, "starts_at")
+        ],
+        "showroom_visits": [_dump(v) for v in newest(history.showroom_visits, "at")],
+        "leads": [_dump(lead) for lead in newest(history.leads, "created_at")],
+        "parts_purchases": [_dump(p) for p in newest(history.parts_purchases, "at")],
+        "calls": [_dump(c) for c in newest(history.calls, "at")],
+        "car_orders": [_dump(o) for o in newest(history.car_orders, "updated_at")],
+    }
+
+
 def profile_view(
     profile: CustomerProfile, history: CustomerHistory, now: datetime
 ) -> dict[str, Any]:
@@ -170,19 +189,7 @@ def profile_view(
         "consents": _consents(profile),
         "vehicles": [vehicle_view(c, now) for c in current],
         "past_vehicles": [vehicle_view(c, now) for c in past],
-        "visits": [visit_view(v) for v in newest(history.visits, "closed_at")],
-        "purchases": [purchase_view(p) for p in newest(history.purchases, "sold_at")],
-        "appointments": [
-            {"id": a.appointment_id, **_dump(a)} for a in newest(history.appointments, "starts_at")
-        ],
-        "test_drives": [
-            {"id": t.booking_id, **_dump(t)} for t in newest(history.test_drives, "starts_at")
-        ],
-        "showroom_visits": [_dump(v) for v in newest(history.showroom_visits, "at")],
-        "leads": [_dump(lead) for lead in newest(history.leads, "created_at")],
-        "parts_purchases": [_dump(p) for p in newest(history.parts_purchases, "at")],
-        "calls": [_dump(c) for c in newest(history.calls, "at")],
-        "car_orders": [_dump(o) for o in newest(history.car_orders, "updated_at")],
+        **history_view(history),
         "web_activity": web_summary(history.web_visits, now),
         "messages": [],
         "offers": [],

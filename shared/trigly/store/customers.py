@@ -21,7 +21,7 @@ from trigly.store.models import (
     bind,
 )
 
-PROFILE_SK = "PROFILE"
+PROFILE_SK = "#PROFILE"  # sorts before every record, so the first page always has it
 LOOKUP_SK = "LOOKUP"
 
 
@@ -123,9 +123,22 @@ def append_consent_records(records: list[ConsentRecordItem]) -> None:
 
 
 def read_collection(tenant_id: str, customer_id: str) -> Iterator[MainItem]:
-    """Everything stored under one customer: one Query (paged by DynamoDB past 1 MB)."""
+    """Everything stored under one customer (erasure, export, merge): as many pages as it takes."""
     bind()
     yield from MainItem.query(keys.customer(tenant_id, customer_id))
+
+
+def read_collection_page(
+    tenant_id: str, customer_id: str, limit: int, after_sk: str | None = None
+) -> tuple[list[MainItem], str | None]:
+    """One Query of at most `limit` items (and 1 MB); the sort key to continue after, if any."""
+    bind()
+    pk = keys.customer(tenant_id, customer_id)
+    start = {"pk": {"S": pk}, "sk": {"S": after_sk}} if after_sk else None
+    query = MainItem.query(pk, limit=limit, page_size=limit, last_evaluated_key=start)
+    items = list(query)
+    last = query.last_evaluated_key
+    return items, (last["sk"]["S"] if last else None)
 
 
 ANONYMOUS_CONNECTOR = "anon"  # lookups of website visitors not yet identified

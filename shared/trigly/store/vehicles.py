@@ -100,7 +100,7 @@ def read_vehicle_collection(tenant_id: str, vin: str) -> tuple[Vehicle | None, l
     bind()
     vehicle: Vehicle | None = None
     visits: list[str] = []
-    for item in MainItem.query(keys.vehicle(tenant_id, vin), scan_index_forward=False):
+    for item in MainItem.query(keys.vehicle(tenant_id, vin)):
         if isinstance(item, VehicleItem):
             vehicle = Vehicle.model_validate_json(item.doc)
         elif isinstance(item, RecordItem) and item.sk.startswith("VISIT#"):
