@@ -139,3 +139,26 @@ def test_three_events_in_every_order() -> None:
             profile = apply(profile, payload, minute, index)
         results.append(profile.model_dump(exclude={"updated_at"}))
     assert all(r == results[0] for r in results)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    a=st.tuples(
+        st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+        st.integers(0, 499),
+    ),
+    b=st.tuples(
+        st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+        st.integers(0, 499),
+    ),
+)
+def test_stamps_compare_like_the_times_they_encode(
+    a: tuple[datetime, int], b: tuple[datetime, int]
+) -> None:
+    (when_a, index_a), (when_b, index_b) = a, b
+    stamp_a = event_stamp(when_a.replace(tzinfo=UTC), RECEIVED, index_a)
+    stamp_b = event_stamp(when_b.replace(tzinfo=UTC), RECEIVED, index_b)
+    key_a = (when_a.replace(microsecond=when_a.microsecond // 1000 * 1000), index_a)
+    key_b = (when_b.replace(microsecond=when_b.microsecond // 1000 * 1000), index_b)
+    assert (stamp_a < stamp_b) == (key_a < key_b)
+    assert len(stamp_a) == 21

@@ -25,7 +25,8 @@ def given(data: dict[str, Any], name: str) -> bool:
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # defer_build: each event type's validator is built on first use, not at cold start.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     @classmethod
     def input_problems(cls, data: dict[str, Any]) -> list[Problem]:

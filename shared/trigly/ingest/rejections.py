@@ -5,6 +5,7 @@ lifecycle rule; a rejected event resent correctly under its id marks the rejecti
 """
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,6 @@ from trigly.ingest import archive
 from trigly.platform import clock, ids
 from trigly.platform.errors import FieldError, NotFound
 from trigly.platform.settings import get_settings
-from trigly.profiles.contacts import normalize_phone
 from trigly.store import intake as store
 from trigly.store import keys
 from trigly.store.models import RejectedEventItem
@@ -133,43 +133,20 @@ def mark_resolved(tenant_id: str, rejection_ids: tuple[str, ...], status: str = 
 REDACTED = "[erased]"
 
 
-def _mentions(
-    value: object, phones: set[str], emails: set[str], ids: set[str], country: str
-) -> bool:
-    if isinstance(value, dict):
-        return any(_mentions(v, phones, emails, ids, country) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions(v, phones, emails, ids, country) for v in value)
-    if not isinstance(value, str):
-        return False
-    text = value.strip()
-    if text in ids or text.lower() in emails:
-        return True
-    return bool(phones) and normalize_phone(text, country).value in phones
-
-
-def redact(
-    tenant_id: str,
-    *,
-    phones: set[str],
-    emails: set[str],
-    external_ids: set[str],
-    default_country: str,
-) -> int:
-    """Erase a person from the rejected events kept for replay; returns how many were touched.
-    Reads the tenant's rejected events (bounded by their retention): an erasure path only."""
-    touched = 0
+def stored_payloads(tenant_id: str) -> Iterator[tuple[str, object, str | None]]:
+    """(rejection id, payload, archive key) of every kept rejected event of the tenant.
+    Reads the tenant's rejected events, bounded by their retention: an erasure path only."""
     cursor = None
     while True:
         items, cursor = store.list_rejected(tenant_id, 200, cursor)
         for item in items:
             text = archive.get(item.archive_key).decode() if item.archive_key else item.payload
-            payload = json.loads(text) if text else None
-            if not _mentions(payload, phones, emails, external_ids, default_country):
-                continue
-            if item.archive_key:
-                archive.delete(item.archive_key)
-            store.redact_rejected(tenant_id, item.sk, json.dumps({"redacted": REDACTED}))
-            touched += 1
+            yield item.sk, json.loads(text) if text else None, item.archive_key
         if cursor is None:
-            return touched
+            return
+
+
+def erase_payload(tenant_id: str, rejection_id: str, archive_key: str | None) -> None:
+    if archive_key:
+        archive.delete(archive_key)
+    store.redact_rejected(tenant_id, rejection_id, json.dumps({"redacted": REDACTED}))

@@ -6,5 +6,6 @@ Log lines carry structured keys (ids, counts), never a phone, email or name: cal
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger(utc=True)
-tracer = Tracer()
+# Patch only botocore: the default also imports httpx and requests into every function.
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()

@@ -16,6 +16,7 @@ from trigly.platform import clock
 from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant
+from trigly.profiles.contacts import normalize_phone
 from trigly.profiles.model import CustomerProfile, known_external_ids
 from trigly.store import customers as store
 from trigly.store import keys
@@ -68,6 +69,32 @@ def _depersonalize(vehicle: Vehicle, customer_id: str) -> None:
             policy.customer_id = ERASED
 
 
+def _mentions(value: object, person: CustomerProfile, country: str) -> bool:
+    """Whether a kept payload names the person: a contact in any format, or a DMS id."""
+    if isinstance(value, dict):
+        return any(_mentions(v, person, country) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, person, country) for v in value)
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if text in {external for _, external in known_external_ids(person)}:
+        return True
+    if text.lower() in {c.value for c in person.emails}:
+        return True
+    phones = {c.value for c in person.phones}
+    return bool(phones) and normalize_phone(text, country).value in phones
+
+
+def _erase_from_rejected_events(tenant: Tenant, person: CustomerProfile) -> int:
+    erased = 0
+    for rejection_id, payload, archive_key in rejections.stored_payloads(tenant.tenant_id):
+        if _mentions(payload, person, tenant.default_country):
+            rejections.erase_payload(tenant.tenant_id, rejection_id, archive_key)
+            erased += 1
+    return erased
+
+
 def erase_customer(tenant: Tenant, customer_id: str) -> None:
     profile, items = _collection(tenant, customer_id)
     for item in items:
@@ -89,13 +116,7 @@ def erase_customer(tenant: Tenant, customer_id: str) -> None:
             keys.external_id(tenant.tenant_id, store.ANONYMOUS_CONNECTOR, anonymous_id), customer_id
         )
     store.delete_collection(tenant.tenant_id, customer_id)
-    redacted = rejections.redact(
-        tenant.tenant_id,
-        phones={c.value for c in profile.phones},
-        emails={c.value for c in profile.emails},
-        external_ids=set(profile.external_ids.values()),
-        default_country=tenant.default_country,
-    )
+    redacted = _erase_from_rejected_events(tenant, profile)
     # The dealer's systems are told, each with the id it knows the person by (CONTRACT §2b).
     outbound.send_to_connectors(
         tenant.tenant_id,

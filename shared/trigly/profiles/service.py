@@ -2,6 +2,7 @@
 
 import base64
 import contextlib
+import hashlib
 from typing import Any
 
 from trigly.events.customer import CustomerConsentChanged, CustomerUpserted
@@ -37,7 +38,9 @@ def _ledger_item(
     at = clock.isoformat(statement.at)
     return ConsentRecordItem(
         keys.customer(tenant_id, customer_id),
-        f"CONSENT#{at}#{statement.channel}#{statement.purpose}#{connector_id}#{event_id}",
+        # One item per distinct statement: the same proof sent again rewrites it, never adds.
+        f"CONSENT#{at}#{statement.channel}#{statement.purpose}#{int(statement.granted)}#"
+        f"{hashlib.sha256(statement.source.encode()).hexdigest()[:12]}",
         channel=statement.channel.value,
         purpose=statement.purpose.value,
         granted=statement.granted,
@@ -46,6 +49,16 @@ def _ledger_item(
         text_version=statement.text_version,
         connector_id=connector_id,
         event_id=event_id,
+    )
+
+
+def _is_current(profile: CustomerProfile | None, statement: ConsentStatement) -> bool:
+    """A statement that is already the current state was recorded when it became current."""
+    state = profile.consents.get(statement.channel, {}).get(statement.purpose) if profile else None
+    return state is not None and (state.granted, state.at, state.source) == (
+        statement.granted,
+        statement.at,
+        statement.source,
     )
 
 
@@ -80,9 +93,11 @@ def apply_customer_upserted(
                 reason=match[1],
                 at=clock.now(),
             )
+    previous: CustomerProfile | None = None
     for _ in range(MAX_SAVE_ATTEMPTS):
         now = clock.now()
         loaded = store.load_profile(tenant_id, customer_id)
+        previous = loaded[0] if loaded else None
         current, version = loaded or (
             CustomerProfile(customer_id=customer_id, created_at=now, updated_at=now),
             None,
@@ -125,6 +140,7 @@ def apply_customer_upserted(
         [
             _ledger_item(tenant_id, customer_id, statement, connector_id, event_id)
             for statement in consent_statements(payload)
+            if not _is_current(previous, statement)
         ]
     )
     logger.info("customer upserted", extra={"customer_id": customer_id, "event_id": event_id})
