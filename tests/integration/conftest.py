@@ -12,6 +12,11 @@ from infra.deploy import DeployedStack, deploy
 from tests.support import reset_process_caches
 from trigly.platform import clock, tenancy
 
+# Powertools reads these when the handler modules are imported, which happens at collection,
+# before the stack fixture sets the template's environment.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Trigly")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "trigly")
+
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[DeployedStack]:

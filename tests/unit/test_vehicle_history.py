@@ -41,3 +41,14 @@ def test_details_keep_the_newest_value_per_field() -> None:
     history.set_details(car, "2026-02", model="Rio", plate="А123ВС77")
     history.set_details(car, "2026-01", model="Rio X", year=2022)
     assert (car.model, car.year, car.plate) == ("Rio", 2022, "А123ВС77")
+
+
+def test_a_visit_seen_before_the_sale_does_not_move_the_start_of_ownership() -> None:
+    sale = Ownership(customer_id="cus_a", since=T0, via="sale", ref="D1")
+    in_order = Vehicle(vin="XWEPC811DC0001234")
+    history.add_ownership(in_order, sale)
+    history.claim_if_unowned(in_order, "cus_a", T0 + timedelta(days=400), "service", "RO-1")
+    late_sale = Vehicle(vin="XWEPC811DC0001234")
+    history.claim_if_unowned(late_sale, "cus_a", T0 + timedelta(days=400), "service", "RO-1")
+    history.add_ownership(late_sale, sale)
+    assert in_order.ownership_of("cus_a") == late_sale.ownership_of("cus_a") == (T0, None)

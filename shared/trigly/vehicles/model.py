@@ -81,9 +81,14 @@ class Vehicle(BaseModel):
         return self.readings[-1] if self.readings else None
 
     def ownership_of(self, customer_id: str) -> tuple[datetime, datetime | None] | None:
-        """(since, until) of the customer's latest period of ownership, if any."""
+        """(since, until) of the customer's latest spell of ownership, if any. Back-to-back
+        periods of one customer are one spell (a visit seen before the sale that started it
+        must not move the start), so the answer is the same in whatever order facts arrive."""
         for index in range(len(self.owners) - 1, -1, -1):
             if self.owners[index].customer_id == customer_id:
                 until = self.owners[index + 1].since if index + 1 < len(self.owners) else None
-                return self.owners[index].since, until
+                start = index
+                while start > 0 and self.owners[start - 1].customer_id == customer_id:
+                    start -= 1
+                return self.owners[start].since, until
         return None
