@@ -3,15 +3,25 @@
     trigly tenant create "Автомир" --stack trigly-prod [--country RU] [--timezone Europe/Moscow]
 
 prints the new tenant's id, its first API key and a connector with its webhook secret (each shown
-once). `--stack` reads the table and queue names from the CloudFormation stack's outputs; without
-it they come from the TRIGLY_* environment variables, as in a Lambda function.
+once).
+
+    trigly import base.csv --tenant ten_... --connector con_... [--dry-run] [--stack trigly-prod]
+
+imports a customer base (CSV or JSON Lines, docs/imports.md) through webhook intake, with a
+progress bar on stderr, and prints the report (new, existing, duplicates, invalid) as JSON.
+
+`--stack` reads the table and queue names from the CloudFormation stack's outputs; without it
+they come from the TRIGLY_* environment variables, as in a Lambda function.
 """
 
 import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 STACK_OUTPUTS = {
     "MainTableName": "TRIGLY_MAIN_TABLE",
@@ -33,7 +43,7 @@ def _use_stack(stack_name: str) -> None:
         os.environ[variable] = outputs[output]
 
 
-def _create_tenant(args: argparse.Namespace) -> dict[str, str]:
+def _create_tenant(args: argparse.Namespace) -> dict[str, Any]:
     from trigly.platform import tenancy
 
     tenant = tenancy.create_tenant(args.name, default_country=args.country, timezone=args.timezone)
@@ -45,6 +55,71 @@ def _create_tenant(args: argparse.Namespace) -> dict[str, str]:
         "connector_id": connector.connector_id,
         "webhook_secret": connector.secret,
     }
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as file:
+        return sum(block.count(b"\n") for block in iter(lambda: file.read(1 << 20), b""))
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        yield from iter(lambda: file.read(1 << 20), b"")
+
+
+def _import(args: argparse.Namespace) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from trigly.imports.report import ImportReport
+    from trigly.imports.runner import Importer
+    from trigly.imports.source import ImportFileError, Reader, format_for, open_stream
+    from trigly.platform import clock, tenancy
+    from trigly.platform.errors import NotFound
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise SystemExit(f"trigly import: no such file: {path}")
+    try:
+        tenant = tenancy.get_tenant(args.tenant)
+        tenancy.get_connector(tenant.tenant_id, args.connector)
+    except NotFound as exc:
+        raise SystemExit(f"trigly import: {exc.detail} (tenant {args.tenant})") from exc
+    exported_at = datetime.fromisoformat(args.exported_at) if args.exported_at else None
+    if exported_at is not None and exported_at.tzinfo is None:
+        raise SystemExit(
+            "trigly import: --exported-at needs an offset, e.g. 2026-11-20T00:00+03:00"
+        )
+    try:
+        layout, found = open_stream(_blocks(path), args.format or format_for(path.name))
+    except ImportFileError as exc:
+        raise SystemExit(f"trigly import: {exc}") from exc
+    now = clock.now()
+    reader = Reader(layout, timezone=tenant.timezone, exported_at=exported_at)
+    with tqdm(
+        total=_count_lines(path),
+        initial=layout.data_line - 1,
+        unit="line",
+        desc="dry run" if args.dry_run else "import",
+        disable=args.no_progress,
+    ) as bar:
+
+        def progress(line: int) -> None:
+            bar.update(max(0, line - bar.n))
+
+        importer = Importer(
+            tenant,
+            args.connector,
+            dry_run=args.dry_run,
+            report=ImportReport(layout.format, args.dry_run),
+            received_at=now,
+            columns=reader.columns if layout.format == "csv" else None,
+            progress=progress,
+        )
+        importer.add(reader.rows(found))
+        report = importer.finish()
+        bar.update(max(0, (bar.total or 0) - bar.n))
+    report.unknown_columns = list(reader.columns.unknown)
+    return report.as_json()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,6 +135,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--timezone", default="Europe/Moscow")
     create.add_argument("--connector", default="DMS", help="name of the first inbound connector")
     create.set_defaults(run=_create_tenant)
+    bulk = commands.add_parser(
+        "import", help="import customers, cars and history from CSV or JSON Lines (docs/imports.md)"
+    )
+    bulk.add_argument("file", help="a .csv (dealer export) or .jsonl (one contract event a line)")
+    bulk.add_argument("--tenant", required=True, help="tenant id")
+    bulk.add_argument("--connector", required=True, help="the DMS connector the ids belong to")
+    bulk.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file")
+    bulk.add_argument("--dry-run", action="store_true", help="report only; nothing is written")
+    bulk.add_argument(
+        "--exported-at", help="when the file was exported (ISO 8601 with offset): dates its rows"
+    )
+    bulk.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    bulk.add_argument("--stack", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    bulk.set_defaults(run=_import)
     args = parser.parse_args(argv)
     if args.stack:
         _use_stack(args.stack)
