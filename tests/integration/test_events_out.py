@@ -12,7 +12,6 @@ import respx
 from standardwebhooks import Webhook
 
 from functions.outbound.app import handler as outbound_handler
-from functions.webhook.app import handler as webhook
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_ingest_and_api import api, ingest, only_customer
@@ -20,9 +19,7 @@ from tests.integration.test_webhook import encode, post
 from tests.support import (
     FakeLambdaContext,
     customer_event,
-    http_event,
     reset_process_caches,
-    signed_headers,
     sqs_event,
 )
 from trigly.outbound.delivery import retry_delay
@@ -91,14 +88,9 @@ def test_erasure_is_sent_to_the_dms_signed_with_its_own_customer_id(
     }
 
     body = encode(event)
-    request = http_event(
-        "POST",
-        f"/v1/webhooks/{connector.connector_id}",
-        path_parameters={"connector_id": connector.connector_id},
-        headers=signed_headers(connector.secret, body),
-        body=body,
+    assert (
+        post(dealer, body, connector_id=connector.connector_id, secret=connector.secret)[0] == 202
     )
-    assert webhook(request, FakeLambdaContext())["statusCode"] == 202
     assert not drain()["batchItemFailures"]
     customer = only_customer(dealer, external_id="E-1")
     # When the customer is erased

@@ -1,28 +1,20 @@
 """Identity resolution across connectors, and merges that are recorded and can be undone."""
 
-import json
 from typing import Any
 
-from functions.webhook.app import handler as webhook
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_car_and_timeline_events import profile_of, service, sold
 from tests.integration.test_ingest_and_api import api, ingest, only_customer
-from tests.support import FakeLambdaContext, customer_event, http_event, signed_headers
+from tests.integration.test_webhook import encode, post
+from tests.support import customer_event
 from trigly.platform import tenancy
 
 
 def from_second_system(dealer: TenantFixture, drain: IngestDrain, *events: dict[str, Any]) -> None:
     """The dealer's other system (e.g. the sales CRM) sends through its own connector."""
     crm = tenancy.create_connector(dealer.tenant.tenant_id, "Sales CRM")
-    body = json.dumps({"events": list(events)}, ensure_ascii=False).encode()
-    request = http_event(
-        "POST",
-        f"/v1/webhooks/{crm.connector_id}",
-        path_parameters={"connector_id": crm.connector_id},
-        headers=signed_headers(crm.secret, body),
-        body=body,
-    )
-    assert webhook(request, FakeLambdaContext())["statusCode"] == 202
+    body = encode({"events": list(events)})
+    assert post(dealer, body, connector_id=crm.connector_id, secret=crm.secret)[0] == 202
     assert not drain()["batchItemFailures"]
 
 

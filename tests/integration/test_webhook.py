@@ -17,14 +17,16 @@ def post(
     body: bytes,
     headers: dict[str, str] | None = None,
     connector_id: str | None = None,
+    secret: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
+    """Through the dealer's connector, or another one given with its id and secret."""
     connector = connector_id or dealer.connector_id
     event = http_event(
         "POST",
         f"/v1/webhooks/{connector}",
         route_key="POST /v1/webhooks/{connector_id}",
         path_parameters={"connector_id": connector},
-        headers=headers if headers is not None else signed_headers(dealer.secret, body),
+        headers=headers if headers is not None else signed_headers(secret or dealer.secret, body),
         body=body,
     )
     response = handler(event, FakeLambdaContext())

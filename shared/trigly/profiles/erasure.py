@@ -21,7 +21,7 @@ from trigly.profiles.model import CustomerProfile, known_external_ids
 from trigly.store import customers as store
 from trigly.store import keys
 from trigly.store.models import CustomerProfileItem, MainItem, RecordItem
-from trigly.vehicles.model import Vehicle
+from trigly.vehicles import history
 from trigly.vehicles.service import update_vehicle
 
 ERASED = "erased"
@@ -57,18 +57,6 @@ def export_customer(tenant: Tenant, customer_id: str) -> dict[str, Any]:
     }
 
 
-def _depersonalize(vehicle: Vehicle, customer_id: str) -> None:
-    for period in vehicle.owners:
-        if period.customer_id == customer_id:
-            period.customer_id = ERASED
-    for sale in vehicle.sales:
-        if sale.customer_id == customer_id:
-            sale.customer_id = ERASED
-    for policy in vehicle.insurance:
-        if policy.customer_id == customer_id:
-            policy.customer_id = ERASED
-
-
 def _mentions(value: object, person: CustomerProfile, country: str) -> bool:
     """Whether a kept payload names the person: a contact in any format, or a DMS id."""
     if isinstance(value, dict):
@@ -100,7 +88,9 @@ def erase_customer(tenant: Tenant, customer_id: str) -> None:
     for item in items:
         if isinstance(item, RecordItem) and item.sk.startswith("CAR#"):
             vin = item.sk.removeprefix("CAR#")
-            update_vehicle(tenant.tenant_id, vin, lambda v: _depersonalize(v, customer_id))
+            update_vehicle(
+                tenant.tenant_id, vin, lambda v: history.replace_customer(v, customer_id, ERASED)
+            )
     store.remove_from_lookups(
         tenant.tenant_id,
         customer_id,

@@ -22,10 +22,12 @@ from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant
 from trigly.profiles.contacts import Contact, ContactStatus
 from trigly.profiles.model import CustomerProfile, IdentityLink, known_external_ids
+from trigly.profiles.upsert import SCALAR_FIELDS
 from trigly.store import customers as store
 from trigly.store import keys
 from trigly.store import vehicles as vehicle_store
 from trigly.store.models import CustomerProfileItem, MainItem, RecordItem
+from trigly.vehicles import history
 from trigly.vehicles.model import Vehicle
 from trigly.vehicles.service import update_vehicle
 
@@ -63,17 +65,7 @@ def merge_profiles(
 ) -> CustomerProfile:
     """The survivor's values win; the duplicate fills what the survivor lacks. Pure."""
     merged = survivor.model_copy(deep=True)
-    for name in (
-        "first_name",
-        "last_name",
-        "middle_name",
-        "birth_date",
-        "city",
-        "region",
-        "timezone",
-        "preferred_channel",
-        "location_id",
-    ):
+    for name in SCALAR_FIELDS:
         if getattr(merged, name) is None:
             setattr(merged, name, getattr(duplicate, name))
     merged.phones = _join_contacts(merged.phones, duplicate.phones)
@@ -96,18 +88,7 @@ def merge_profiles(
 
 
 def _owner_swap(old: str, new: str) -> Callable[[Vehicle], None]:
-    def change(vehicle: Vehicle) -> None:
-        for period in vehicle.owners:
-            if period.customer_id == old:
-                period.customer_id = new
-        for sale in vehicle.sales:
-            if sale.customer_id == old:
-                sale.customer_id = new
-        for policy in vehicle.insurance:
-            if policy.customer_id == old:
-                policy.customer_id = new
-
-    return change
+    return lambda vehicle: history.replace_customer(vehicle, old, new)
 
 
 def _repoint(tenant: Tenant, profile: CustomerProfile, old: str, new: str) -> None:

@@ -66,3 +66,16 @@ def add_policy(vehicle: Vehicle, policy: InsurancePolicy, stamp: str) -> None:
 def note_service(vehicle: Vehicle, closed_at: datetime) -> None:
     if vehicle.last_service_at is None or closed_at > vehicle.last_service_at:
         vehicle.last_service_at = closed_at
+
+
+def replace_customer(vehicle: Vehicle, old: str, new: str) -> None:
+    """Every mention of one customer on the car becomes another (a merge, or erasure's stand-in)."""
+    for period in vehicle.owners:
+        if period.customer_id == old:
+            period.customer_id = new
+    for sale in vehicle.sales:
+        if sale.customer_id == old:
+            sale.customer_id = new
+    for policy in vehicle.insurance:
+        if policy.customer_id == old:
+            policy.customer_id = new
