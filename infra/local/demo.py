@@ -41,6 +41,144 @@ def create_tenant(name: str, *, timezone_name: str = "Europe/Moscow") -> DemoTen
     return DemoTenant(tenant.tenant_id, key.api_key, connector.connector_id, connector.secret)
 
 
+def create_locations(tenant: DemoTenant) -> list[str]:
+    """A dealer centre (sales + service) and a service station, with brands, zone and capacity."""
+    from trigly.locations.model import LocationDetails
+    from trigly.locations.service import create_location
+
+    weekdays = [{"weekday": d, "opens": "09:00", "closes": "20:00"} for d in range(5)]
+    saturday = [{"weekday": 5, "opens": "10:00", "closes": "18:00"}]
+    centre = LocationDetails.model_validate(
+        {
+            "name": "Автоцентр Север — Kia, Hyundai",
+            "kind": "dealer_centre",
+            "brands": ["Kia", "Hyundai"],
+            "timezone": "Europe/Moscow",
+            "region": "RU-MOW",
+            "city": "Москва",
+            "address": "Дмитровское шоссе, 100",
+            "capacity": {"posts": 6, "slot_minutes": 60, "hours": weekdays + saturday},
+        }
+    )
+    station = LocationDetails.model_validate(
+        {
+            "name": "Автоцентр Север — сервис Lada",
+            "kind": "service_station",
+            "brands": ["Lada"],
+            "timezone": "Europe/Moscow",
+            "region": "RU-MOS",
+            "city": "Мытищи",
+            "capacity": {"posts": 3, "slot_minutes": 90, "hours": weekdays},
+        }
+    )
+    return [
+        create_location(tenant.tenant_id, centre, "loc_demo_centre").location_id,
+        create_location(tenant.tenant_id, station, "loc_demo_station").location_id,
+    ]
+
+
+def demo_history(now: datetime) -> list[dict[str, Any]]:
+    """Cars, visits, a booking and a test drive for the demo customers, as DMS events."""
+
+    def at(days_ago: int) -> str:
+        return (now - timedelta(days=days_ago)).astimezone(MSK).isoformat(timespec="seconds")
+
+    def event(key: str, type_: str, when: str, **data: Any) -> dict[str, Any]:
+        return {"id": f"demo-{key}", "type": type_, "occurred_at": when, "data": data}
+
+    def visit(
+        key: str, customer: str, vin: str, *, days_ago: int, km: int, job: str, amount: int
+    ) -> dict[str, Any]:
+        return event(
+            key,
+            "service_order.closed",
+            at(days_ago),
+            order_id=f"RO-{key}",
+            customer_external_id=customer,
+            vin=vin,
+            closed_at=at(days_ago),
+            mileage_km=km,
+            location_id="loc_demo_centre",
+            jobs=[{"name": job, "kind": "maintenance", "amount": amount}],
+            total_amount=amount,
+        )
+
+    rio, solaris, vesta = "Z94C241BBNR012345", "Z94CB41AAGR323020", "XTAGFL110LY123456"
+    return [
+        event(
+            "sale-1",
+            "vehicle.sold",
+            at(900),
+            deal_id="D-1",
+            customer_external_id="C-10001",
+            vin=rio,
+            make="Kia",
+            model="Rio",
+            year=2022,
+            sold_at=at(900),
+            price=1_450_000,
+            condition="new",
+            mileage_km=15,
+            location_id="loc_demo_centre",
+            salesperson="Олег Морозов",
+            financing={"type": "loan", "term_months": 36, "monthly_payment": 32_500},
+        ),
+        visit("ro-1", "C-10001", rio, days_ago=700, km=7_800, job="ТО-1", amount=9_800),
+        visit("ro-2", "C-10001", rio, days_ago=335, km=15_000, job="ТО-2", amount=14_600),
+        event(
+            "sale-2",
+            "vehicle.sold",
+            at(1600),
+            deal_id="D-2",
+            customer_external_id="C-10002",
+            vin=solaris,
+            make="Hyundai",
+            model="Solaris",
+            year=2019,
+            sold_at=at(1600),
+            price=980_000,
+            condition="new",
+            location_id="loc_demo_centre",
+        ),
+        visit("ro-3", "C-10002", solaris, days_ago=1250, km=14_900, job="ТО-1", amount=8_900),
+        visit("ro-4", "C-10002", solaris, days_ago=880, km=31_200, job="ТО-2", amount=13_200),
+        visit("ro-5", "C-10002", solaris, days_ago=500, km=46_100, job="ТО-3", amount=21_700),
+        event(
+            "reg-1",
+            "vehicle.registered",
+            at(200),
+            customer_external_id="C-10004",
+            vin=vesta,
+            make="Lada",
+            model="Vesta",
+            year=2020,
+            mileage_km=41_000,
+            purchased_on=at(200)[:10],
+        ),
+        event(
+            "ins-1",
+            "insurance.policy",
+            at(330),
+            policy_id="OSAGO-1",
+            customer_external_id="C-10001",
+            vin=rio,
+            kind="osago",
+            ends_on=(now + timedelta(days=35)).date().isoformat(),
+        ),
+        event(
+            "td-1",
+            "test_drive.changed",
+            at(2),
+            booking_id="TD-1",
+            customer_external_id="C-10005",
+            model="Sportage",
+            status="booked",
+            starts_at=(now + timedelta(days=3)).astimezone(MSK).isoformat(timespec="seconds"),
+            location_id="loc_demo_centre",
+        ),
+    ]
+
+
 def _consents(at: str, *, sms: tuple[bool, bool], email: tuple[bool, bool] | None = None) -> Any:
     """{channel: {marketing, service, at, source}} as a DMS records the signed consent form."""
     consents = {"sms": {"marketing": sms[0], "service": sms[1], "at": at, "source": "dms"}}

@@ -184,8 +184,10 @@ def seed_demo(running: Running) -> dict[str, object]:
     step("creating demo tenants")
     dealer = demo.create_tenant("Автоцентр Север (демо)")
     other = demo.create_tenant("Другой дилер (пусто)")
-    step("sending demo customers through the webhook")
-    receipt = demo.send_events(running.api_url, dealer, demo.demo_customers(clock.now()))
+    demo.create_locations(dealer)
+    step("sending demo customers, cars and visits through the webhook")
+    events = demo.demo_customers(clock.now()) + demo.demo_history(clock.now())
+    receipt = demo.send_events(running.api_url, dealer, events)
     processed = running.control.drain()
     detail(
         f"accepted {receipt.get('accepted')}, rejected {len(receipt.get('rejected', []))}, "
