@@ -1,0 +1,1 @@
+"""Messaging: the one send path every journey, campaign and `POST /v1/messages` goes through."""
