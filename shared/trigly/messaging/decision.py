@@ -1,0 +1,117 @@
+"""One decision for one message: send now on channel X to address Y, hold until T, or refuse.
+
+`decide` applies the guardrails in their order (see `guardrails`): consent and suppression while
+choosing the channel, then the frequency cap, then quiet hours. It reads nothing and writes
+nothing; the caller gives it the customer, the tenant's policy, the suppression entries for the
+customer's addresses, the marketing messages already counted and the time.
+"""
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from trigly.events.types import Channel
+from trigly.messaging.channels import Recipient, Route, Skipped, choose_channel
+from trigly.messaging.guardrails import Suppression, capped_purpose, earliest_allowed
+from trigly.messaging.intent import (
+    HistoryEntry,
+    HoldPolicy,
+    MessageStatus,
+    Reason,
+    SendIntent,
+)
+from trigly.messaging.policy import MessagingPolicy
+from trigly.messaging.timezones import ResolvedZone, resolve_zone
+
+
+@dataclass(frozen=True)
+class SendNow:
+    route: Route
+    zone: ResolvedZone
+    counts_against_cap: bool  # a marketing message: the caller claims its place under the cap
+    skipped: tuple[Skipped, ...] = ()
+    action: Literal["send"] = "send"
+
+    def entry(self, at: datetime) -> HistoryEntry | None:
+        return None  # `sent` is recorded once the provider accepted it
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Not now: re-decide at `until` (consent may change meanwhile; the route is a forecast)."""
+
+    until: datetime
+    reason: Reason  # frequency_cap or quiet_hours: the first guardrail in the way
+    route: Route
+    zone: ResolvedZone
+    skipped: tuple[Skipped, ...] = ()
+    action: Literal["hold"] = "hold"
+
+    def entry(self, at: datetime) -> HistoryEntry:
+        return HistoryEntry(status=MessageStatus.HELD, at=at, reason=self.reason, until=self.until)
+
+
+@dataclass(frozen=True)
+class Refuse:
+    reason: Reason
+    skipped: tuple[Skipped, ...] = ()
+    action: Literal["refuse"] = "refuse"
+
+    @property
+    def status(self) -> MessageStatus:
+        return self.reason.terminal_status  # `failed` for template_error, else `suppressed`
+
+    def entry(self, at: datetime) -> HistoryEntry:
+        return HistoryEntry(status=self.status, at=at, reason=self.reason)
+
+
+Decision = SendNow | Hold | Refuse
+
+
+def decide(
+    intent: SendIntent,
+    recipient: Recipient,
+    policy: MessagingPolicy,
+    *,
+    now: datetime,
+    suppressions: Collection[Suppression] = (),
+    recent_marketing: Sequence[datetime] = (),
+    tried: Collection[Channel] = (),
+    supported: Collection[Channel] | None = None,
+    cap_counted: bool = False,
+) -> Decision:
+    """Where, when or why not this message goes.
+
+    `recent_marketing`: times of the customer's marketing messages already counted under the
+    cap (every journey and campaign). `tried`: channels this message already went by.
+    `supported`: channels the template has a variant for. `cap_counted`: this message already
+    holds its place under the cap (a fallback of a marketing message already sent).
+    """
+    choice = choose_channel(
+        recipient, intent, policy, suppressions=suppressions, tried=tried, supported=supported
+    )
+    if choice.route is None:
+        assert choice.reason is not None
+        return Refuse(choice.reason, choice.skipped)
+    zone = resolve_zone(
+        recipient.profile,
+        location_timezone=recipient.location_timezone,
+        tenant_timezone=policy.timezone,
+    )
+    wait = earliest_allowed(
+        now,
+        intent.purpose,
+        recent_marketing=recent_marketing,
+        cap=policy.cap,
+        hours=policy.quiet_hours,
+        zone=zone.zone,
+        cap_counted=cap_counted,
+    )
+    if wait is None:
+        counts = capped_purpose(intent.purpose) and not cap_counted
+        return SendNow(choice.route, zone, counts_against_cap=counts, skipped=choice.skipped)
+    until, reason = wait
+    if intent.when_held is HoldPolicy.SKIP:
+        return Refuse(reason, choice.skipped)
+    return Hold(until, reason, choice.route, zone, choice.skipped)
