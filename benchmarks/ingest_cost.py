@@ -1,4 +1,5 @@
-"""What one `customer.upserted` event costs in AWS calls and DynamoDB capacity, end to end.
+"""What one inbound event costs in AWS calls and DynamoDB capacity, end to end, for every event
+type of CONTRACT §2 (every applier of `trigly.ingest.apply.APPLIERS`).
 
 The template is deployed into an in-process moto (`infra.deploy.deploy()`), a tenant and a
 connector are created through `trigly.platform.tenancy`, and then, per event:
@@ -9,10 +10,20 @@ connector are created through `trigly.platform.tenancy`, and then, per event:
   batch size, as Lambda's poller would (the poller's own ReceiveMessage/DeleteMessageBatch are
   not the handler's and are not counted).
 
-Cases: (a) a new customer, (b) an update of an existing one (new event id, changed fields),
-(c) an exact duplicate (the same event ids resent: the webhook answers `duplicates`), and
-(d) a redelivered queue message (SQS is at-least-once: the ingest handler applies the same
-message again). Capacity is priced from the items by `benchmarks.meter`, never from moto.
+`customer.upserted`, one event a request and 100 a request: (a) a new customer, (b) an update
+of an existing one (new event id, changed fields), (c) an exact duplicate (the same event ids
+resent: the webhook answers `duplicates`), and (d) a redelivered queue message (SQS is
+at-least-once: the ingest handler applies the same message again).
+
+Every type (`SITUATIONS`): a realistic event for a customer and car that already exist (the
+scene: the DMS record, a car bought here, its OSAGO policy, two visits; sent through the same
+path beforehand, unmetered), and the first-sight cases where they differ (a car or a person
+not seen before, a known anonymous visitor, a long history, a big order...). Each situation is
+measured on its own customers, one event a request, and reported per event with webhook and
+ingest apart, each DynamoDB call labelled with the kind of item it addressed (`item_kind`), and
+any Query or Scan on the path flagged. The issue's goal is checked for `service_order.closed`.
+
+Capacity is priced from the items by `benchmarks.meter`, never from moto.
 
     .venv/bin/python -m benchmarks.ingest_cost
 """
@@ -24,13 +35,16 @@ import io
 import json
 import logging
 import os
+import re
 import time
 import warnings
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from benchmarks.meter import Meter, install
+from benchmarks.meter import Call, Meter, install
 
 if TYPE_CHECKING:
     from infra.deploy import DeployedStack
@@ -89,6 +103,16 @@ def _quiet(logger_name: str) -> Iterator[None]:
             yield
     finally:
         quieted.setLevel(level)
+
+
+def forget_metrics() -> None:
+    """With POWERTOOLS_METRICS_DISABLED, Powertools keeps each invocation's metrics and prints
+    them as EMF once a metric holds 100 values; a benchmark calling the handlers thousands of
+    times drops them after each call instead."""
+    with contextlib.suppress(ImportError, AttributeError):
+        from trigly.platform.observability import metrics
+
+        metrics.clear_metrics()
 
 
 def _quiet_product_logs() -> None:
@@ -170,6 +194,7 @@ class Dms:
             body=body,
         )
         response = handler(request, FakeLambdaContext())
+        forget_metrics()
         if response["statusCode"] != 202:
             raise RuntimeError(f"webhook answered {response['statusCode']}: {response['body']}")
         receipt: dict[str, Any] = json.loads(response["body"])
@@ -190,8 +215,9 @@ class IngestPoller:
                 return mapping.batch_size
         return 10
 
-    def drain(self, m: Meter) -> int:
-        """Apply everything queued, metering only the handler; returns the events applied."""
+    def drain(self, m: Meter | None) -> int:
+        """Apply everything queued, metering only the handler (unless `m` is None, e.g. to
+        set up state); returns the events applied."""
         import boto3
 
         sqs = boto3.client("sqs")
@@ -218,7 +244,7 @@ class IngestPoller:
                 )
             self.delivered.extend(msg["Body"] for msg in batch)
 
-    def apply(self, bodies: list[str], m: Meter) -> None:
+    def apply(self, bodies: list[str], m: Meter | None) -> None:
         from functions.ingest.app import handler
         from tests.support import FakeLambdaContext, sqs_event
 
@@ -226,8 +252,9 @@ class IngestPoller:
             event = sqs_event(
                 bodies[start : start + self.batch_size], self.stack.queues["IngestQueue"].arn
             )
-            with m:
+            with m if m is not None else contextlib.nullcontext():
                 result = handler(event, FakeLambdaContext())
+            forget_metrics()
             if result.get("batchItemFailures"):
                 raise RuntimeError(f"ingest failed records: {result['batchItemFailures']}")
 
@@ -262,11 +289,13 @@ class IngestCost:
     cases: list[Case]
     first_request: Case  # the first webhook + ingest of a fresh container
     names: dict[str, str]
+    types: list[TypeCase] = field(default_factory=list)  # every event type, by situation
+    seconds: float = 0.0
 
     @property
     def scans(self) -> int:
         meters = [self.first_request.webhook, self.first_request.ingest]
-        meters += [m for c in self.cases for m in (c.webhook, c.ingest)]
+        meters += [m for c in [*self.cases, *self.types] for m in (c.webhook, c.ingest)]
         return sum(m.totals().scans for m in meters)
 
 
@@ -327,7 +356,880 @@ def _run_batch(
     return cases
 
 
+# ------------------------------------------------------------------- what each call touched
+
+
+def item_kind(pk: str, sk: str | None = None) -> str:
+    """What kind of item a key addresses (for reports), from the key design in trigly.store.keys;
+    `sk` None names a whole collection (a Query)."""
+    lookups = {
+        "#EVT#": "event claim",
+        "#XID#anon#": "lookup by anonymous id",
+        "#XID#": "lookup by DMS/source id",
+        "#PHONE#": "lookup by phone",
+        "#EMAIL#": "lookup by email",
+    }
+    for marker, kind in lookups.items():
+        if marker in pk:
+            return kind
+    if pk.startswith(("CONNECTOR#", "APIKEY#")):
+        return pk.split("#", 1)[0].lower().replace("apikey", "API key")
+    if pk.endswith("#STOCK"):
+        return "stock collection" if sk is None else "stock car"
+    owner = "customer" if "#C#" in pk else "car" if "#V#" in pk else "tenant"
+    if sk is None:
+        return f"{owner} collection"
+    if sk == "#PROFILE":
+        return "customer profile"
+    if owner == "car" and sk == "CAR":
+        return "car record"
+    if owner == "tenant" and sk == "TENANT":
+        return "tenant"
+    return f"{owner} {sk.split('#', 1)[0]}#" if "#" in sk else f"{owner} {sk}"
+
+
+def _key(item: Mapping[str, Any]) -> tuple[str, str | None]:
+    pk, sk = item.get("pk", {}), item.get("sk", {})
+    return str(pk.get("S", "")), (str(sk["S"]) if "S" in sk else None)
+
+
+def touched(operation: str, params: Mapping[str, Any]) -> str:
+    """The kinds of item one DynamoDB request addresses, e.g. `car record` or `customer VISIT#`."""
+    keys: list[tuple[str, str | None]] = []
+    if operation in {"GetItem", "UpdateItem", "DeleteItem"}:
+        keys = [_key(params["Key"])]
+    elif operation == "PutItem":
+        keys = [_key(params["Item"])]
+    elif operation == "BatchWriteItem":
+        for requests in params["RequestItems"].values():
+            for request in requests:
+                body = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
+                keys.append(_key(body))
+    elif operation == "BatchGetItem":
+        keys = [_key(k) for request in params["RequestItems"].values() for k in request["Keys"]]
+    elif operation in {"TransactWriteItems", "TransactGetItems"}:
+        for action in params["TransactItems"]:
+            [body] = action.values()
+            keys.append(_key(body.get("Item") or body["Key"]))
+    elif operation in {"Query", "Scan"}:
+        condition = str(params.get("KeyConditionExpression", ""))
+        values = params.get("ExpressionAttributeValues", {})
+        first = re.search(r":[A-Za-z0-9_]+", condition)
+        pk = values.get(first.group(0), {}).get("S", "") if first else ""
+        keys = [(str(pk), None)]
+    kinds = list(dict.fromkeys(item_kind(pk, sk) for pk, sk in keys))
+    return ", ".join(kinds) if kinds else "-"
+
+
+_labelled: list[LabelledMeter] = []
+_hooked = False
+
+
+def _on_dynamodb_request(params: Any, model: Any, **_: Any) -> None:
+    if not _labelled:
+        return
+    try:
+        label = touched(model.name, params)
+    except (KeyError, TypeError, ValueError):
+        label = "?"
+    for m in _labelled:
+        m.seen.append(label)
+
+
+def _hook_requests() -> None:
+    """Watch every DynamoDB request's keys, on botocore sessions and clients now and later."""
+    global _hooked  # noqa: PLW0603  # once per process, like the meter's own hooks
+    if _hooked:
+        return
+    import gc
+
+    import botocore.client
+    import botocore.handlers
+    import botocore.session
+
+    event, unique = "before-parameter-build.dynamodb.*", "trigly-bench-item-kinds"
+    for obj in gc.get_objects():
+        if isinstance(obj, botocore.session.Session):
+            obj.get_component("event_emitter").register(event, _on_dynamodb_request, unique)
+        elif isinstance(obj, botocore.client.BaseClient):
+            obj.meta.events.register(event, _on_dynamodb_request, unique)
+    botocore.handlers.BUILTIN_HANDLERS.append((event, _on_dynamodb_request))
+    _hooked = True
+
+
+class LabelledMeter(Meter):
+    """A meter that also notes which kind of item each DynamoDB call addressed.
+
+    The first DynamoDB request seen after the previous recorded call is the metered one: the
+    meter's own side requests (which price a call) come after it and before it is recorded.
+    """
+
+    def __init__(self, names: Mapping[str, str] | None = None) -> None:
+        super().__init__(names)
+        self.kinds: list[str] = []  # one per call in self.calls ("" for other services)
+        self.seen: list[str] = []
+
+    def __enter__(self) -> LabelledMeter:
+        _hook_requests()
+        super().__enter__()
+        _labelled.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _labelled.remove(self)
+        super().__exit__(*exc)
+
+    def record(self, call: Call) -> None:
+        super().record(call)
+        self.kinds.append(
+            (self.seen[0] if self.seen else "?") if call.service == "dynamodb" else ""
+        )
+        self.seen.clear()
+
+    def breakdown(self, per: int = 1, title: str = "") -> str:
+        """Per operation, table and item kind (figures divided by `per`)."""
+        rows: dict[tuple[str, str], list[float]] = {}
+        errors: dict[tuple[str, str], int] = defaultdict(int)
+        for call, kind in zip(self.calls, self.kinds, strict=True):
+            tables = ", ".join(sorted({self._name(c.table) for c in call.charges if c.table}))
+            label = f"{call.service}.{call.operation}" + (f" [{tables}]" if tables else "")
+            key = (label, kind)
+            row = rows.setdefault(key, [0, 0.0, 0.0, 0.0, 0])
+            row[0] += 1
+            row[1] += sum(c.rru for c in call.charges)
+            row[2] += sum(c.wru for c in call.charges)
+            row[3] += sum(c.index_wru for c in call.charges)
+            row[4] = max(row[4], max((c.largest for c in call.charges), default=0))
+            if call.error:
+                errors[key] += 1
+        lines = [title] if title else []
+        lines.append(
+            f"  {'operation [table]':<34} {'item':<28} {'calls':>6} {'RRU':>6} {'WRU':>6}"
+            f" {'GSI WRU':>7} {'max B':>6}"
+        )
+        for (label, kind), (calls, rru, wru, gsi, largest) in sorted(rows.items()):
+            failed = errors.get((label, kind))
+            lines.append(
+                f"  {label:<34} {kind:<28} {calls / per:>6.2f} {rru / per:>6.2f} {wru / per:>6.2f}"
+                f" {gsi / per:>7.2f} {int(largest) or '':>6}"
+                + (f"   ({failed / per:.2f} failed conditionally)" if failed else "")
+            )
+        t = self.totals()
+        lines.append(
+            f"  {'TOTAL':<34} {'':<28} {t.calls / per:>6.2f} {t.rru / per:>6.2f}"
+            f" {(t.wru - t.index_wru) / per:>6.2f} {t.index_wru / per:>7.2f}"
+        )
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------- every event type
+
+PER_TYPE = 5  # events measured per type and situation: one a request, each for its own customer
+SETUP_REQUEST = 200  # events per (unmetered) webhook request that sets the scene
+MEASURED_AT = "2026-11-20T10:15:00+03:00"
+Event = dict[str, Any]
+
+
+def event(event_id: str, type_: str, occurred_at: str, **data: Any) -> Event:
+    """A contract event; a field given as None is left out (the DMS does not send it)."""
+    fields = {k: v for k, v in data.items() if v is not None}
+    return {"id": event_id, "type": type_, "occurred_at": occurred_at, "data": fields}
+
+
+@dataclass(frozen=True)
+class Person:
+    """A customer of the DMS who owns one car (`vin`); `n` makes every id and contact unique."""
+
+    n: int
+
+    @property
+    def external_id(self) -> str:
+        return f"C-{self.n:06d}"
+
+    @property
+    def phone(self) -> str:  # as a DMS operator typed it
+        n = self.n
+        return f"8 (916) {n // 10000 % 1000:03d}-{n % 10000 // 100:02d}-{n % 100:02d}"
+
+    @property
+    def email(self) -> str:
+        return f"anna.volkova.{self.n}@mail.ru"
+
+    @property
+    def vin(self) -> str:
+        return f"XWEPH81ADK{self.n:07d}"
+
+    def new_vin(self, k: int = 1) -> str:
+        """A car no event has named yet."""
+        return f"Z94C{k}41BBNR{self.n:06d}"
+
+    @property
+    def anonymous_id(self) -> str:
+        return f"web-{self.n:08x}"
+
+    def id(self, tag: str) -> str:
+        return f"e{self.n}-{tag}"
+
+
+CONSENTS = {
+    "sms": {
+        "marketing": True,
+        "service": True,
+        "at": "2023-03-10T12:35:00+03:00",
+        "source": "dms_form",
+        "text_version": "pd-consent-2023-01",
+    },
+    "email": {
+        "marketing": False,
+        "service": True,
+        "at": "2023-03-10T12:35:00+03:00",
+        "source": "dms_form",
+        "text_version": "pd-consent-2023-01",
+    },
+}
+
+
+def upserted(p: Person, tag: str, at: str = "2023-03-10T12:40:00+03:00", **changes: Any) -> Event:
+    """The DMS's full record of the person, as every sync resends it."""
+    data = {
+        "external_id": p.external_id,
+        "first_name": "Анна",
+        "last_name": "Волкова",
+        "middle_name": "Игоревна",
+        "phones": [p.phone],
+        "emails": [p.email],
+        "birth_date": "1988-04-17",
+        "city": "Казань",
+        "region": "RU-TA",
+        "timezone": "Europe/Moscow",
+        "preferred_channel": "sms",
+        "consents": CONSENTS,
+        "location_id": "kzn-pobedy",
+        **changes,
+    }
+    return event(p.id(tag), "customer.upserted", at, **data)
+
+
+def sold(p: Person, tag: str, vin: str, at: str, **changes: Any) -> Event:
+    year = int(at[:4])
+    data = {
+        "deal_id": f"D-{p.id(tag)}",
+        "customer_external_id": p.external_id,
+        "vin": vin,
+        "make": "Kia",
+        "model": "Rio",
+        "trim": "Prestige",
+        "year": year,
+        "sold_at": at,
+        "price": 1_899_900.00,
+        "currency": "RUB",
+        "condition": "new",
+        "mileage_km": 12,
+        "financing": {
+            "type": "loan",
+            "term_months": 36,
+            "monthly_payment": 48_750.50,
+            "ends_on": f"{year + 3}{at[4:10]}",
+        },
+        "location_id": "kzn-pobedy",
+        "salesperson": "Алексей Кузнецов",
+        "plate": "А123ВС116",
+        **changes,
+    }
+    return event(p.id(tag), "vehicle.sold", at, **data)
+
+
+def service_order(p: Person, tag: str, vin: str, closed_at: str, km: int, **changes: Any) -> Event:
+    """A closed repair order as a DMS sends it: maintenance, a check, a declined repair, parts."""
+    data = {
+        "order_id": f"RO-{p.id(tag)}",
+        "customer_external_id": p.external_id,
+        "vin": vin,
+        "opened_at": closed_at[:11] + "09:02:00" + closed_at[19:],
+        "closed_at": closed_at,
+        "mileage_km": km,
+        "jobs": [
+            {"code": "TO-3", "name": "ТО-3 (регламентное)", "kind": "maintenance", "amount": 6500},
+            {"name": "Диагностика подвески", "kind": "diagnostics", "amount": 1200},
+            {
+                "name": "Замена тормозных колодок передних",
+                "kind": "repair",
+                "amount": 4200,
+                "declined": True,
+            },
+        ],
+        "parts": [
+            {"sku": "26300-35505", "name": "Фильтр масляный", "qty": 1, "amount": 890},
+            {"sku": "05100-00451", "name": "Масло моторное 5W-30", "qty": 4.5, "amount": 3960.75},
+            {"name": "Фильтр салонный", "qty": 1, "amount": 1150},
+        ],
+        "total_amount": 13_700.75,
+        "currency": "RUB",
+        "location_id": "kzn-pobedy",
+        "advisor": "Ирина Волкова",
+        "plate": "А123ВС116",
+        **changes,
+    }
+    return event(p.id(tag), "service_order.closed", closed_at, **data)
+
+
+BIG_ORDER = {
+    "jobs": [
+        {"code": "TO-4", "name": "ТО-4 (60 000 км)", "kind": "maintenance", "amount": 9800},
+        {"code": "SP-01", "name": "Замена свечей зажигания", "kind": "maintenance", "amount": 1800},
+        {
+            "code": "BF-01",
+            "name": "Замена тормозной жидкости",
+            "kind": "maintenance",
+            "amount": 1500,
+        },
+        {"name": "Диагностика ходовой части", "kind": "diagnostics", "amount": 1200},
+        {"name": "Регулировка углов установки колёс", "kind": "tires", "amount": 2500},
+        {"name": "Замена передних тормозных колодок", "kind": "repair", "amount": 2400},
+        {"name": "Мойка и чистка салона", "kind": "other", "amount": 1500},
+        {
+            "name": "Замена задних амортизаторов",
+            "kind": "repair",
+            "amount": 6800,
+            "declined": True,
+        },
+    ],
+    "parts": [
+        {"sku": "26300-35505", "name": "Фильтр масляный", "qty": 1, "amount": 890},
+        {"sku": "05100-00451", "name": "Масло моторное 5W-30", "qty": 4.5, "amount": 3960.75},
+        {"sku": "28113-H8100", "name": "Фильтр воздушный", "qty": 1, "amount": 1240},
+        {"sku": "97133-H8000", "name": "Фильтр салонный", "qty": 1, "amount": 1150},
+        {"sku": "18855-10060", "name": "Свеча зажигания", "qty": 4, "amount": 2760},
+        {"sku": "01100-00130", "name": "Жидкость тормозная DOT-4, 1 л", "qty": 1, "amount": 780},
+        {"sku": "58101-H8A00", "name": "Колодки тормозные передние", "qty": 1, "amount": 4350},
+        {"sku": "21513-23001", "name": "Шайба сливной пробки", "qty": 1, "amount": 60},
+        {"sku": "98350-H8000", "name": "Щётка стеклоочистителя", "qty": 2, "amount": 1380},
+        {"name": "Очиститель дроссельной заслонки", "qty": 1, "amount": 540},
+    ],
+    "total_amount": 37_910.75,
+    "loyalty_points_redeemed": 500,
+}
+
+
+def known(p: Person, visits: int = 2) -> list[Event]:
+    """A customer with history: the record, a car bought here, its OSAGO policy, `visits` visits
+    (yearly since 2023; a long history goes back to a car bought in 2012, a visit every 100
+    days). Everything happens before the measured events."""
+    long = visits > 3
+    bought = "2012-03-15T15:30:00+03:00" if long else "2023-03-15T15:30:00+03:00"
+    events = [
+        upserted(p, "s0"),
+        sold(p, "s1", p.vin, bought),
+        event(
+            p.id("s2"),
+            "insurance.policy",
+            "2023-03-15T16:00:00+03:00",
+            policy_id=f"XXX-{p.n:010d}",
+            customer_external_id=p.external_id,
+            vin=p.vin,
+            kind="osago",
+            ends_on="2027-03-14",
+        ),
+    ]
+    first = date(2012 if long else 2023, 9, 20)
+    for v in range(visits):
+        day = first + timedelta(days=(100 if long else 365) * v)
+        km = 7_500 + (2_800 if long else 15_000) * v
+        events.append(service_order(p, f"s3-{v}", p.vin, f"{day}T15:00:00+03:00", km))
+    return events
+
+
+def web_visit(p: Person, tag: str, at: str, **who: Any) -> Event:
+    return event(
+        p.id(tag),
+        "web.activity",
+        at,
+        **(who or {"anonymous_id": p.anonymous_id}),
+        at=at,
+        page="configurator",
+        model="Kia Sportage",
+        url="https://kia-kazan.ru/sportage/configurator?utm_source=yandex",
+    )
+
+
+def browsing(p: Person) -> list[Event]:
+    """An anonymous visitor's earlier pages on the dealer's site."""
+    return [web_visit(p, f"s-web-{d}", f"2026-11-1{d}T21:14:00+03:00") for d in range(3)]
+
+
+def appointment(p: Person, tag: str, status: str, at: str = MEASURED_AT) -> Event:
+    return event(
+        p.id(tag),
+        "service_appointment.changed",
+        at,
+        appointment_id=f"APT-{p.n}",
+        customer_external_id=p.external_id,
+        vin=p.vin,
+        status=status,
+        starts_at="2026-12-03T11:00:00+03:00",
+        location_id="kzn-pobedy",
+        source="call_center",
+    )
+
+
+def test_drive(p: Person, tag: str, **who: Any) -> Event:
+    return event(
+        p.id(tag),
+        "test_drive.changed",
+        MEASURED_AT,
+        booking_id=f"TD-{p.n}",
+        **who,
+        model="Kia Sportage",
+        status="booked",
+        starts_at="2026-11-28T12:30:00+03:00",
+        location_id="kzn-pobedy",
+    )
+
+
+def lead(p: Person, tag: str, **extra: Any) -> Event:
+    return event(
+        p.id(tag),
+        "lead.created",
+        MEASURED_AT,
+        lead_id=f"L-{p.n}",
+        contact={"name": "Анна", "phone": p.phone, "email": p.email},
+        source="form",
+        interest={"model": "Kia Sportage", "condition": "new", "budget": 3_500_000},
+        utm={"utm_source": "yandex", "utm_medium": "cpc", "utm_campaign": "sportage"},
+        **extra,
+    )
+
+
+def stock(p: Person, tag: str, status: str) -> Event:
+    return event(
+        p.id(tag),
+        "inventory.changed",
+        MEASURED_AT if status != "in_stock" else "2026-11-01T09:00:00+03:00",
+        stock_id=f"STK-{p.n}",
+        vin=p.new_vin(5),
+        make="Hyundai",
+        model="Solaris",
+        trim="Elegance",
+        year=2023,
+        condition="used",
+        mileage_km=38_500,
+        price=1_450_000,
+        status=status,
+        location_id="kzn-pobedy",
+    )
+
+
+def car_order(p: Person, tag: str, status: str, at: str = MEASURED_AT) -> Event:
+    return event(
+        p.id(tag),
+        "order.status_changed",
+        at,
+        order_id=f"FO-{p.n}",
+        customer_external_id=p.external_id,
+        status=status,
+        eta="2026-12-15T12:00:00+03:00",
+    )
+
+
+Scene = Callable[[Person, Person], list[Event]]
+Measured = Callable[[Person, Person], Event]
+
+
+def _nothing(p: Person, q: Person) -> list[Event]:
+    return []
+
+
+def _known(p: Person, q: Person) -> list[Event]:
+    return known(p)
+
+
+@dataclass(frozen=True)
+class Situation:
+    """One realistic event of a type, and what Trigly already holds when it arrives (`scene`,
+    applied unmetered before). `p` is the event's person, `q` another person if needed."""
+
+    type: str
+    situation: str
+    measured: Measured
+    scene: Scene = _known
+    goal: bool = False  # the issue's goal applies to this one
+    redelivered: bool = False  # also measure the same queue messages applied a second time
+
+
+AT = MEASURED_AT
+SITUATIONS: list[Situation] = [
+    Situation("customer.upserted", "new customer", lambda p, q: upserted(p, "m", AT), _nothing),
+    Situation(
+        "customer.upserted",
+        "known customer, record changed (city, 2nd phone)",
+        lambda p, q: upserted(
+            p, "m", AT, city="Москва", region="RU-MOW", phones=[p.phone, "+7 903 555 01 02"]
+        ),
+    ),
+    Situation(
+        "customer.upserted",
+        "known customer, same record resent (full sync)",
+        lambda p, q: upserted(p, "m", AT),
+    ),
+    Situation(
+        "customer.upserted",
+        "new customer, anonymous_id of a known visitor",
+        lambda p, q: upserted(p, "m", AT, anonymous_id=p.anonymous_id),
+        lambda p, q: browsing(p),
+    ),
+    Situation(
+        "customer.consent_changed",
+        "known customer opts out of SMS marketing",
+        lambda p, q: event(
+            p.id("m"),
+            "customer.consent_changed",
+            AT,
+            customer_external_id=p.external_id,
+            channel="sms",
+            purpose="marketing",
+            granted=False,
+            at=AT,
+            source="call_center",
+        ),
+    ),
+    Situation(
+        "vehicle.sold",
+        "known customer, new car (first sight of the car)",
+        lambda p, q: sold(p, "m", p.new_vin(1), AT),
+    ),
+    Situation(
+        "vehicle.sold",
+        "known customer, new car, own car traded in",
+        lambda p, q: sold(p, "m", p.new_vin(1), AT, trade_in_vin=p.vin),
+    ),
+    Situation(
+        "vehicle.sold",
+        "known customer, used car of another customer",
+        lambda p, q: sold(p, "m", q.vin, AT, condition="used", mileage_km=48_200, financing=None),
+        lambda p, q: known(p) + known(q),
+    ),
+    Situation(
+        "vehicle.sold",
+        "first sight of customer and car",
+        lambda p, q: sold(p, "m", p.new_vin(1), AT),
+        _nothing,
+    ),
+    Situation(
+        "vehicle.registered",
+        "known customer, car bought elsewhere (new to us)",
+        lambda p, q: event(
+            p.id("m"),
+            "vehicle.registered",
+            AT,
+            customer_external_id=p.external_id,
+            vin=f"NZE141-{p.n:07d}",
+            make="Toyota",
+            model="Corolla Axio",
+            year=2010,
+            mileage_km=187_400,
+            purchased_on="2023-06-15",
+            plate="М456ОР116",
+        ),
+    ),
+    Situation(
+        "vehicle.odometer",
+        "known car (telematics)",
+        lambda p, q: event(
+            p.id("m"),
+            "vehicle.odometer",
+            AT,
+            vin=p.vin,
+            mileage_km=41_310,
+            at=AT,
+            source="telematics",
+        ),
+    ),
+    Situation(
+        "vehicle.odometer",
+        "first sight of the car",
+        lambda p, q: event(
+            p.id("m"),
+            "vehicle.odometer",
+            AT,
+            vin=p.new_vin(2),
+            mileage_km=64_210,
+            at=AT,
+            source="manual",
+        ),
+        _nothing,
+    ),
+    Situation(
+        "service_order.closed",
+        "known customer and car",
+        lambda p, q: service_order(p, "m", p.vin, AT, 41_300),
+        goal=True,
+        redelivered=True,
+    ),
+    Situation(
+        "service_order.closed",
+        "known customer and car, 8 jobs and 10 parts",
+        lambda p, q: service_order(p, "m", p.vin, AT, 41_300, **BIG_ORDER),
+    ),
+    Situation(
+        "service_order.closed",
+        "known customer and car, 50 earlier visits",
+        lambda p, q: service_order(p, "m", p.vin, AT, 147_000),
+        lambda p, q: known(p, visits=50),
+    ),
+    Situation(
+        "service_order.closed",
+        "known customer, first sight of the car",
+        lambda p, q: service_order(p, "m", p.new_vin(3), AT, 92_000),
+    ),
+    Situation(
+        "service_order.closed",
+        "first sight of customer and car",
+        lambda p, q: service_order(p, "m", p.new_vin(3), AT, 92_000),
+        _nothing,
+    ),
+    Situation(
+        "insurance.policy",
+        "known customer and car (KASKO)",
+        lambda p, q: event(
+            p.id("m"),
+            "insurance.policy",
+            AT,
+            policy_id=f"KASKO-{p.n}",
+            customer_external_id=p.external_id,
+            vin=p.vin,
+            kind="kasko",
+            ends_on="2027-11-19",
+        ),
+    ),
+    Situation(
+        "inventory.changed", "new stock car", lambda p, q: stock(p, "m", "in_stock"), _nothing
+    ),
+    Situation(
+        "inventory.changed",
+        "stock car reserved",
+        lambda p, q: stock(p, "m", "reserved"),
+        lambda p, q: [stock(p, "s", "in_stock")],
+    ),
+    Situation(
+        "service_appointment.changed",
+        "known customer books",
+        lambda p, q: appointment(p, "m", "booked"),
+    ),
+    Situation(
+        "service_appointment.changed",
+        "known booking cancelled",
+        lambda p, q: appointment(p, "m", "cancelled"),
+        lambda p, q: [*known(p), appointment(p, "s", "booked", "2026-11-18T10:00:00+03:00")],
+    ),
+    Situation(
+        "test_drive.changed",
+        "known customer (DMS id) books",
+        lambda p, q: test_drive(p, "m", customer_external_id=p.external_id),
+    ),
+    Situation(
+        "test_drive.changed",
+        "new person by contact (website)",
+        lambda p, q: test_drive(p, "m", contact={"name": "Анна", "phone": p.phone}),
+        _nothing,
+    ),
+    Situation(
+        "test_drive.changed",
+        "by contact: phone of a known customer",
+        lambda p, q: test_drive(p, "m", contact={"name": "Анна", "phone": p.phone}),
+    ),
+    Situation(
+        "showroom.visited",
+        "known customer",
+        lambda p, q: event(
+            p.id("m"),
+            "showroom.visited",
+            AT,
+            visit_id=f"V-{p.n}",
+            customer_external_id=p.external_id,
+            at=AT,
+            interest={"model": "Kia Sportage", "condition": "new", "budget": 3_500_000},
+            outcome="left",
+            reason="credit",
+        ),
+    ),
+    Situation("lead.created", "new person (phone, email)", lambda p, q: lead(p, "m"), _nothing),
+    Situation("lead.created", "phone of a known customer", lambda p, q: lead(p, "m")),
+    Situation(
+        "lead.created",
+        "new person, anonymous_id of a known visitor",
+        lambda p, q: lead(p, "m", anonymous_id=p.anonymous_id),
+        lambda p, q: browsing(p),
+    ),
+    Situation(
+        "parts.purchased",
+        "known customer",
+        lambda p, q: event(
+            p.id("m"),
+            "parts.purchased",
+            AT,
+            order_id=f"PS-{p.n}",
+            customer_external_id=p.external_id,
+            at=AT,
+            items=[
+                {
+                    "sku": "NOK-T430174",
+                    "name": "Шина Nokian Hakkapeliitta 10 205/55 R16",
+                    "category": "tyres",
+                    "qty": 4,
+                    "amount": 43_960,
+                }
+            ],
+            total_amount=43_960,
+            location_id="kzn-pobedy",
+        ),
+    ),
+    Situation(
+        "web.activity",
+        "known customer (DMS id)",
+        lambda p, q: web_visit(p, "m", AT, customer_external_id=p.external_id),
+    ),
+    Situation(
+        "web.activity", "first page of a new visitor", lambda p, q: web_visit(p, "m", AT), _nothing
+    ),
+    Situation(
+        "web.activity",
+        "visitor seen before",
+        lambda p, q: web_visit(p, "m", AT),
+        lambda p, q: browsing(p)[:1],
+    ),
+    Situation(
+        "call.tracked",
+        "caller is a known customer",
+        lambda p, q: event(
+            p.id("m"),
+            "call.tracked",
+            AT,
+            call_id=f"CT-{p.n}",
+            tracking_number="+7 843 150-00-11",
+            caller_phone=p.phone,
+            at=AT,
+            duration_s=184,
+            answered=True,
+        ),
+    ),
+    Situation(
+        "call.tracked",
+        "unknown caller",
+        lambda p, q: event(
+            p.id("m"),
+            "call.tracked",
+            AT,
+            call_id=f"CT-{p.n}",
+            tracking_number="+7 843 150-00-11",
+            caller_phone=p.phone,
+            at=AT,
+            duration_s=184,
+            answered=True,
+        ),
+        _nothing,
+    ),
+    Situation(
+        "order.status_changed", "known customer orders", lambda p, q: car_order(p, "m", "ordered")
+    ),
+    Situation(
+        "order.status_changed",
+        "known order shipped",
+        lambda p, q: car_order(p, "m", "shipped"),
+        lambda p, q: [*known(p), car_order(p, "s", "ordered", "2026-10-01T12:00:00+03:00")],
+    ),
+]
+
+
+@dataclass
+class TypeCase(Case):
+    type: str = ""
+    situation: str = ""
+    goal: bool = False
+
+    def operations(self, operation: str) -> float:
+        """DynamoDB calls of this operation per event, webhook and ingest together."""
+        calls = [*self.webhook.calls, *self.ingest.calls]
+        found = sum(1 for c in calls if c.service == "dynamodb" and c.operation == operation)
+        return found / self.events
+
+
+def _set_scene(dms: Dms, poller: IngestPoller, events: list[Event]) -> None:
+    for start in range(0, len(events), SETUP_REQUEST):
+        receipt = dms.post(events[start : start + SETUP_REQUEST])
+        if receipt["rejected"] or receipt["duplicates"]:
+            raise RuntimeError(f"setting the scene: {receipt}")
+    poller.drain(None)
+
+
+def run_types(
+    dms: Dms, poller: IngestPoller, names: dict[str, str], first: int = 100_000
+) -> list[TypeCase]:
+    """Every situation of every type: the scenes set at once (unmetered), then each situation's
+    events sent one a request and applied, metered."""
+    from trigly.ingest.apply import APPLIERS
+
+    missing = set(APPLIERS) - {s.type for s in SITUATIONS}
+    if missing:
+        raise RuntimeError(f"event types without a situation here: {sorted(missing)}")
+    people = [
+        [
+            (Person(first + 2 * (PER_TYPE * i + k)), Person(first + 2 * (PER_TYPE * i + k) + 1))
+            for k in range(PER_TYPE)
+        ]
+        for i in range(len(SITUATIONS))
+    ]
+    scene = [
+        e
+        for s, pairs in zip(SITUATIONS, people, strict=True)
+        for p, q in pairs
+        for e in s.scene(p, q)
+    ]
+    _set_scene(dms, poller, scene)
+    cases = []
+    for s, pairs in zip(SITUATIONS, people, strict=True):
+        started = time.perf_counter()
+        webhook, ingest = LabelledMeter(names), LabelledMeter(names)
+        bodies: list[str] = []
+        for p, q in pairs:
+            _expect(_post_all(dms, [s.measured(p, q)], 1, webhook), accepted=1, rejected=0)
+            if poller.drain(ingest) != 1:
+                raise RuntimeError(f"{s.type}, {s.situation}: the event was not applied")
+            bodies += poller.delivered
+        cases.append(
+            TypeCase(
+                f"{s.type}: {s.situation}",
+                1,
+                PER_TYPE,
+                webhook,
+                ingest,
+                time.perf_counter() - started,
+                type=s.type,
+                situation=s.situation,
+                goal=s.goal,
+            )
+        )
+        if s.redelivered:
+            started, again = time.perf_counter(), LabelledMeter(names)
+            poller.apply(bodies, again)
+            seconds = time.perf_counter() - started
+            situation = f"{s.situation}, same queue message again"
+            cases.append(
+                TypeCase(
+                    f"{s.type}: {situation}",
+                    1,
+                    PER_TYPE,
+                    LabelledMeter(names),
+                    again,
+                    seconds,
+                    type=s.type,
+                    situation=situation,
+                )
+            )
+    return cases
+
+
 def run() -> IngestCost:
+    started = time.perf_counter()
     install()  # before any client exists, so every botocore session is hooked from birth
     with emulated_stack() as stack:
         from trigly.platform import tenancy
@@ -347,7 +1249,8 @@ def run() -> IngestCost:
         poller.drain(first.ingest)
 
         cases = _run_batch(dms, poller, 1, 0, names) + _run_batch(dms, poller, BATCH, 1000, names)
-    return IngestCost(cases, first, names)
+        types = run_types(dms, poller, names)
+    return IngestCost(cases, first, names, types, time.perf_counter() - started)
 
 
 # ------------------------------------------------------------------------------- reporting
@@ -357,7 +1260,10 @@ def _fmt(figures: dict[str, float]) -> str:
     return f"{figures['calls']:>6.2f} {figures['rru']:>6.2f} {figures['wru']:>6.2f}"
 
 
-def summary(result: IngestCost) -> str:
+GOAL_RRU, GOAL_WRU = 2.0, 6.0  # the issue's goal for `service_order.closed`, end to end
+
+
+def _upserted_table(result: IngestCost) -> list[str]:
     head = f"{'calls':>6} {'RRU':>6} {'WRU':>6}"
     lines = [
         "Per customer.upserted event (DynamoDB capacity priced from the items; WRU includes"
@@ -374,11 +1280,73 @@ def summary(result: IngestCost) -> str:
         f"  {'first in a container':<22} {1:>5}   {'':>7} {_fmt(f.per_event('webhook'))}"
         f"   {'':>6} {_fmt(f.per_event('ingest'))}   {'':>5} {_fmt(f.per_event('all'))}"
     )
+    return lines
+
+
+def _group(figures: dict[str, float]) -> str:
+    return f"{figures['calls']:>5.2f} {figures['rru']:>5.2f} {figures['wru']:>5.2f}"
+
+
+def types_table(types: list[TypeCase]) -> list[str]:
+    """Every type and situation: webhook, ingest and total per event; Query and Scan per event."""
+    group = f"{'calls':>5} {'RRU':>5} {'WRU':>5}"
+    lines = [
+        f"Per event of every inbound type (CONTRACT §2), {PER_TYPE} events a situation, one a"
+        " request, each for its own customer",
+        f"  {'':<50} {'webhook':^17}   {'ingest':^17}   {'total':^17}",
+        f"  {'type / situation':<50} {group}   {group}   {group}   {'Query':>5} {'Scan':>4}",
+    ]
+    shown = None
+    for c in types:
+        if c.type != shown:
+            lines.append(f"  {c.type}")
+            shown = c.type
+        queries, scans = c.operations("Query"), c.operations("Scan")
+        flag = "  !!" if queries or scans else ""
+        lines.append(
+            f"    {c.situation:<48} {_group(c.per_event('webhook'))}"
+            f"   {_group(c.per_event('ingest'))}   {_group(c.per_event('all'))}"
+            f"   {queries:>5.2f} {scans:>4.2f}{flag}{'  <- goal' if c.goal else ''}"
+        )
+    return lines
+
+
+def goals(result: IngestCost) -> list[str]:
+    """The issue's goals, each met or missed, from the figures."""
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    lines = ["Goals (per event, end to end: webhook + ingest, the idempotency claim included)"]
+    for c in (c for c in result.types if c.goal):
+        total = c.per_event("all")
+        lines.append(f"  {c.type}, {c.situation}, one event a request:")
+        for unit, goal in (("RRU", GOAL_RRU), ("WRU", GOAL_WRU)):
+            value = total[unit.lower()]
+            lines.append(f"    {unit} {value:.2f} (goal <= {goal:g}): {verdict(value <= goal)}")
+    scans = result.scans
+    lines.append(
+        f"  Scan on an ingest path (goal: none): {verdict(not scans)}"
+        + (f" - {scans} Scan call(s)" if scans else " - every call addressed items by key")
+    )
+    queried = [c for c in result.types if c.operations("Query")]
+    if queried:
+        lines.append("  Query on an ingest path (calls per event):")
+        lines += [f"    {c.operations('Query'):.2f}  {c.type}: {c.situation}" for c in queried]
+    else:
+        lines.append("  Query on an ingest path: none")
+    return lines
+
+
+def summary(result: IngestCost) -> str:
+    lines = _upserted_table(result)
     scans = result.scans
     verdict = (
         f"!!! {scans} Scan call(s) !!!" if scans else "none (every call addressed items by key)"
     )
     lines.append(f"  Scan: {verdict}")
+    if result.types:
+        lines += ["", *types_table(result.types), "", *goals(result)]
     return "\n".join(lines)
 
 
@@ -390,6 +1358,21 @@ def details(result: IngestCost) -> str:
                 c.webhook.report(c.events, f"{c.case}, batch of {c.batch}: webhook handler")
             )
         blocks.append(c.ingest.report(c.events, f"{c.case}, batch of {c.batch}: ingest handler"))
+    if result.types:
+        goal = next((c for c in result.types if c.goal), result.types[0])
+        blocks.append(
+            goal.webhook.breakdown(
+                goal.events,
+                f"Every type, one event a request: webhook handler (per event, {goal.type})",
+            )
+        )
+    for c in result.types:
+        meter = c.ingest
+        title = f"{c.type}: {c.situation}: ingest handler (per event)"
+        if isinstance(meter, LabelledMeter):
+            blocks.append(meter.breakdown(c.events, title))
+        else:
+            blocks.append(meter.report(c.events, title))
     return "\n\n".join(blocks)
 
 
