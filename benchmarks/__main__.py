@@ -3,7 +3,8 @@
     .venv/bin/python -m benchmarks                 # print the report
     .venv/bin/python -m benchmarks --update-docs   # also refresh the figures in docs/benchmarks.md
 
-Single benchmarks: `python -m benchmarks.ingest_cost`, `python -m benchmarks.cold_start [runs]`.
+Single benchmarks: `python -m benchmarks.ingest_cost`, `python -m benchmarks.profile_read`,
+`python -m benchmarks.cold_start [runs]`.
 """
 
 import argparse
@@ -15,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import cold_start, ingest_cost
+from benchmarks import cold_start, ingest_cost, profile_read
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
@@ -99,6 +100,15 @@ def main() -> None:
     if cost:
         print(cost_text, end="\n\n", flush=True)
 
+    try:
+        read: profile_read.ProfileRead | None = profile_read.run()
+    except Exception as error:  # one broken benchmark should not hide the others
+        read = None
+        print(f"profile_read FAILED: {error!r}", end="\n\n", flush=True)
+    read_text = profile_read.report(read) if read else "profile_read: FAILED"
+    if read:
+        print(read_text, end="\n\n", flush=True)
+
     timings = cold_start.run(args.runs)
     cold_text = cold_start.report(timings, args.runs)
     print(cold_text, end="\n\n")
@@ -109,7 +119,7 @@ def main() -> None:
     footer = f"(all benchmarks ran in {time.perf_counter() - started:.0f} s)"
     print(f"\n{footer}")
     if args.update_docs and cost:
-        update_docs(f"{header}\n\n{cost_text}\n\n{cold_text}\n\n{footer}")
+        update_docs(f"{header}\n\n{cost_text}\n\n{read_text}\n\n{cold_text}\n\n{footer}")
         print(f"figures written to {DOCS}")
 
 
