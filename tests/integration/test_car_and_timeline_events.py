@@ -323,3 +323,41 @@ def test_a_long_history_is_paged_newest_first_never_dropped(
         )[0]
         == 422
     )
+
+
+def test_the_consent_ledger_keeps_every_statement_and_the_latest_is_current(
+    dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    granted = {
+        "sms": {
+            "marketing": True,
+            "at": "2026-03-01T10:00:00+03:00",
+            "source": "анкета",
+            "text_version": "v2",
+        }
+    }
+    ingest(dealer, drain, customer_event("cl-1", "K-12", consents=granted))
+    withdrawn = event(
+        "cl-2",
+        "customer.consent_changed",
+        "2026-06-01T10:00:00+03:00",
+        customer_external_id="K-12",
+        channel="sms",
+        purpose="marketing",
+        granted=False,
+        at="2026-06-01T10:00:00+03:00",
+        source="звонок в колл-центр",
+    )
+    ingest(dealer, drain, withdrawn)
+    # the DMS resends its record with the old consent: it is proof already held, nothing changes
+    ingest(
+        dealer, drain, customer_event("cl-3", "K-12", "2026-07-01T10:00:00+03:00", consents=granted)
+    )
+    profile = profile_of(dealer, external_id="K-12")
+    assert profile["consents"]["sms"]["marketing"]["granted"] is False
+    ledger = [(e["granted"], e["source"], e["at"]) for e in profile["consent_ledger"]]
+    assert ledger == [
+        (False, "звонок в колл-центр", "2026-06-01T07:00:00Z"),
+        (True, "анкета", "2026-03-01T07:00:00Z"),
+    ]
+    assert profile["consent_ledger"][1]["text_version"] == "v2"

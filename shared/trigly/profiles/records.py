@@ -209,6 +209,19 @@ class CarOrder(BaseModel):
         return f"ORDER#{order_id}"
 
 
+class ConsentProof(BaseModel):
+    """One entry of the consent ledger: a statement as its source gave it, with its proof."""
+
+    channel: str
+    purpose: str
+    granted: bool
+    at: datetime
+    source: str
+    text_version: str | None = None
+    connector_id: str | None = None
+    event_id: str | None = None
+
+
 class CustomerHistory(BaseModel):
     """Every record of a customer's collection, parsed by kind (the sort key's prefix)."""
 
@@ -223,6 +236,7 @@ class CustomerHistory(BaseModel):
     web_visits: list[WebVisit] = Field(default_factory=list)
     calls: list[Call] = Field(default_factory=list)
     car_orders: list[CarOrder] = Field(default_factory=list)
+    consent_ledger: list[ConsentProof] = Field(default_factory=list)
 
     @classmethod
     def parse(cls, docs_by_kind: dict[str, list[str]]) -> "CustomerHistory":
@@ -247,4 +261,5 @@ SECTIONS = {
     "WEB": "web_visits",
     "CALL": "calls",
     "ORDER": "car_orders",
+    "CONSENT": "consent_ledger",
 }

@@ -3,6 +3,7 @@
 import base64
 import contextlib
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from trigly.events.customer import CustomerConsentChanged, CustomerUpserted
@@ -14,7 +15,7 @@ from trigly.profiles import identity
 from trigly.profiles.contacts import ContactStatus, email_search_key, phone_search_key
 from trigly.profiles.model import CustomerProfile, IdentityLink
 from trigly.profiles.ordering import EventContext
-from trigly.profiles.records import SECTIONS, CustomerHistory
+from trigly.profiles.records import SECTIONS, ConsentProof, CustomerHistory
 from trigly.profiles.upsert import (
     ConsentStatement,
     apply_consent,
@@ -160,6 +161,18 @@ def _records(items: list[MainItem]) -> tuple[CustomerProfile | None, CustomerHis
             profile = CustomerProfile.model_validate_json(item.doc)
         elif isinstance(item, RecordItem):
             records.setdefault(item.sk.split("#", 1)[0], []).append(item.doc)
+        elif isinstance(item, ConsentRecordItem):
+            proof = ConsentProof(
+                channel=item.channel,
+                purpose=item.purpose,
+                granted=item.granted,
+                at=datetime.fromisoformat(item.at),
+                source=item.source,
+                text_version=item.text_version,
+                connector_id=item.connector_id,
+                event_id=item.event_id,
+            )
+            records.setdefault("CONSENT", []).append(proof.model_dump_json())
     return profile, CustomerHistory.parse(records)
 
 

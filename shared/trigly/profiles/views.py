@@ -162,6 +162,7 @@ def history_view(history: CustomerHistory) -> dict[str, Any]:
         "parts_purchases": [_dump(p) for p in newest(history.parts_purchases, "at")],
         "calls": [_dump(c) for c in newest(history.calls, "at")],
         "car_orders": [_dump(o) for o in newest(history.car_orders, "updated_at")],
+        "consent_ledger": [_dump(c) for c in newest(history.consent_ledger, "at")],
     }
 
 
