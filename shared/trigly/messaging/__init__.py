@@ -1,1 +1,23 @@
-"""Messaging: the one send path every journey, campaign and `POST /v1/messages` goes through."""
+"""Messaging: the one send path every journey, campaign and `POST /v1/messages` goes through.
+
+This package is the pure core — plain typed Python, no AWS, no I/O. The flow for one message:
+
+1. `intent.SendIntent` — who, why (`transactional` / `service` / `marketing`), what (template
+   or text, variables, an optional offer), where preferred, priority, idempotency key, and what
+   to do if it may not go now (`queue_until_allowed` or `skip`).
+2. `decision.decide` — the guardrails in their order (`guardrails`): consent for the channel and
+   purpose and the suppression list while `channels.choose_channel` walks the preferred
+   channels and the tenant's cascade; then the frequency cap; then quiet hours in the
+   recipient's zone (`timezones`). The answer: `SendNow` (channel, address, offer or not),
+   `Hold` (until when, why) or `Refuse` (`suppressed`/`failed` with the reason).
+3. `templates.render` — the template's variant for that channel in a Jinja2 sandbox, strict
+   about missing variables, with Russian formatting; SMS with its segment count.
+4. `intent.record` — every fact (held, sent, delivered, clicked, failed...) applied to the
+   message's status history, idempotent and never backwards under late callbacks.
+5. `channels.fallback_at` — when to try the next channel (a failure at once; no reaction within
+   the channel's wait), deciding again with the channels already tried excluded.
+
+The I/O layer around it claims the message by its idempotency key before any provider call,
+reads the customer, suppression entries and cap counters, and persists what this core decides.
+Tenant settings are `policy.MessagingPolicy`.
+"""
