@@ -4,6 +4,8 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trigly.events.types import Channel, ConsentPurpose
 from trigly.messaging.guardrails import (
@@ -353,3 +355,39 @@ def test_times_come_back_in_utc_even_for_local_inputs() -> None:
     until = quiet_hours_until(local(MSK, "2026-11-20 22:00"), WINDOW, MSK)
     assert until is not None and until.tzinfo is UTC
     assert until - local(MSK, "2026-11-20 22:00") == timedelta(hours=11)
+
+
+ZONES = [MSK, VVO, BERLIN, ZoneInfo("Asia/Kamchatka"), ZoneInfo("Europe/Kaliningrad")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    now_minutes=st.integers(0, 60 * 24 * 60),
+    sent_minutes_ago=st.lists(st.integers(1, 60 * 24 * 40), max_size=6),
+    zone=st.sampled_from(ZONES),
+    purpose=st.sampled_from(list(MessagePurpose)),
+)
+def test_the_moment_a_held_message_is_released_is_one_every_guardrail_allows(
+    now_minutes: int,
+    sent_minutes_ago: list[int],
+    zone: ZoneInfo,
+    purpose: MessagePurpose,
+) -> None:
+    # Given any moment and any history of marketing sends
+    now = T0 + timedelta(minutes=now_minutes)
+    recent = [now - timedelta(minutes=m) for m in sent_minutes_ago]
+    found = earliest_allowed(
+        now, purpose, recent_marketing=recent, cap=CAP, hours=WINDOW, zone=zone
+    )
+    if found is None:
+        moment = now
+    else:
+        moment, reason = found
+        assert moment > now
+        assert reason in {Reason.FREQUENCY_CAP, Reason.QUIET_HOURS}
+        assert purpose is not MessagePurpose.TRANSACTIONAL
+    # Then at that moment neither the cap nor quiet hours stand in the way
+    if purpose is MessagePurpose.MARKETING:
+        assert frequency_cap_until(moment, recent, CAP, zone) is None
+    if purpose is not MessagePurpose.TRANSACTIONAL:
+        assert quiet_hours_until(moment, WINDOW, zone) is None
