@@ -87,6 +87,8 @@ build-artifact: $(UV)
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all: -t $(ARTIFACTS_DIR)
 	@cp -r shared/trigly functions $(ARTIFACTS_DIR)/
 	@rm -f $(ARTIFACTS_DIR)/requirements.txt
+	@# phonenumbers' geocoding and carrier data (~19 MB) are never imported; keep the artifact small.
+	@rm -rf $(ARTIFACTS_DIR)/phonenumbers/geodata $(ARTIFACTS_DIR)/phonenumbers/carrierdata
 	@# Lambda's file system is read-only: ship bytecode so cold starts do not recompile.
 	@$(PYTHON312) -m compileall -q --invalidation-mode unchecked-hash $(ARTIFACTS_DIR)/trigly $(ARTIFACTS_DIR)/functions
 
