@@ -16,7 +16,7 @@ export UV_NO_PROGRESS := 1
 PYTHON312 ?= $(shell for c in python3.12 "env PYENV_VERSION=3.12.1 python3.12" $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
 	p=$$($$c -c 'import sys; print(sys.executable) if sys.version_info[:2] == (3, 12) else None' 2>/dev/null) && [ -n "$$p" ] && [ "$$p" != None ] && { echo $$p; break; }; done)
 
-.PHONY: help env run test lint types unit integration e2e infra-test bench lock clean build-artifact
+.PHONY: help env run test lint types unit integration e2e infra-test bench lock clean build-artifact artifact-requirements
 
 help:
 	@echo "make run    start Trigly locally (embedded AWS emulation, demo tenant) on http://127.0.0.1:$${PORT:-3000}"
@@ -81,8 +81,12 @@ lock: $(UV)
 build-WebhookFunction build-IngestFunction build-ApiFunction build-SchedulerFunction build-OutboundFunction build-ImportFunction:
 	@$(MAKE) --no-print-directory build-artifact
 
+# What Lambda gets: the runtime dependencies only (no dev or bench groups).
+artifact-requirements: $(UV)
+	@$(UV) export --frozen --no-default-groups --no-hashes --no-emit-project --quiet
+
 build-artifact: $(UV)
-	@$(UV) export --frozen --no-dev --no-hashes --no-emit-project -o $(ARTIFACTS_DIR)/requirements.txt --quiet
+	@$(MAKE) --no-print-directory artifact-requirements > $(ARTIFACTS_DIR)/requirements.txt
 	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r $(ARTIFACTS_DIR)/requirements.txt \
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all: -t $(ARTIFACTS_DIR)
 	@cp -r shared/trigly functions $(ARTIFACTS_DIR)/
