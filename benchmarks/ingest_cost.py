@@ -1293,7 +1293,7 @@ def types_table(types: list[TypeCase]) -> list[str]:
     lines = [
         f"Per event of every inbound type (CONTRACT §2), {PER_TYPE} events a situation, one a"
         " request, each for its own customer",
-        f"  {'':<50} {'webhook':^17}   {'ingest':^17}   {'total':^17}",
+        f"  {'':<50} {'webhook':^17}   {'ingest':^17}   {'total':^17}".rstrip(),
         f"  {'type / situation':<50} {group}   {group}   {group}   {'Query':>5} {'Scan':>4}",
     ]
     shown = None
