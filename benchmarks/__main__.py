@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks                 # print the report
     .venv/bin/python -m benchmarks --update-docs   # also refresh the figures in docs/benchmarks.md
+    .venv/bin/python -m benchmarks --imports 100000  # also the bulk import bench (~15 min)
 
 Single benchmarks: `python -m benchmarks.ingest_cost`, `python -m benchmarks.profile_read`,
 `python -m benchmarks.cold_start [runs]`.
@@ -16,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import cold_start, ingest_cost, profile_read
+from benchmarks import cold_start, import_bench, ingest_cost, profile_read
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
@@ -80,6 +81,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--runs", type=int, default=cold_start.RUNS, help="cold-start processes")
     parser.add_argument("--update-docs", action="store_true", help=f"rewrite the figures in {DOCS}")
+    parser.add_argument(
+        "--imports",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="also run the bulk import bench on this many generated rows (100000: ~15 min)",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -112,6 +120,10 @@ def main() -> None:
     timings = cold_start.run(args.runs)
     cold_text = cold_start.report(timings, args.runs)
     print(cold_text, end="\n\n")
+
+    if args.imports:  # minutes, not seconds: only when asked (figures in docs/benchmarks.md)
+        imported = import_bench.run(args.imports, min(import_bench.SAMPLE, args.imports))
+        print(import_bench.summary(imported), end="\n\n", flush=True)
 
     if cost:
         print("Per-operation detail of the ingest cases\n")
