@@ -78,7 +78,7 @@ lock: $(UV)
 	@$(UV) lock --python $(PYTHON312)
 
 # SAM's `BuildMethod: makefile` calls build-<LogicalId>; every function gets the same artifact.
-build-WebhookFunction build-IngestFunction build-ApiFunction build-SchedulerFunction build-OutboundFunction build-ImportFunction:
+build-WebhookFunction build-IngestFunction build-ApiFunction build-SchedulerFunction build-OutboundFunction build-ChannelWorkerFunction build-ImportFunction:
 	@$(MAKE) --no-print-directory build-artifact
 
 # What Lambda gets: the runtime dependencies only (no dev or bench groups).

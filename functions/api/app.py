@@ -9,7 +9,14 @@ from aws_lambda_powertools.event_handler.openapi.models import OpenAPI as OpenAP
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.api import credentials, customers, locations, rejected_events, vehicles
+from functions.api import (
+    credentials,
+    customers,
+    locations,
+    messages,
+    rejected_events,
+    vehicles,
+)
 from functions.api.imports import router as imports_router
 from functions.api.openapi import OPENAPI, webhook_documentation
 from trigly.platform import tenancy
@@ -80,6 +87,7 @@ app.include_router(rejected_events.router, prefix="/v1")
 app.include_router(credentials.router, prefix="/v1")
 app.include_router(locations.router, prefix="/v1")
 app.include_router(vehicles.router, prefix="/v1")
+app.include_router(messages.router, prefix="/v1")
 app.include_router(imports_router, prefix="/v1")
 app.configure_openapi(**OPENAPI)
 app.enable_swagger(path="/docs", **OPENAPI)

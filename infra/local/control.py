@@ -185,6 +185,7 @@ class Control:
 
     def list_outbox(self, request: Request) -> dict[str, Any]:
         self.collect_mail()
+        self.outbox.collect_sandbox()
         to = request.args.get("to")
         if to is not None and to[:1] == " " and to.strip().isdigit():
             to = "+" + to.strip()  # an unencoded '+' of an E.164 number arrives as a space

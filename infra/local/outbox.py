@@ -150,6 +150,31 @@ class Outbox:
         indexed = sorted(enumerate(chosen), key=lambda pair: (pair[1].sent_at, pair[0]))
         return [message for _, message in reversed(indexed)]
 
+    def collect_sandbox(self) -> int:
+        """Take in what the product's sandbox provider recorded (per tenant, in the main table)."""
+        from trigly.channels.sandbox import outbox as sandbox_outbox
+        from trigly.platform.tenancy import list_tenant_ids
+
+        with self._lock:
+            known = {m.id for m in self._messages}
+        new = 0
+        for tenant_id in list_tenant_ids():
+            for entry in sandbox_outbox(tenant_id):
+                if entry["id"] in known:
+                    continue
+                self.record(
+                    channel=entry["channel"],
+                    to=entry["to"],
+                    body=entry["body"] or "",
+                    customer_id=entry["customer_id"],
+                    subject=entry.get("subject"),
+                    meta=entry["meta"],
+                    sent_at=datetime.fromisoformat(entry["sent_at"]),
+                    message_id=entry["id"],
+                )
+                new += 1
+        return new
+
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     archive_bucket: str = Field(min_length=3)
     event_bus: str = Field(min_length=1)
     outbound_queue_url: str = Field(min_length=8)
+    # {"sms": "<queue url>", "email": …}: one queue per channel (JSON in the environment).
+    channel_queue_urls: dict[str, str] = Field(min_length=1)
 
     # How long accepted event ids are remembered (a DMS resending older events is a duplicate).
     idempotency_days: int = 30

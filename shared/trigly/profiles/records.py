@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from trigly.messaging.message import StoredMessage
+
 
 def newest_first(moment: datetime) -> str:
     """A sort-key part that orders newest first, so a customer's first page holds recent history
@@ -237,6 +239,7 @@ class CustomerHistory(BaseModel):
     calls: list[Call] = Field(default_factory=list)
     car_orders: list[CarOrder] = Field(default_factory=list)
     consent_ledger: list[ConsentProof] = Field(default_factory=list)
+    messages: list[StoredMessage] = Field(default_factory=list)
 
     @classmethod
     def parse(cls, docs_by_kind: dict[str, list[str]]) -> "CustomerHistory":
@@ -262,4 +265,5 @@ SECTIONS = {
     "CALL": "calls",
     "ORDER": "car_orders",
     "CONSENT": "consent_ledger",
+    "MSG": "messages",
 }

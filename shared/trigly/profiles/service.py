@@ -26,7 +26,13 @@ from trigly.profiles.views import history_view, profile_view, search_view
 from trigly.store import customers as store
 from trigly.store import keys
 from trigly.store import vehicles as vehicle_store
-from trigly.store.models import ConsentRecordItem, CustomerProfileItem, MainItem, RecordItem
+from trigly.store.models import (
+    ConsentRecordItem,
+    CustomerProfileItem,
+    MainItem,
+    MessageItem,
+    RecordItem,
+)
 from trigly.vehicles.model import DEALER
 from trigly.vehicles.vin import normalize_vehicle_id
 
@@ -161,6 +167,8 @@ def _records(items: list[MainItem]) -> tuple[CustomerProfile | None, CustomerHis
             profile = CustomerProfile.model_validate_json(item.doc)
         elif isinstance(item, RecordItem):
             records.setdefault(item.sk.split("#", 1)[0], []).append(item.doc)
+        elif isinstance(item, MessageItem):
+            records.setdefault("MSG", []).append(item.doc)
         elif isinstance(item, ConsentRecordItem):
             proof = ConsentProof(
                 channel=item.channel,

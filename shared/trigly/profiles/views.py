@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from trigly.messaging.message import message_view
 from trigly.platform.clock import isoformat
 from trigly.profiles.aggregates import Aggregates
 from trigly.profiles.aggregates import compute as compute_aggregates
@@ -192,7 +193,7 @@ def profile_view(
         "past_vehicles": [vehicle_view(c, now) for c in past],
         **history_view(history),
         "web_activity": web_summary(history.web_visits, now),
-        "messages": [],
+        "messages": [message_view(m) for m in newest(history.messages, "created_at")][:20],
         "offers": [],
         "loyalty": {"balance": 0},
         "aggregates": aggregates_view(aggregates),

@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     VersionAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from trigly.platform.settings import Settings, get_settings
@@ -125,6 +126,44 @@ class RecordItem(MainItem, discriminator="record"):
 
     doc = UnicodeAttribute()
     stamp = UnicodeAttribute(null=True)  # ordering stamp, for records where the latest event wins
+
+
+class DueIndex(GlobalSecondaryIndex["MessageItem"]):  # type: ignore[no-untyped-call]
+    """The `due` GSI: what falls due for a tenant on a day, by time (template.yaml)."""
+
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+class MessageItem(MainItem, discriminator="message"):
+    """pk `T#{tenant}#C#{customer}`, sk `MSG#{newest first}#{message}`: one message with its
+    status history, optimistically locked. A held message carries `due_pk`/`due_sk` (the `due`
+    index) until it is released. `claimed_at` is set once, before the provider is called."""
+
+    doc = UnicodeAttribute()
+    version = VersionAttribute()
+    claimed_at = UnicodeAttribute(null=True)
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    due_index = DueIndex()
+
+
+class MessageKeyItem(MainItem, discriminator="message_key"):
+    """pk `T#{tenant}#MSGKEY#{sha256 of the idempotency key}`: the key's one message."""
+
+    customer_id = UnicodeAttribute()
+    message_sk = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()
+
+
+class OutboxItem(MainItem, discriminator="outbox"):
+    """pk `T#{tenant}#OUTBOX`, sk `{sent at}#{message}`: what the sandbox provider delivered."""
+
+    doc = UnicodeAttribute()
 
 
 class EventClaimItem(Model):

@@ -1,0 +1,1 @@
+"""Channel providers behind one small interface (SMS, email, messengers, push, sandbox)."""

@@ -1,0 +1,44 @@
+"""The sandbox provider: messages are recorded in the tenant's outbox instead of being sent.
+
+Every channel of the local stack's tenants and of test tenants is in sandbox mode; on AWS a
+tenant can keep a channel in sandbox while it is set up. The local stack shows the outbox at
+`GET /_local/outbox` (CONTRACT §5).
+"""
+
+import json
+
+from trigly.channels.provider import Accepted
+from trigly.messaging.message import StoredMessage
+from trigly.platform import clock
+from trigly.platform.clock import isoformat
+from trigly.store import messages as store
+
+
+class SandboxProvider:
+    def send(self, tenant_id: str, message: StoredMessage) -> Accepted:
+        now = clock.now()
+        provider_id = f"sbx_{message.message_id}"
+        entry: dict[str, object] = {
+            "id": provider_id,
+            "channel": message.channel.value if message.channel else None,
+            "to": message.to,
+            "subject": message.subject,
+            "body": message.body,
+            "customer_id": message.customer_id,
+            "sent_at": isoformat(now),
+            "meta": {
+                "message_id": message.message_id,
+                "purpose": message.purpose.value,
+                "kind": message.kind,
+                "links": [],
+            },
+        }
+        store.record_outbox(
+            tenant_id, now, message.message_id, json.dumps(entry, ensure_ascii=False)
+        )
+        return Accepted(provider_message_id=provider_id, at=now)
+
+
+def outbox(tenant_id: str) -> list[dict[str, object]]:
+    """What the sandbox delivered for a tenant, newest first."""
+    return [json.loads(doc) for doc in store.outbox(tenant_id)]

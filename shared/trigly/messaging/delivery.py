@@ -1,0 +1,79 @@
+"""The channel worker's job: send one queued message, at most once.
+
+The message is claimed with a conditional write before the provider is called. A redelivered
+queue message, a retried Lambda or a second worker finds the claim and stops, so no provider
+ever sees a message twice. If the worker dies after the claim, the outcome is unknown and the
+message is not retried blindly: the next delivery finds it claimed but not sent and records
+`failed: unknown_outcome` (reconciliation from provider callbacks can still correct it).
+"""
+
+import json
+
+from trigly.channels.provider import Provider, ProviderRejected
+from trigly.channels.sandbox import SandboxProvider
+from trigly.messaging.intent import HistoryEntry, MessageStatus, Reason, record
+from trigly.messaging.message import StoredMessage
+from trigly.platform import clock
+from trigly.platform.observability import logger
+from trigly.store import messages as store
+from trigly.store.messages import MessageRef
+
+
+def provider_for(tenant_id: str, message: StoredMessage) -> Provider:
+    """Every channel runs in sandbox mode until provider credentials are configured per tenant."""
+    del tenant_id, message
+    return SandboxProvider()
+
+
+def _save(ref: MessageRef, message: StoredMessage, entry: HistoryEntry) -> None:
+    for _ in range(5):
+        loaded = store.load(ref)
+        if loaded is None:
+            return
+        current = StoredMessage.model_validate_json(loaded[0])
+        state, changed = record(current.state, entry)
+        if not changed:
+            return
+        update: dict[str, object] = {"state": state}
+        if entry.status is MessageStatus.SENT:
+            update |= {"sent_at": entry.at, "provider_message_id": message.provider_message_id}
+        try:
+            store.save(ref, current.model_copy(update=update).model_dump_json(), loaded[1])
+        except store.StaleMessage:
+            continue
+        return
+
+
+def deliver(body: str) -> None:
+    data = json.loads(body)
+    ref = MessageRef(data["tenant_id"], data["customer_id"], data["sk"])
+    loaded = store.load(ref)
+    if loaded is None:
+        return
+    message = StoredMessage.model_validate_json(loaded[0])
+    if message.state.status is not MessageStatus.QUEUED:
+        return  # sent, suppressed or held meanwhile: nothing to do
+    now = clock.now()
+    if not store.claim_for_sending(ref, now):
+        if loaded[2] is not None and message.sent_at is None:
+            # Claimed earlier and never recorded as sent: the provider may have taken it.
+            _save(
+                ref,
+                message,
+                HistoryEntry(status=MessageStatus.FAILED, at=now, reason=Reason.UNKNOWN_OUTCOME),
+            )
+        return
+    try:
+        accepted = provider_for(ref.tenant_id, message).send(ref.tenant_id, message)
+    except ProviderRejected:
+        _save(
+            ref,
+            message,
+            HistoryEntry(status=MessageStatus.FAILED, at=now, reason=Reason.PROVIDER_REJECTED),
+        )
+        return
+    message = message.model_copy(update={"provider_message_id": accepted.provider_message_id})
+    _save(ref, message, HistoryEntry(status=MessageStatus.SENT, at=accepted.at))
+    logger.info(
+        "message sent", extra={"message_id": message.message_id, "channel": message.channel}
+    )

@@ -1,0 +1,42 @@
+"""A message as stored: what was asked, where it goes, what it says, and its history."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from trigly.events.types import Channel
+from trigly.messaging.intent import MessagePurpose, MessageState, history_json
+from trigly.platform.clock import isoformat
+
+
+class StoredMessage(BaseModel):
+    message_id: str
+    customer_id: str
+    idempotency_key: str
+    kind: str
+    purpose: MessagePurpose
+    created_at: datetime
+    channel: Channel | None = None
+    to: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    state: MessageState
+    intent: dict[str, object] = Field(default_factory=dict)  # kept to re-decide when released
+    provider_message_id: str | None = None
+    sent_at: datetime | None = None
+
+
+def message_view(message: StoredMessage) -> dict[str, Any]:
+    return {
+        "id": message.message_id,
+        "customer_id": message.customer_id,
+        "kind": message.kind,
+        "purpose": message.purpose.value,
+        "channel": message.channel.value if message.channel else None,
+        "status": message.state.status.value,
+        "reason": message.state.reason.value if message.state.reason else None,
+        "history": history_json(message.state),
+        "created_at": isoformat(message.created_at),
+        "sent_at": isoformat(message.sent_at) if message.sent_at else None,
+    }

@@ -1,0 +1,216 @@
+"""The one send path: claim the idempotency key, decide (guardrails, channel), render, record,
+queue for the channel worker — or hold until allowed, or refuse with a reason.
+
+Every sender — `POST /v1/messages`, journeys, campaigns — goes through `send`, so none of them
+can send without consent, at night, too often, or twice.
+"""
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from trigly.events.types import Channel
+from trigly.messaging.channels import Recipient
+from trigly.messaging.decision import Hold, Refuse, SendNow, decide
+from trigly.messaging.intent import (
+    HistoryEntry,
+    MessagePurpose,
+    MessageState,
+    MessageStatus,
+    Reason,
+    SendIntent,
+    intent_fingerprint,
+    record,
+)
+from trigly.messaging.message import StoredMessage, message_view
+from trigly.messaging.policy import MessagingPolicy
+from trigly.platform import aws, clock, ids
+from trigly.platform.errors import Conflict, NotFound
+from trigly.platform.observability import logger
+from trigly.platform.settings import get_settings
+from trigly.platform.tenancy import Tenant
+from trigly.profiles.model import CustomerProfile
+from trigly.profiles.records import newest_first
+from trigly.store import customers as customer_store
+from trigly.store import messages as store
+from trigly.store.messages import MessageRef
+
+MAX_SAVE_ATTEMPTS = 5
+CAP_WINDOW = timedelta(days=31)
+
+
+def policy_for(tenant: Tenant) -> MessagingPolicy:
+    """The tenant's messaging policy (CONTRACT §3 defaults in the tenant's zone)."""
+    return MessagingPolicy(timezone=tenant.timezone)
+
+
+def _recent_marketing(tenant: Tenant, customer_id: str, now: datetime) -> list[datetime]:
+    times = []
+    for doc in store.recent(tenant.tenant_id, customer_id):
+        message = StoredMessage.model_validate_json(doc)
+        if (
+            message.purpose is MessagePurpose.MARKETING
+            and message.sent_at
+            and now - message.sent_at < CAP_WINDOW
+        ):
+            times.append(message.sent_at)
+    return times
+
+
+def _render(
+    intent: SendIntent, profile: CustomerProfile, channel: Channel, zone: ZoneInfo, currency: str
+) -> tuple[str | None, str]:
+    """(subject, body) of a one-off text for the chosen channel; the text may use variables."""
+    from trigly.messaging import templates  # Jinja2 and babel only where a message is rendered
+
+    template = templates.MessageTemplate(
+        template_id="one_off",
+        text=intent.text,
+        email=templates.EmailVariant(
+            subject=intent.subject or "Сообщение от дилера", text=intent.text
+        ),
+    )
+    variables = templates.message_variables(
+        intent.variables,
+        offer=None,
+        include_offer=False,
+        customer=templates.customer_variables(profile),
+    )
+    rendered = templates.render(template, channel, variables, zone=zone, currency=currency)
+    return rendered.subject, rendered.text
+
+
+def _queue_url(channel: Channel) -> str:
+    return get_settings().channel_queue_urls[channel.value]
+
+
+def _enqueue(ref: MessageRef, channel: Channel) -> None:
+    body = json.dumps({"tenant_id": ref.tenant_id, "customer_id": ref.customer_id, "sk": ref.sk})
+    aws.sqs().send_message(QueueUrl=_queue_url(channel), MessageBody=body)
+
+
+def _apply_decision(
+    tenant: Tenant, message: StoredMessage, profile: CustomerProfile, now: datetime
+) -> tuple[StoredMessage, datetime | None]:
+    """Decide again from the stored intent: send now (rendered), hold until, or refuse."""
+    intent = SendIntent.model_validate(message.intent)
+    decision = decide(
+        intent,
+        Recipient(profile=profile),
+        policy_for(tenant),
+        now=now,
+        recent_marketing=_recent_marketing(tenant, message.customer_id, now),
+        supported={Channel(c) for c in Channel},
+    )
+    if isinstance(decision, Refuse):
+        state, _ = record(message.state, decision.entry(now))
+        return message.model_copy(update={"state": state}), None
+    if isinstance(decision, Hold):
+        state, _ = record(message.state, decision.entry(now))
+        return message.model_copy(update={"state": state}), decision.until
+    assert isinstance(decision, SendNow)
+    from trigly.messaging.templates import TemplateError
+
+    try:
+        subject, body = _render(
+            intent, profile, decision.route.channel, decision.zone.zone, tenant.currency
+        )
+    except TemplateError:
+        state, _ = record(
+            message.state,
+            HistoryEntry(status=MessageStatus.FAILED, at=now, reason=Reason.TEMPLATE_ERROR),
+        )
+        return message.model_copy(update={"state": state}), None
+    queued = HistoryEntry(status=MessageStatus.QUEUED, at=now)
+    state = (
+        MessageState.queued(now) if not message.state.history else record(message.state, queued)[0]
+    )
+    update = {
+        "state": state,
+        "channel": decision.route.channel,
+        "to": decision.route.address,
+        "subject": subject,
+        "body": body,
+    }
+    return message.model_copy(update=update), None
+
+
+def send(tenant: Tenant, intent: SendIntent) -> StoredMessage:
+    """Exactly one message per idempotency key; the same key with another body is a conflict."""
+    loaded = customer_store.load_profile(tenant.tenant_id, intent.customer_id)
+    if loaded is None:
+        raise NotFound("No such customer.")
+    profile = loaded[0]
+    now = clock.now()
+    message_id = ids.new_id("msg")
+    ref = MessageRef(
+        tenant.tenant_id, intent.customer_id, store.message_sk(newest_first(now), message_id)
+    )
+    fingerprint = intent_fingerprint(intent)
+    claim = store.claim_key(tenant.tenant_id, intent.idempotency_key, ref, fingerprint)
+    if not claim.claimed:
+        if claim.fingerprint != fingerprint:
+            raise Conflict("This idempotency key was used for a different message.")
+        return _load(claim.ref)
+    message = StoredMessage(
+        message_id=message_id,
+        customer_id=intent.customer_id,
+        idempotency_key=intent.idempotency_key,
+        kind=intent.kind,
+        purpose=intent.purpose,
+        created_at=now,
+        state=MessageState(),
+        intent=intent.model_dump(mode="json"),
+    )
+    message, hold_until = _apply_decision(tenant, message, profile, now)
+    store.save(ref, message.model_dump_json(), None, due=hold_until)
+    if message.state.status is MessageStatus.QUEUED and message.channel is not None:
+        _enqueue(ref, message.channel)
+    logger.info(
+        "message decided", extra={"message_id": message_id, "status": message.state.status.value}
+    )
+    return message
+
+
+def _load(ref: MessageRef) -> StoredMessage:
+    loaded = store.load(ref)
+    if loaded is None:
+        raise NotFound("No such message.")
+    return StoredMessage.model_validate_json(loaded[0])
+
+
+def release_due(now: datetime) -> int:
+    """Held messages whose moment came, for every tenant: decide again (consent may have changed
+    meanwhile) and queue them. Reads the `due` index's current and previous hour only."""
+    from trigly.platform.tenancy import get_tenant_cached
+
+    released = 0
+    for hour in (now - timedelta(hours=1), now):
+        for ref in store.due_messages(hour, now):
+            loaded = store.load(ref)
+            profile = customer_store.load_profile(ref.tenant_id, ref.customer_id)
+            if loaded is None or profile is None:
+                continue
+            message = StoredMessage.model_validate_json(loaded[0])
+            if message.state.status is not MessageStatus.HELD:
+                continue
+            tenant = get_tenant_cached(ref.tenant_id)
+            message, hold_until = _apply_decision(tenant, message, profile[0], now)
+            try:
+                store.save(ref, message.model_dump_json(), loaded[1], due=hold_until)
+            except store.StaleMessage:
+                continue  # another tick released it
+            if message.state.status is MessageStatus.QUEUED and message.channel is not None:
+                _enqueue(ref, message.channel)
+                released += 1
+    return released
+
+
+def list_messages(tenant: Tenant, customer_id: str) -> list[dict[str, Any]]:
+    if customer_store.load_profile(tenant.tenant_id, customer_id) is None:
+        raise NotFound("No such customer.")
+    return [
+        message_view(StoredMessage.model_validate_json(doc))
+        for doc in store.recent(tenant.tenant_id, customer_id)
+    ]

@@ -1,0 +1,149 @@
+"""Messages (access patterns 9, 10): claimed by idempotency key, kept in the customer's
+collection with their history, released from the `due` index when held, recorded by the sandbox
+provider in the tenant's outbox."""
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from trigly.platform.clock import isoformat
+from trigly.store import keys
+from trigly.store.customers import StaleProfile
+from trigly.store.models import MessageItem, MessageKeyItem, OutboxItem, bind
+
+KEY_SK = "KEY"
+
+
+class StaleMessage(StaleProfile):
+    """The message changed since it was read."""
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    tenant_id: str
+    customer_id: str
+    sk: str
+
+
+@dataclass(frozen=True)
+class KeyClaim:
+    claimed: bool
+    ref: MessageRef
+    fingerprint: str
+
+
+def _key_pk(tenant_id: str, idempotency_key: str) -> str:
+    return f"T#{tenant_id}#MSGKEY#{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
+
+
+def claim_key(tenant_id: str, idempotency_key: str, ref: MessageRef, fingerprint: str) -> KeyClaim:
+    """The first sender of a key owns it; later ones get the owner's message."""
+    bind()
+    pk = _key_pk(tenant_id, idempotency_key)
+    item = MessageKeyItem(
+        pk, KEY_SK, customer_id=ref.customer_id, message_sk=ref.sk, fingerprint=fingerprint
+    )
+    try:
+        item.save(condition=MessageKeyItem.pk.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        owner = MessageKeyItem.get(pk, KEY_SK, consistent_read=True)
+        return KeyClaim(
+            False, MessageRef(tenant_id, owner.customer_id, owner.message_sk), owner.fingerprint
+        )
+    return KeyClaim(True, ref, fingerprint)
+
+
+def message_sk(created_at_key: str, message_id: str) -> str:
+    return f"MSG#{created_at_key}#{message_id}"
+
+
+def load(ref: MessageRef) -> tuple[str, int, str | None] | None:
+    """(document, version, claimed_at) of a message."""
+    bind()
+    try:
+        item = MessageItem.get(
+            keys.customer(ref.tenant_id, ref.customer_id), ref.sk, consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+    return item.doc, int(item.version or 0), item.claimed_at
+
+
+def save(ref: MessageRef, doc: str, version: int | None, due: datetime | None = None) -> None:
+    """Optimistic; `due` puts a held message on the `due` index, None takes it off."""
+    bind()
+    item = MessageItem(keys.customer(ref.tenant_id, ref.customer_id), ref.sk, doc=doc)
+    if due is not None:
+        item.due_pk = due_partition(due)
+        item.due_sk = f"{isoformat(due)}#{ref.tenant_id}#{ref.customer_id}#{ref.sk}"
+    if version is not None:
+        item.version = version
+    try:
+        item.save()
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleMessage(ref.sk) from exc
+        raise
+
+
+def claim_for_sending(ref: MessageRef, at: datetime) -> bool:
+    """Set once, before any provider call: a redelivered queue message or a retried worker finds
+    it set and never calls the provider a second time."""
+    bind()
+    item = MessageItem(keys.customer(ref.tenant_id, ref.customer_id), ref.sk)
+    try:
+        item.update(
+            actions=[MessageItem.claimed_at.set(isoformat(at))],
+            condition=MessageItem.pk.exists() & MessageItem.claimed_at.does_not_exist(),
+            add_version_condition=False,  # the claim guards itself; the version guards documents
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def recent(tenant_id: str, customer_id: str, limit: int = 50) -> Iterator[str]:
+    """The customer's newest messages (their sort keys order newest first)."""
+    bind()
+    query = MessageItem.query(
+        keys.customer(tenant_id, customer_id), MessageItem.sk.startswith("MSG#"), limit=limit
+    )
+    for item in query:
+        yield item.doc
+
+
+def due_partition(moment: datetime) -> str:
+    """Held messages are bucketed by the UTC hour they may go: the hourly tick reads its bucket
+    (and the previous one, in case a tick came late) for every tenant in one Query each."""
+    return f"DUE#MSG#{moment.astimezone(UTC):%Y-%m-%dT%H}"
+
+
+def due_messages(hour: datetime, until: datetime) -> list[MessageRef]:
+    """Held messages of the hour bucket due by `until`: one Query of the `due` index."""
+    bind()
+    refs = []
+    for item in MessageItem.due_index.query(
+        due_partition(hour), MessageItem.due_sk <= f"{isoformat(until)}#~"
+    ):
+        _, tenant_id, customer_id, sk = item.due_sk.split("#", 3)
+        refs.append(MessageRef(tenant_id, customer_id, sk))
+    return refs
+
+
+def record_outbox(tenant_id: str, sent_at: datetime, message_id: str, doc: str) -> None:
+    bind()
+    OutboxItem(f"T#{tenant_id}#OUTBOX", f"{isoformat(sent_at)}#{message_id}", doc=doc).save()
+
+
+def outbox(tenant_id: str) -> list[str]:
+    bind()
+    return [
+        item.doc for item in OutboxItem.query(f"T#{tenant_id}#OUTBOX", scan_index_forward=False)
+    ]

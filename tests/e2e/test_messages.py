@@ -1,0 +1,49 @@
+"""A one-off message on the local stack: API, guardrails, channel queue, sandbox, outbox."""
+
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import LocalStack
+from tests.support import customer_event
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_transactional_sms_reaches_the_outbox_once(local_stack: LocalStack) -> None:
+    # Given a customer the DMS sent, with a phone in a human format and SMS service consent
+    external_id = f"M-{uuid.uuid4().hex[:8]}"
+    consents = {"sms": {"service": True, "at": "2026-01-10T10:00:00+03:00", "source": "анкета"}}
+    event = customer_event(
+        f"evt-{external_id}",
+        external_id,
+        first_name="Олег",
+        phones=["8 (917) 555-44-33"],
+        consents=consents,
+    )
+    assert local_stack.sign_and_post(event).status_code == 202
+    local_stack.advance()
+    [found] = local_stack.client.get(
+        "/v1/customers", params={"external_id": external_id}, headers=local_stack.auth()
+    ).json()["items"]
+    # When an integration sends "your car is ready" twice with one idempotency key
+    body = {
+        "customer_id": found["id"],
+        "purpose": "transactional",
+        "text": "{{ customer.first_name }}, автомобиль готов.",
+        "idempotency_key": f"ready:{external_id}",
+    }
+    first = local_stack.client.post("/v1/messages", json=body, headers=local_stack.auth())
+    again = local_stack.client.post("/v1/messages", json=body, headers=local_stack.auth())
+    assert first.status_code == 202 and again.json()["id"] == first.json()["id"]
+    local_stack.advance()
+    # Then the outbox holds one SMS to the E.164 number, with the contract's meta
+    sent = local_stack.outbox(to="+79175554433")
+    assert len(sent) == 1
+    assert sent[0]["channel"] == "sms" and sent[0]["body"] == "Олег, автомобиль готов."
+    assert sent[0]["meta"]["message_id"] == first.json()["id"]
+    assert sent[0]["meta"]["kind"] == "one_off" and sent[0]["meta"]["purpose"] == "transactional"
+    listed = local_stack.client.get(
+        "/v1/messages", params={"customer_id": found["id"]}, headers=local_stack.auth()
+    ).json()
+    assert listed["items"][0]["status"] == "sent"

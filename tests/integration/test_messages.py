@@ -1,0 +1,167 @@
+"""The one send path: guardrails, at most one message per key, the channel worker, the outbox."""
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+
+from functions.channels.app import handler as channel_worker
+from infra.deploy import DeployedStack
+from tests.integration.conftest import IngestDrain, TenantFixture
+from tests.integration.test_ingest_and_api import api, ingest, only_customer
+from tests.support import FakeLambdaContext, customer_event, sqs_event
+from trigly.channels.sandbox import outbox
+from trigly.messaging.service import release_due
+from trigly.platform import clock
+
+MSK = timezone(timedelta(hours=3))
+SMS_CONSENT = {
+    "sms": {
+        "service": True,
+        "marketing": True,
+        "at": "2026-01-10T10:00:00+03:00",
+        "source": "анкета",
+    }
+}
+
+
+def work_sms_queue(stack: DeployedStack, times: int = 1) -> list[dict[str, Any]]:
+    """Hand what waits in the SMS queue to the channel worker (each message `times` times)."""
+    sqs = boto3.client("sqs")
+    queue = stack.queues["ChannelSmsQueue"]
+    results = []
+    while messages := sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        event = sqs_event([m["Body"] for m in messages], queue.arn)
+        for _ in range(times):
+            results.append(channel_worker(event, FakeLambdaContext()))
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
+    return results
+
+
+def customer(dealer: TenantFixture, drain: IngestDrain, external_id: str, **data: Any) -> str:
+    ingest(
+        dealer,
+        drain,
+        customer_event(
+            f"m-{external_id}", external_id, first_name="Нина", phones=["8 916 400 00 01"], **data
+        ),
+    )
+    return only_customer(dealer, external_id=external_id)["id"]
+
+
+def send(dealer: TenantFixture, **body: Any) -> tuple[int, Any]:
+    return api("POST", "/v1/messages", dealer.api_key, body=body)
+
+
+def test_a_one_off_goes_once_to_the_e164_phone(
+    stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    customer_id = customer(dealer, drain, "MS-1", consents=SMS_CONSENT)
+    body = {
+        "customer_id": customer_id,
+        "purpose": "transactional",
+        "text": "{{ customer.first_name }}, ваш автомобиль готов.",
+        "channel": "sms",
+        "idempotency_key": "car-ready:RO-1",
+    }
+    status, first = send(dealer, **body)
+    assert (status, first["status"]) == (202, "queued")
+    # the same key again: the same message, never a second one
+    assert send(dealer, **body)[1]["id"] == first["id"]
+    assert send(dealer, **{**body, "text": "Другой текст"})[0] == 409
+    # the queue message delivered twice still makes one provider call
+    work_sms_queue(stack, times=2)
+    sent = [m for m in outbox(dealer.tenant.tenant_id) if m["meta"]["message_id"] == first["id"]]
+    assert len(sent) == 1
+    assert (sent[0]["to"], sent[0]["body"]) == ("+79164000001", "Нина, ваш автомобиль готов.")
+    assert sent[0]["meta"]["kind"] == "one_off" and sent[0]["meta"]["purpose"] == "transactional"
+    status, listed = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})
+    [message] = listed["items"]
+    assert message["status"] == "sent" and [h["status"] for h in message["history"]] == [
+        "queued",
+        "sent",
+    ]
+    profile = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]
+    assert [m["id"] for m in profile["messages"]] == [first["id"]]
+
+
+def test_marketing_without_consent_is_suppressed_with_its_reason(
+    dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    service_only = {
+        "sms": {
+            "service": True,
+            "marketing": False,
+            "at": "2026-01-10T10:00:00+03:00",
+            "source": "анкета",
+        }
+    }
+    customer_id = customer(dealer, drain, "MS-2", consents=service_only)
+    status, answer = send(
+        dealer,
+        customer_id=customer_id,
+        purpose="marketing",
+        text="Скидка 15% на шины",
+        idempotency_key="promo:1",
+    )
+    assert (status, answer["status"]) == (202, "suppressed")
+    listed = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
+        "items"
+    ]
+    assert listed[0]["reason"] == "unsubscribed"
+    assert outbox(dealer.tenant.tenant_id) == []
+
+
+def test_quiet_hours_hold_marketing_until_the_morning(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    # Given it is 23:00 in Moscow
+    business_clock.move_to(datetime(2026, 12, 1, 23, 0, tzinfo=MSK))
+    customer_id = customer(dealer, drain, "MS-3", consents=SMS_CONSENT, region="RU-MOW")
+    _status, answer = send(
+        dealer,
+        customer_id=customer_id,
+        purpose="marketing",
+        text="Зимние шины со скидкой",
+        idempotency_key="tyres:1",
+    )
+    assert answer["status"] == "held"
+    [held] = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
+        "items"
+    ]
+    assert held["history"][-1]["until"] == "2026-12-02T06:00:00Z"  # 09:00 in Moscow
+    # When the hourly tick runs at night nothing goes; in the morning it is released and sent
+    assert release_due(clock.now()) == 0
+    business_clock.move_to(datetime(2026, 12, 2, 9, 5, tzinfo=MSK))
+    assert release_due(clock.now()) == 1
+    work_sms_queue(stack)
+    [sent] = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
+        "items"
+    ]
+    assert [h["status"] for h in sent["history"]] == ["held", "queued", "sent"]
+
+
+def test_unknown_customer_and_bad_requests(
+    dealer: TenantFixture, other_dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    assert (
+        send(dealer, customer_id="cus_nobody", purpose="service", text="x", idempotency_key="k")[0]
+        == 404
+    )
+    customer_id = customer(dealer, drain, "MS-4", consents=SMS_CONSENT)
+    assert (
+        send(
+            other_dealer, customer_id=customer_id, purpose="service", text="x", idempotency_key="k2"
+        )[0]
+        == 404
+    )
+    status, problem = send(
+        dealer, customer_id=customer_id, purpose="gossip", text="x", idempotency_key="k3"
+    )
+    assert status == 422 and problem["errors"][0]["field"] == "purpose"
