@@ -165,3 +165,38 @@ def test_unknown_customer_and_bad_requests(
         dealer, customer_id=customer_id, purpose="gossip", text="x", idempotency_key="k3"
     )
     assert status == 422 and problem["errors"][0]["field"] == "purpose"
+
+
+def test_a_send_that_stopped_after_claiming_its_key_is_finished_by_the_retry(
+    stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    from trigly.messaging.intent import MessagePurpose, SendIntent, intent_fingerprint
+    from trigly.messaging.service import send as send_intent
+    from trigly.profiles.records import newest_first
+    from trigly.store import messages as store
+
+    # Given a first attempt that claimed the key and died before saving the message
+    customer_id = customer(dealer, drain, "MS-5", consents=SMS_CONSENT)
+    intent = SendIntent(
+        customer_id=customer_id,
+        purpose=MessagePurpose.TRANSACTIONAL,
+        kind="one_off",
+        text="Готово",
+        idempotency_key="crash:1",
+    )
+    ref = store.MessageRef(
+        dealer.tenant.tenant_id,
+        customer_id,
+        store.message_sk(newest_first(clock.now()), "msg_crashed"),
+    )
+    assert store.claim_key(
+        dealer.tenant.tenant_id, "crash:1", ref, intent_fingerprint(intent)
+    ).claimed
+    # When the sender retries, Then the message is made under the claimed id and goes once
+    message = send_intent(dealer.tenant, intent)
+    assert message.message_id == "msg_crashed" and message.state.status.value == "queued"
+    assert send_intent(dealer.tenant, intent).message_id == "msg_crashed"
+    work_sms_queue(stack)
+    assert [m["meta"]["message_id"] for m in outbox(dealer.tenant.tenant_id)].count(
+        "msg_crashed"
+    ) == 1

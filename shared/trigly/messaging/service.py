@@ -152,7 +152,12 @@ def send(tenant: Tenant, intent: SendIntent) -> StoredMessage:
     if not claim.claimed:
         if claim.fingerprint != fingerprint:
             raise Conflict("This idempotency key was used for a different message.")
-        return _load(claim.ref)
+        existing = store.load(claim.ref)
+        if existing is not None:
+            return StoredMessage.model_validate_json(existing[0])
+        # The first attempt claimed the key and stopped before saving: finish its message.
+        ref = claim.ref
+        message_id = ref.sk.rsplit("#", 1)[1]
     message = StoredMessage(
         message_id=message_id,
         customer_id=intent.customer_id,
@@ -164,7 +169,10 @@ def send(tenant: Tenant, intent: SendIntent) -> StoredMessage:
         intent=intent.model_dump(mode="json"),
     )
     message, hold_until = _apply_decision(tenant, message, profile, now)
-    store.save(ref, message.model_dump_json(), None, due=hold_until)
+    try:
+        store.save(ref, message.model_dump_json(), None, due=hold_until)
+    except store.StaleMessage:  # a concurrent retry finished it first
+        return _load(ref)
     if message.state.status is MessageStatus.QUEUED and message.channel is not None:
         _enqueue(ref, message.channel)
     logger.info(
