@@ -80,6 +80,7 @@ def apply_customer_upserted(
     tenant_id = tenant.tenant_id
     customer_id = store.find_by_external_id(tenant_id, connector_id, payload.external_id)
     link: IdentityLink | None = None
+    brand_new = False  # a fresh id: no profile can exist yet, so none is read
     if customer_id is None:
         # A DMS record seen for the first time may be a customer another system already sent.
         match = identity.match_person(
@@ -93,6 +94,7 @@ def apply_customer_upserted(
         customer_id = store.claim_external_id(
             tenant_id, connector_id, payload.external_id, proposed
         )
+        brand_new = match is None and customer_id == proposed
         if match and customer_id == match[0]:
             link = IdentityLink(
                 connector_id=connector_id,
@@ -103,7 +105,8 @@ def apply_customer_upserted(
     previous: CustomerProfile | None = None
     for _ in range(MAX_SAVE_ATTEMPTS):
         now = clock.now()
-        loaded = store.load_profile(tenant_id, customer_id)
+        loaded = None if brand_new else store.load_profile(tenant_id, customer_id)
+        brand_new = False  # a retry after a conflict reads what the other writer saved
         previous = loaded[0] if loaded else None
         current, version = loaded or (
             CustomerProfile(customer_id=customer_id, created_at=now, updated_at=now),

@@ -87,7 +87,9 @@ def load_profile(tenant_id: str, customer_id: str) -> tuple[CustomerProfile, int
     bind()
     try:
         item = CustomerProfileItem.get(
-            keys.customer(tenant_id, customer_id), PROFILE_SK, consistent_read=True
+            # Eventually consistent (half the cost): every save is versioned, a stale read retries.
+            keys.customer(tenant_id, customer_id),
+            PROFILE_SK,
         )
     except DoesNotExist:
         return None

@@ -20,7 +20,8 @@ class StaleVehicle(StaleProfile):
 def load_vehicle(tenant_id: str, vin: str) -> tuple[Vehicle, int] | None:
     bind()
     try:
-        item = VehicleItem.get(keys.vehicle(tenant_id, vin), CAR_SK, consistent_read=True)
+        # Eventually consistent (half the read cost): the versioned save refuses a stale read.
+        item = VehicleItem.get(keys.vehicle(tenant_id, vin), CAR_SK)
     except DoesNotExist:
         return None
     return Vehicle.model_validate_json(item.doc), int(item.version or 0)
