@@ -134,7 +134,7 @@ class Control:
             self.scheduler.fire(firing)
             self.scheduler.mark(firing.at)
             fired.append({"schedule": firing.schedule.name, "at": clock.isoformat(firing.at)})
-            processed += drain(self.consumers)
+            processed += drain(self.consumers, only_if_sent=True)
         if target > self.clock.now():
             self.clock.move_to(target)
         self.scheduler.mark(target)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import sys
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -153,13 +154,55 @@ class QueueConsumer:
             )
 
 
-def drain(consumers: Sequence[QueueConsumer]) -> int:
-    """Deliver batches until every queue is empty; returns the records handled successfully."""
+class SendCounter:
+    """Counts SendMessage calls per queue name made in this process (the handlers' own sends),
+    so a drain between schedule firings polls only queues something was sent to since they were
+    last found empty — 720 hourly firings need not poll a dozen empty queues each."""
+
+    def __init__(self) -> None:
+        self._sent: dict[str, int] = {}
+        self._seen_empty: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        from botocore import handlers
+
+        for operation in ("SendMessage", "SendMessageBatch"):
+            event = f"before-parameter-build.sqs.{operation}"
+            handlers.BUILTIN_HANDLERS.append((event, self._on_send))
+
+    def _on_send(self, params: dict[str, Any], **_: Any) -> None:
+        name = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
+        with self._lock:
+            self._sent[name] = self._sent.get(name, 0) + 1
+
+    def maybe_busy(self, consumer: QueueConsumer) -> bool:
+        name = consumer.mapping.queue_url.rstrip("/").rsplit("/", 1)[-1]
+        with self._lock:
+            return self._sent.get(name, 0) != self._seen_empty.get(name, -1)
+
+    def found_empty(self, consumer: QueueConsumer) -> None:
+        name = consumer.mapping.queue_url.rstrip("/").rsplit("/", 1)[-1]
+        with self._lock:
+            self._seen_empty[name] = self._sent.get(name, 0)
+
+
+SENDS = SendCounter()
+
+
+def drain(consumers: Sequence[QueueConsumer], *, only_if_sent: bool = False) -> int:
+    """Deliver batches until every queue is empty; returns the records handled successfully.
+    `only_if_sent`: skip queues nothing was sent to since they were last found empty."""
     succeeded = 0
+    active = [c for c in consumers if not only_if_sent or SENDS.maybe_busy(c)]
     for _ in range(MAX_BATCHES_PER_DRAIN):
-        outcomes = [consumer.poll_once() for consumer in consumers]
+        outcomes = [consumer.poll_once() for consumer in active]
         succeeded += sum(o.succeeded for o in outcomes)
-        if not any(o.received for o in outcomes):
+        for consumer, outcome in zip(active, outcomes, strict=True):
+            if not outcome.received:
+                SENDS.found_empty(consumer)
+        active = [c for c, o in zip(active, outcomes, strict=True) if o.received]
+        if not active:
             return succeeded
     print(f"!! queues still busy after {MAX_BATCHES_PER_DRAIN} batches: a loop?", file=sys.stderr)
     return succeeded

@@ -102,7 +102,7 @@ def start(port: int) -> Running:
     from infra.local.control import Control
     from infra.local.gateway import AccessLog, Gateway
     from infra.local.outbox import outbox
-    from infra.local.queues import QueueConsumer
+    from infra.local.queues import SENDS, QueueConsumer
     from infra.local.runtime import FunctionHost
     from infra.local.scheduler import Scheduler, async_configs
 
@@ -131,6 +131,8 @@ def start(port: int) -> Running:
     clock.use(business_clock)
 
     step("loading handlers")
+    # Before any handler creates its SQS client: lets drains skip queues nothing was sent to.
+    SENDS.install()
     host = FunctionHost(stack.functions)
     for logical_id, reason in host.warm_up().items():
         detail(f"!! {logical_id} ({stack.functions[logical_id].handler}) did not import: {reason}")

@@ -4,6 +4,7 @@ Hot paths address items by key (GetItem/PutItem/UpdateItem); only reads of one c
 collection use Query.
 """
 
+import base64
 import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -202,15 +203,26 @@ def delete_lookup(pk: str, customer_id: str) -> None:
 
 
 def raw_items(items: Iterable[MainItem]) -> list[dict[str, Any]]:
-    """Items as DynamoDB attribute maps (for snapshots that must restore them exactly)."""
-    return [item.serialize() for item in items]
+    """Items as JSON-safe DynamoDB attribute maps (binary values in base64), for snapshots that
+    must restore them exactly."""
+    return [
+        {
+            name: {"B": base64.b64encode(value["B"]).decode()} if "B" in value else value
+            for name, value in item.serialize().items()
+        }
+        for item in items
+    ]
 
 
 def restore_items(raw: Iterable[dict[str, Any]]) -> None:
     bind()
     with MainItem.batch_write() as batch:
         for data in raw:
-            batch.save(MainItem.from_raw_data(data))
+            decoded = {
+                name: {"B": base64.b64decode(value["B"])} if "B" in value else value
+                for name, value in data.items()
+            }
+            batch.save(MainItem.from_raw_data(decoded))
 
 
 def delete_records(tenant_id: str, customer_id: str, sks: Iterable[str]) -> None:

@@ -1,8 +1,10 @@
 """PynamoDB models. Table names are bound at first use from settings, never at import time."""
 
 import threading
+import zlib
 
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
@@ -12,10 +14,24 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     VersionAttribute,
 )
+from pynamodb.constants import BINARY
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from trigly.platform.settings import Settings, get_settings
+
+
+class CompressedText(Attribute[str]):
+    """A JSON document stored zlib-compressed (binary): profiles, cars and records shrink to a
+    third, so most writes cost 1 WRU instead of 2–4 (DynamoDB bills per started KB)."""
+
+    attr_type = BINARY
+
+    def serialize(self, value: str) -> bytes:
+        return zlib.compress(value.encode(), 6)
+
+    def deserialize(self, value: bytes) -> str:
+        return zlib.decompress(value).decode()
 
 
 class MainItem(Model):
@@ -89,7 +105,7 @@ class LocationItem(MainItem, discriminator="location"):
 class CustomerProfileItem(MainItem, discriminator="profile"):
     """pk `T#{tenant}#C#{customer}`, sk `PROFILE`: the profile document, optimistically locked."""
 
-    doc = UnicodeAttribute()
+    doc = CompressedText()
     version = VersionAttribute()
 
 
@@ -116,7 +132,7 @@ class CustomerLookupItem(MainItem, discriminator="lookup"):
 class VehicleItem(MainItem, discriminator="vehicle"):
     """pk `T#{tenant}#V#{vin}`, sk `CAR`: the car record, optimistically locked."""
 
-    doc = UnicodeAttribute()
+    doc = CompressedText()
     version = VersionAttribute()
 
 
@@ -124,7 +140,7 @@ class RecordItem(MainItem, discriminator="record"):
     """A dated fact in a customer's or a car's collection: a visit, a sale, an appointment, the
     customer's view of a car (`CAR#{vin}`)… `sk` is `{KIND}#{…}`; `doc` is the record's JSON."""
 
-    doc = UnicodeAttribute()
+    doc = CompressedText()
     stamp = UnicodeAttribute(null=True)  # ordering stamp, for records where the latest event wins
 
 
@@ -144,7 +160,7 @@ class MessageItem(MainItem, discriminator="message"):
     status history, optimistically locked. A held message carries `due_pk`/`due_sk` (the `due`
     index) until it is released. `claimed_at` is set once, before the provider is called."""
 
-    doc = UnicodeAttribute()
+    doc = CompressedText()
     version = VersionAttribute()
     claimed_at = UnicodeAttribute(null=True)
     due_pk = UnicodeAttribute(null=True)
