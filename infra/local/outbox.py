@@ -181,9 +181,23 @@ class Outbox:
 
 
 def _from_ses(sent: Any, now: datetime) -> list[OutboxMessage]:
+    trigly: dict[str, Any] = {}
+    customer_id = None
     if hasattr(sent, "raw_data"):
         subject, body = plain_text(sent.raw_data)
         recipients = list(sent.destinations)
+        # Trigly's SES provider names the message in X-Trigly-* headers (channels/ses.py).
+        headers = email.message_from_bytes(
+            sent.raw_data.encode("utf-8"), policy=email.policy.default
+        )
+        if headers.get("X-Trigly-Message-Id"):
+            customer_id = str(headers.get("X-Trigly-Customer-Id"))
+            trigly = {
+                "message_id": str(headers.get("X-Trigly-Message-Id")),
+                "kind": str(headers.get("X-Trigly-Kind")),
+                "purpose": str(headers.get("X-Trigly-Purpose")),
+                "links": [],
+            }
     elif hasattr(sent, "body"):
         subject, body = sent.subject, str(sent.body or "")
         if re.search(r"<(html|body|p|div|br)\b", body, re.IGNORECASE):
@@ -202,7 +216,8 @@ def _from_ses(sent: Any, now: datetime) -> list[OutboxMessage]:
             body=body,
             sent_at=now,
             subject=subject,
-            meta={"provider": "ses", "provider_message_id": sent.id},
+            customer_id=customer_id,
+            meta={"provider": "ses", "provider_message_id": sent.id, **trigly},
         )
         for n, recipient in enumerate(recipients, 1)
     ]

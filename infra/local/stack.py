@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 from infra import aws
 from infra.template import REPO_ROOT
 
+LOCAL_EMAIL_SENDER = "service@avtocentr-sever.example"
+
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
     from werkzeug.serving import BaseWSGIServer
@@ -116,7 +118,10 @@ def start(port: int) -> Running:
 
     step("deploying template.yaml (SAM translate, CloudFormation in moto)")
     started = time.monotonic()
-    stack = deploy(endpoint)
+    # Email goes through moto's SES from a verified sender, as on AWS (CONTRACT §5).
+    stack = deploy(endpoint, parameters={"EmailSender": LOCAL_EMAIL_SENDER})
+    ses = aws.session().client("ses", endpoint_url=endpoint)
+    ses.verify_email_identity(EmailAddress=LOCAL_EMAIL_SENDER)
     # The union of the functions' variables, before any handler module is imported.
     os.environ.update(stack.environment())
     detail(

@@ -47,3 +47,40 @@ def test_a_transactional_sms_reaches_the_outbox_once(local_stack: LocalStack) ->
         "/v1/messages", params={"customer_id": found["id"]}, headers=local_stack.auth()
     ).json()
     assert listed["items"][0]["status"] == "sent"
+
+
+def test_an_email_goes_through_ses_and_appears_in_the_outbox(local_stack: LocalStack) -> None:
+    # Given a customer with an email and email service consent
+    external_id = f"E-{uuid.uuid4().hex[:8]}"
+    address = f"{external_id.lower()}@example.ru"
+    consents = {"email": {"service": True, "at": "2026-01-10T10:00:00+03:00", "source": "сайт"}}
+    event = customer_event(
+        f"evt-{external_id}",
+        external_id,
+        first_name="Вера",
+        emails=[address.upper()],
+        consents=consents,
+    )
+    assert local_stack.sign_and_post(event).status_code == 202
+    local_stack.advance()
+    [found] = local_stack.client.get(
+        "/v1/customers", params={"external_id": external_id}, headers=local_stack.auth()
+    ).json()["items"]
+    # When an email is sent to them
+    body = {
+        "customer_id": found["id"],
+        "purpose": "transactional",
+        "channel": "email",
+        "subject": "Запись подтверждена",
+        "text": "{{ customer.first_name }}, ждём вас завтра в 10:00.",
+        "idempotency_key": f"booking:{external_id}",
+    }
+    sent = local_stack.client.post("/v1/messages", json=body, headers=local_stack.auth())
+    assert sent.status_code == 202
+    local_stack.advance()
+    # Then moto's SES received it, and the outbox shows it with our ids
+    [mail] = local_stack.outbox(to=address, channel="email")
+    assert mail["subject"] == "Запись подтверждена"
+    assert mail["body"].strip() == "Вера, ждём вас завтра в 10:00."
+    assert mail["customer_id"] == found["id"]
+    assert mail["meta"]["provider"] == "ses" and mail["meta"]["message_id"] == sent.json()["id"]

@@ -11,17 +11,23 @@ import json
 
 from trigly.channels.provider import Provider, ProviderRejected
 from trigly.channels.sandbox import SandboxProvider
+from trigly.channels.ses import SesProvider
+from trigly.events.types import Channel
 from trigly.messaging.intent import HistoryEntry, MessageStatus, Reason, record
 from trigly.messaging.message import StoredMessage
 from trigly.platform import clock
 from trigly.platform.observability import logger
+from trigly.platform.settings import get_settings
 from trigly.store import messages as store
 from trigly.store.messages import MessageRef
 
 
-def provider_for(tenant_id: str, message: StoredMessage) -> Provider:
-    """Every channel runs in sandbox mode until provider credentials are configured per tenant."""
-    del tenant_id, message
+def provider_for(message: StoredMessage) -> Provider:
+    """Email goes through SES when the deployment has a verified sender; every other channel (and
+    email without a sender) runs in sandbox mode until its provider credentials are configured."""
+    sender = get_settings().email_sender
+    if message.channel is Channel.EMAIL and sender:
+        return SesProvider(sender)
     return SandboxProvider()
 
 
@@ -64,7 +70,7 @@ def deliver(body: str) -> None:
             )
         return
     try:
-        accepted = provider_for(ref.tenant_id, message).send(ref.tenant_id, message)
+        accepted = provider_for(message).send(ref.tenant_id, message)
     except ProviderRejected:
         _save(
             ref,

@@ -12,6 +12,7 @@ import boto3
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
 
 
@@ -30,7 +31,12 @@ def events() -> "EventBridgeClient":
     return boto3.client("events")
 
 
+@lru_cache(maxsize=1)
+def ses() -> "SESClient":
+    return boto3.client("ses")
+
+
 def forget_clients() -> None:
     """For tests that start a fresh emulator: the next call creates new clients."""
-    for factory in (sqs, s3, events):
+    for factory in (sqs, s3, events, ses):
         factory.cache_clear()

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     outbound_queue_url: str = Field(min_length=8)
     # {"sms": "<queue url>", "email": …}: one queue per channel (JSON in the environment).
     channel_queue_urls: dict[str, str] = Field(min_length=1)
+    # The SES-verified From address; empty keeps email in sandbox mode (recorded, not sent).
+    email_sender: str = ""
 
     # How long accepted event ids are remembered (a DMS resending older events is a duplicate).
     idempotency_days: int = 30

@@ -1,0 +1,43 @@
+"""Email through Amazon SES (on the local stack: moto's SES, the real API).
+
+Each message is a raw MIME email with a plain-text part, from the deployment's verified sender.
+`X-Trigly-*` headers carry our message id, customer, kind and purpose, so delivery events and the
+local outbox can tie a mail back to its message without a lookup.
+"""
+
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from trigly.channels.provider import Accepted
+from trigly.messaging.message import StoredMessage
+from trigly.platform import aws, clock
+
+
+class SesProvider:
+    def __init__(self, sender: str, sender_name: str = "") -> None:
+        self.sender = sender
+        self.sender_name = sender_name
+
+    def mime(self, message: StoredMessage) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"] = (
+            formataddr((self.sender_name, self.sender)) if self.sender_name else self.sender
+        )
+        mail["To"] = message.to or ""
+        mail["Subject"] = message.subject or ""
+        mail["Message-ID"] = make_msgid(domain=self.sender.rsplit("@", 1)[-1])
+        mail["X-Trigly-Message-Id"] = message.message_id
+        mail["X-Trigly-Customer-Id"] = message.customer_id
+        mail["X-Trigly-Kind"] = message.kind
+        mail["X-Trigly-Purpose"] = message.purpose.value
+        mail.set_content(message.body or "")
+        return mail
+
+    def send(self, tenant_id: str, message: StoredMessage) -> Accepted:
+        del tenant_id  # one verified sender per deployment for now; per-tenant senders later
+        response = aws.ses().send_raw_email(
+            Source=self.sender,
+            Destinations=[message.to or ""],
+            RawMessage={"Data": self.mime(message).as_bytes()},
+        )
+        return Accepted(provider_message_id=response["MessageId"], at=clock.now())
