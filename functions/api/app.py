@@ -15,6 +15,7 @@ from functions.api import (
     locations,
     messages,
     rejected_events,
+    templates,
     vehicles,
 )
 from functions.api.imports import router as imports_router
@@ -88,6 +89,7 @@ app.include_router(credentials.router, prefix="/v1")
 app.include_router(locations.router, prefix="/v1")
 app.include_router(vehicles.router, prefix="/v1")
 app.include_router(messages.router, prefix="/v1")
+app.include_router(templates.router, prefix="/v1")
 app.include_router(imports_router, prefix="/v1")
 app.configure_openapi(**OPENAPI)
 app.enable_swagger(path="/docs", **OPENAPI)

@@ -30,10 +30,9 @@ class NewMessage(BaseModel):
     idempotency_key: str = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
-    def _text_for_now(self) -> "NewMessage":
-        if self.text is None:
-            # Stored templates come with template management; until then a one-off has its text.
-            raise ValueError("give `text` (no stored template has this template_id)")
+    def _one_body(self) -> "NewMessage":
+        if (self.text is None) == (self.template_id is None):
+            raise ValueError("give either `text` or `template_id`")
         return self
 
 
@@ -44,6 +43,7 @@ def send_message(request: NewMessage) -> Response[dict[str, Any]]:
         purpose=MessagePurpose(request.purpose),
         kind="one_off",
         text=request.text,
+        template_id=request.template_id,
         subject=request.subject,
         variables=request.variables,
         channels=[request.channel] if request.channel else [],

@@ -200,3 +200,64 @@ def test_a_send_that_stopped_after_claiming_its_key_is_finished_by_the_retry(
     assert [m["meta"]["message_id"] for m in outbox(dealer.tenant.tenant_id)].count(
         "msg_crashed"
     ) == 1
+
+
+def test_a_stored_template_is_previewed_and_sent_per_channel(
+    stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    customer_id = customer(dealer, drain, "MS-6", consents=SMS_CONSENT, middle_name="Павловна")
+    template = {
+        "sms": "{{ customer.name }}, ТО вашего {{ car }} — {{ price | money }}. Запись: {{ link }}",
+        "email": {"subject": "Пора на ТО", "text": "{{ customer.name }}, пора на ТО."},
+    }
+    status, saved = api("PUT", "/v1/templates/maintenance", dealer.api_key, body=template)
+    assert status == 200 and saved["template_id"] == "maintenance"
+    status, preview = api(
+        "POST",
+        "/v1/templates/maintenance/preview",
+        dealer.api_key,
+        body={
+            "customer_id": customer_id,
+            "variables": {"car": "Kia Rio", "price": 14600, "link": "https://t.ly/x"},
+        },
+    )
+    assert status == 200
+    sms = next(p for p in preview["items"] if p["channel"] == "sms")
+    assert (
+        sms["text"].startswith("Нина Павловна, ТО вашего Kia Rio — 14")
+        and sms["sms"]["encoding"] == "ucs2"
+    )
+    assert sms["sms"]["segments"] >= 1
+    # A template that tries to reach Python internals never renders: the preview says so, and a
+    # message made from it fails with `template_error` instead of going out
+    evil = {"text": "{{ ''.__class__.__mro__ }}"}
+    assert api("PUT", "/v1/templates/evil", dealer.api_key, body=evil)[0] == 200
+    previewed = api(
+        "POST", "/v1/templates/evil/preview", dealer.api_key, body={"customer_id": customer_id}
+    )[1]
+    assert previewed["items"] and all("error" in p for p in previewed["items"])
+    status, failed = send(
+        dealer,
+        customer_id=customer_id,
+        purpose="service",
+        template_id="evil",
+        idempotency_key="evil:1",
+    )
+    assert (status, failed["status"]) == (202, "failed")
+    # Sent by id: the SMS variant goes, rendered with the customer's data
+    body = {
+        "customer_id": customer_id,
+        "purpose": "service",
+        "template_id": "maintenance",
+        "variables": {"car": "Kia Rio", "price": 14600, "link": "https://t.ly/x"},
+        "channel": "sms",
+        "idempotency_key": "reminder:MS-6:1",
+    }
+    status, sent = send(dealer, **body)
+    assert (status, sent["status"]) == (202, "queued")
+    work_sms_queue(stack)
+    [message] = [
+        m for m in outbox(dealer.tenant.tenant_id) if m["meta"]["message_id"] == sent["id"]
+    ]
+    assert message["body"].startswith("Нина Павловна, ТО вашего Kia Rio")
+    assert send(dealer, **{**body, "template_id": "nope", "idempotency_key": "other"})[0] == 404

@@ -7,11 +7,11 @@ can send without consent, at night, too often, or twice.
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from trigly.events.types import Channel
-from trigly.messaging.channels import Recipient
+from trigly.messaging.channels import Recipient, Route
 from trigly.messaging.decision import Hold, Refuse, SendNow, decide
 from trigly.messaging.intent import (
     HistoryEntry,
@@ -36,6 +36,9 @@ from trigly.store import customers as customer_store
 from trigly.store import messages as store
 from trigly.store.messages import MessageRef
 
+if TYPE_CHECKING:
+    from trigly.messaging.templates import MessageTemplate
+
 MAX_SAVE_ATTEMPTS = 5
 CAP_WINDOW = timedelta(days=31)
 
@@ -58,26 +61,35 @@ def _recent_marketing(tenant: Tenant, customer_id: str, now: datetime) -> list[d
     return times
 
 
-def _render(
-    intent: SendIntent, profile: CustomerProfile, channel: Channel, zone: ZoneInfo, currency: str
-) -> tuple[str | None, str]:
-    """(subject, body) of a one-off text for the chosen channel; the text may use variables."""
-    from trigly.messaging import templates  # Jinja2 and babel only where a message is rendered
+def _template(tenant: Tenant, intent: SendIntent) -> "MessageTemplate":
+    """The stored template the intent names, or its one-off text as a template."""
+    from trigly.messaging import library, templates  # Jinja2 and babel only where rendering
 
-    template = templates.MessageTemplate(
-        template_id="one_off",
-        text=intent.text,
-        email=templates.EmailVariant(
-            subject=intent.subject or "Сообщение от дилера", text=intent.text
-        ),
-    )
+    if intent.template_id is not None:
+        return library.get_template(tenant, intent.template_id)
+    assert intent.text is not None  # SendIntent requires one of the two
+    return templates.MessageTemplate.from_text(intent.text, intent.subject or "Сообщение от дилера")
+
+
+def _render(
+    template: "MessageTemplate",
+    intent: SendIntent,
+    profile: CustomerProfile,
+    route: Route,
+    *,
+    zone: ZoneInfo,
+    currency: str,
+) -> tuple[str | None, str]:
+    """(subject, body) for the chosen channel; an offer rides along only where consent allows."""
+    from trigly.messaging import templates
+
     variables = templates.message_variables(
         intent.variables,
-        offer=None,
-        include_offer=False,
+        offer=intent.offer,
+        include_offer=route.include_offer,
         customer=templates.customer_variables(profile),
     )
-    rendered = templates.render(template, channel, variables, zone=zone, currency=currency)
+    rendered = templates.render(template, route.channel, variables, zone=zone, currency=currency)
     return rendered.subject, rendered.text
 
 
@@ -95,13 +107,14 @@ def _apply_decision(
 ) -> tuple[StoredMessage, datetime | None]:
     """Decide again from the stored intent: send now (rendered), hold until, or refuse."""
     intent = SendIntent.model_validate(message.intent)
+    template = _template(tenant, intent)
     decision = decide(
         intent,
         Recipient(profile=profile),
         policy_for(tenant),
         now=now,
         recent_marketing=_recent_marketing(tenant, message.customer_id, now),
-        supported={Channel(c) for c in Channel},
+        supported=template.channels(),
     )
     if isinstance(decision, Refuse):
         state, _ = record(message.state, decision.entry(now))
@@ -114,7 +127,12 @@ def _apply_decision(
 
     try:
         subject, body = _render(
-            intent, profile, decision.route.channel, decision.zone.zone, tenant.currency
+            template,
+            intent,
+            profile,
+            decision.route,
+            zone=decision.zone.zone,
+            currency=tenant.currency,
         )
     except TemplateError:
         state, _ = record(
@@ -142,6 +160,7 @@ def send(tenant: Tenant, intent: SendIntent) -> StoredMessage:
     if loaded is None:
         raise NotFound("No such customer.")
     profile = loaded[0]
+    _template(tenant, intent)  # an unknown template is the caller's 404, before the key is taken
     now = clock.now()
     message_id = ids.new_id("msg")
     ref = MessageRef(

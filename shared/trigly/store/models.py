@@ -102,6 +102,12 @@ class LocationItem(MainItem, discriminator="location"):
     doc = UnicodeAttribute()
 
 
+class TemplateItem(MainItem, discriminator="template"):
+    """pk `T#{tenant}`, sk `TEMPLATE#{id}`: a message template with its channel variants."""
+
+    doc = UnicodeAttribute()
+
+
 class CustomerProfileItem(MainItem, discriminator="profile"):
     """pk `T#{tenant}#C#{customer}`, sk `PROFILE`: the profile document, optimistically locked."""
 

@@ -11,6 +11,7 @@ from trigly.store.models import (
     LocationItem,
     MainItem,
     SecretMap,
+    TemplateItem,
     TenantDirectoryItem,
     TenantItem,
     bind,
@@ -142,3 +143,27 @@ def list_locations(tenant_id: str) -> list[str]:
     bind()
     query = LocationItem.query(keys.tenant(tenant_id), LocationItem.sk.startswith("LOCATION#"))
     return [item.doc for item in query if isinstance(item, LocationItem)]
+
+
+def put_template(tenant_id: str, template_id: str, doc: str) -> None:
+    bind()
+    TemplateItem(keys.tenant(tenant_id), f"TEMPLATE#{template_id}", doc=doc).save()
+
+
+def get_template(tenant_id: str, template_id: str) -> str | None:
+    bind()
+    try:
+        return TemplateItem.get(keys.tenant(tenant_id), f"TEMPLATE#{template_id}").doc
+    except DoesNotExist:
+        return None
+
+
+def list_templates(tenant_id: str) -> list[str]:
+    bind()
+    query = TemplateItem.query(keys.tenant(tenant_id), TemplateItem.sk.startswith("TEMPLATE#"))
+    return [item.doc for item in query]
+
+
+def delete_template(tenant_id: str, template_id: str) -> None:
+    bind()
+    TemplateItem(keys.tenant(tenant_id), f"TEMPLATE#{template_id}").delete()

@@ -1,0 +1,73 @@
+"""Message templates: one template, a variant per channel; previewed with a customer's data."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, Field, JsonValue, ValidationError
+
+from functions.api.context import current_tenant
+from trigly.events.validation import field_errors
+from trigly.messaging import library
+from trigly.messaging.templates import MessageTemplate
+from trigly.platform.errors import ValidationFailed
+
+router = APIGatewayHttpRouter()
+
+
+class PreviewRequest(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=100)
+    variables: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+@router.get("/templates", tags=["templates"], summary="Message templates")
+def list_templates() -> dict[str, Any]:
+    templates = library.list_templates(current_tenant(router))
+    return {
+        "items": [t.model_dump(mode="json", exclude_none=True) for t in templates],
+        "cursor": None,
+    }
+
+
+@router.put(
+    "/templates/<template_id>",
+    tags=["templates"],
+    summary="Create or replace a template (text, sms, email {subject, html, text}, telegram, push)",
+)
+def save_template(
+    template_id: str, template: Annotated[dict[str, JsonValue], Body()]
+) -> Response[dict[str, Any]]:
+    try:
+        parsed = MessageTemplate.model_validate({**template, "template_id": template_id})
+    except ValidationError as exc:
+        raise ValidationFailed(errors=field_errors(exc)) from exc
+    saved = library.save_template(current_tenant(router), parsed)
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=saved.model_dump(mode="json", exclude_none=True),
+    )
+
+
+@router.get("/templates/<template_id>", tags=["templates"], summary="One template")
+def get_template(template_id: str) -> dict[str, Any]:
+    return library.get_template(current_tenant(router), template_id).model_dump(
+        mode="json", exclude_none=True
+    )
+
+
+@router.delete("/templates/<template_id>", tags=["templates"], summary="Delete a template")
+def delete_template(template_id: str) -> Response[None]:
+    library.delete_template(current_tenant(router), template_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/templates/<template_id>/preview", tags=["templates"], summary="Preview with a customer's data"
+)
+def preview_template(template_id: str, request: PreviewRequest) -> dict[str, Any]:
+    items = library.preview_template(
+        current_tenant(router), template_id, request.customer_id, request.variables
+    )
+    return {"items": items}
