@@ -261,3 +261,26 @@ def test_a_stored_template_is_previewed_and_sent_per_channel(
     ]
     assert message["body"].startswith("Нина Павловна, ТО вашего Kia Rio")
     assert send(dealer, **{**body, "template_id": "nope", "idempotency_key": "other"})[0] == 404
+
+
+def test_a_burst_of_marketing_respects_the_daily_cap(
+    dealer: TenantFixture, drain: IngestDrain, business_clock: clock.AdjustableClock
+) -> None:
+    business_clock.move_to(datetime(2026, 12, 3, 12, 0, tzinfo=MSK))
+    customer_id = customer(dealer, drain, "MS-7", consents=SMS_CONSENT, region="RU-MOW")
+    statuses = [
+        send(
+            dealer,
+            customer_id=customer_id,
+            purpose="marketing",
+            text=f"Акция {n}",
+            idempotency_key=f"burst:{n}",
+        )[1]["status"]
+        for n in range(3)
+    ]
+    # one marketing message a day: the first goes, the others wait for tomorrow
+    assert statuses == ["queued", "held", "held"]
+    held = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
+        "items"
+    ]
+    assert {m["reason"] for m in held if m["status"] == "held"} == {"frequency_cap"}

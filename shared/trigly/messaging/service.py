@@ -39,7 +39,6 @@ from trigly.store.messages import MessageRef
 if TYPE_CHECKING:
     from trigly.messaging.templates import MessageTemplate
 
-MAX_SAVE_ATTEMPTS = 5
 CAP_WINDOW = timedelta(days=31)
 
 
@@ -48,16 +47,30 @@ def policy_for(tenant: Tenant) -> MessagingPolicy:
     return MessagingPolicy(timezone=tenant.timezone)
 
 
+# A marketing message counts under the cap from the moment it is queued, so a burst of sends
+# cannot slip past it before the first of them went out.
+_COUNTED = {
+    MessageStatus.QUEUED,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.OPENED,
+    MessageStatus.CLICKED,
+}
+
+
 def _recent_marketing(tenant: Tenant, customer_id: str, now: datetime) -> list[datetime]:
+    """When the customer's counted marketing messages went (or were queued) in the cap window;
+    a Query of their newest messages (the customer's collection sorts them newest first)."""
     times = []
     for doc in store.recent(tenant.tenant_id, customer_id):
         message = StoredMessage.model_validate_json(doc)
+        at = message.sent_at or message.created_at
         if (
             message.purpose is MessagePurpose.MARKETING
-            and message.sent_at
-            and now - message.sent_at < CAP_WINDOW
+            and message.state.status in _COUNTED
+            and now - at < CAP_WINDOW
         ):
-            times.append(message.sent_at)
+            times.append(at)
     return times
 
 
