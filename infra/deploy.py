@@ -196,6 +196,42 @@ def _apply_table_settings(
             )
 
 
+def _create_skipped_secrets(
+    secretsmanager: Any,
+    lambda_client: LambdaClient,
+    cfn: Mapping[str, Any],
+    physical: dict[str, str],
+    stack_name: str,
+) -> None:
+    """moto's CloudFormation skips AWS::SecretsManager::Secret and drops the environment
+    variables that `!Ref` it: create each secret (a generated value, as GenerateSecretString does)
+    and give the functions their variables back."""
+    import secrets
+
+    skipped = {
+        logical_id: secretsmanager.create_secret(
+            Name=f"{stack_name}-{logical_id}", SecretString=secrets.token_urlsafe(48)
+        )["ARN"]
+        for logical_id in sam.resources_of_type(cfn, "AWS::SecretsManager::Secret")
+        if logical_id not in physical
+    }
+    physical.update(skipped)
+    for logical_id, function in sam.resources_of_type(cfn, "AWS::Lambda::Function").items():
+        variables = function.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        missing = {
+            name: skipped[value["Ref"]]
+            for name, value in variables.items()
+            if isinstance(value, dict) and value.get("Ref") in skipped
+        }
+        if missing and logical_id in physical:
+            name = physical[logical_id]
+            current = lambda_client.get_function_configuration(FunctionName=name)
+            env = current.get("Environment", {}).get("Variables", {})
+            lambda_client.update_function_configuration(
+                FunctionName=name, Environment={"Variables": {**env, **missing}}
+            )
+
+
 def _functions(
     lambda_client: LambdaClient, cfn: Mapping[str, Any], physical: Mapping[str, str]
 ) -> dict[str, DeployedFunction]:
@@ -358,6 +394,13 @@ def deploy(
 
     _apply_table_settings(
         session.client("dynamodb", endpoint_url=endpoint_url), cfn_template, physical
+    )
+    _create_skipped_secrets(
+        session.client("secretsmanager", endpoint_url=endpoint_url),
+        lambda_client,
+        cfn_template,
+        physical,
+        stack_name,
     )
     functions = _functions(lambda_client, cfn_template, physical)
     queues = _queues(sqs, cfn_template, physical)

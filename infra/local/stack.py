@@ -119,7 +119,9 @@ def start(port: int) -> Running:
     step("deploying template.yaml (SAM translate, CloudFormation in moto)")
     started = time.monotonic()
     # Email goes through moto's SES from a verified sender, as on AWS (CONTRACT §5).
-    stack = deploy(endpoint, parameters={"EmailSender": LOCAL_EMAIL_SENDER})
+    # Customer links (/l/{token}) point at this gateway.
+    parameters = {"EmailSender": LOCAL_EMAIL_SENDER, "PublicBaseUrl": f"http://127.0.0.1:{port}"}
+    stack = deploy(endpoint, parameters=parameters)
     ses = aws.session().client("ses", endpoint_url=endpoint)
     ses.verify_email_identity(EmailAddress=LOCAL_EMAIL_SENDER)
     # The union of the functions' variables, before any handler module is imported.

@@ -1,6 +1,7 @@
 """A one-off message on the local stack: API, guardrails, channel queue, sandbox, outbox."""
 
 import uuid
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -84,3 +85,58 @@ def test_an_email_goes_through_ses_and_appears_in_the_outbox(local_stack: LocalS
     assert mail["body"].strip() == "Вера, ждём вас завтра в 10:00."
     assert mail["customer_id"] == found["id"]
     assert mail["meta"]["provider"] == "ses" and mail["meta"]["message_id"] == sent.json()["id"]
+
+
+def test_the_unsubscribe_link_of_a_marketing_sms_works_over_http(local_stack: LocalStack) -> None:
+    # Given business time at midday in Moscow (quiet hours would hold marketing at night)
+
+    msk = timezone(timedelta(hours=3))
+    now = local_stack.now().astimezone(msk)
+    noon = (now + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    assert local_stack.move_to(noon).status_code == 200
+    external_id = f"U-{uuid.uuid4().hex[:8]}"
+    consents = {
+        "sms": {
+            "marketing": True,
+            "service": True,
+            "at": "2026-01-10T10:00:00+03:00",
+            "source": "анкета",
+        }
+    }
+    event = customer_event(
+        f"evt-{external_id}",
+        external_id,
+        phones=["8 (917) 111-22-99"],
+        region="RU-MOW",
+        consents=consents,
+    )
+    assert local_stack.sign_and_post(event).status_code == 202
+    local_stack.advance()
+    [found] = local_stack.client.get(
+        "/v1/customers", params={"external_id": external_id}, headers=local_stack.auth()
+    ).json()["items"]
+    body = {
+        "customer_id": found["id"],
+        "purpose": "marketing",
+        "text": "Зимние шины -15%",
+        "idempotency_key": f"promo:{external_id}",
+    }
+    assert (
+        local_stack.client.post("/v1/messages", json=body, headers=local_stack.auth()).json()[
+            "status"
+        ]
+        == "queued"
+    )
+    local_stack.advance()
+    [sms] = local_stack.outbox(to="+79171112299")
+    [link] = sms["meta"]["links"]
+    # When the customer opens the link and presses the button
+    page = local_stack.client.get(link["url"])
+    assert page.status_code == 200 and "Отписаться" in page.text
+    assert local_stack.client.post(link["url"]).status_code == 200
+    # Then the opt-out is in the profile at once, with its proof
+    profile = local_stack.client.get(
+        f"/v1/customers/{found['id']}", headers=local_stack.auth()
+    ).json()
+    assert profile["consents"]["sms"]["marketing"]["granted"] is False
+    assert profile["consent_ledger"][0]["source"] == "unsubscribe link"

@@ -224,6 +224,8 @@ def test_http_routes_are_read_from_the_template(sam_template: dict[str, Any]) ->
         ("ANY /v1/{proxy+}", "ApiFunction"),
         ("GET /openapi.json", "ApiFunction"),
         ("GET /docs", "ApiFunction"),
+        ("GET /l/{token}", "ApiFunction"),
+        ("POST /l/{token}", "ApiFunction"),
     }
 
 

@@ -284,3 +284,49 @@ def test_a_burst_of_marketing_respects_the_daily_cap(
         "items"
     ]
     assert {m["reason"] for m in held if m["status"] == "held"} == {"frequency_cap"}
+
+
+def test_a_marketing_message_carries_a_one_click_way_out_that_works_at_once(
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    stack: DeployedStack,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    business_clock.move_to(datetime(2026, 12, 4, 12, 0, tzinfo=MSK))
+    customer_id = customer(dealer, drain, "MS-8", consents=SMS_CONSENT, region="RU-MOW")
+    status, first = send(
+        dealer,
+        customer_id=customer_id,
+        purpose="marketing",
+        text="Шины со скидкой",
+        idempotency_key="out:1",
+    )
+    assert first["status"] == "queued"
+    work_sms_queue(stack)
+    [sent] = [m for m in outbox(dealer.tenant.tenant_id) if m["meta"]["message_id"] == first["id"]]
+    [link] = sent["meta"]["links"]
+    assert link["purpose"] == "unsubscribe" and link["url"] in sent["body"]
+    path = "/l/" + link["url"].split("/l/", 1)[1]
+    # A tampered token is 404, never anyone's page
+    assert api("GET", path[:-2] + ("AA" if not path.endswith("AA") else "BB"), None)[0] == 404
+    # The page asks; the one-click POST (as a mail client sends it) unsubscribes at once
+    status, page = api("GET", path, None)
+    assert status == 200 and '<form method="post">' in page
+    status, done = api("POST", path, None, raw=b"List-Unsubscribe=One-Click")
+    assert status == 200 and "Вы отписаны" in done
+    profile = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]
+    assert profile["consents"]["sms"]["marketing"]["granted"] is False
+    assert profile["consents"]["sms"]["marketing"]["source"] == "unsubscribe link"
+    assert profile["consents"]["sms"]["service"]["granted"] is True
+    business_clock.advance(timedelta(days=2))
+    status, next_offer = send(
+        dealer,
+        customer_id=customer_id,
+        purpose="marketing",
+        text="Ещё акция",
+        idempotency_key="out:2",
+    )
+    assert next_offer["status"] == "suppressed"
+    # A year later the link has expired
+    business_clock.advance(timedelta(days=366))
+    assert api("GET", path, None)[0] == 410

@@ -30,7 +30,7 @@ class SandboxProvider:
                 "message_id": message.message_id,
                 "purpose": message.purpose.value,
                 "kind": message.kind,
-                "links": [],
+                "links": message.links,
             },
         }
         store.record_outbox(

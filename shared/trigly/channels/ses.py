@@ -30,6 +30,13 @@ class SesProvider:
         mail["X-Trigly-Customer-Id"] = message.customer_id
         mail["X-Trigly-Kind"] = message.kind
         mail["X-Trigly-Purpose"] = message.purpose.value
+        unsubscribe = next(
+            (link["url"] for link in message.links if link["purpose"] == "unsubscribe"), None
+        )
+        if unsubscribe:
+            # RFC 8058: mail clients show "Unsubscribe" and POST to the link in one click.
+            mail["List-Unsubscribe"] = f"<{unsubscribe}>"
+            mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mail.set_content(message.body or "")
         return mail
 

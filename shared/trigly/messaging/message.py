@@ -23,6 +23,7 @@ class StoredMessage(BaseModel):
     body: str | None = None
     state: MessageState
     intent: dict[str, object] = Field(default_factory=dict)  # kept to re-decide when released
+    links: list[dict[str, str]] = Field(default_factory=list)  # [{"purpose", "url"}] (§4)
     provider_message_id: str | None = None
     sent_at: datetime | None = None
 

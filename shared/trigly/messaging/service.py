@@ -25,7 +25,7 @@ from trigly.messaging.intent import (
 )
 from trigly.messaging.message import StoredMessage, message_view
 from trigly.messaging.policy import MessagingPolicy
-from trigly.platform import aws, clock, ids
+from trigly.platform import aws, clock, ids, tokens
 from trigly.platform.errors import Conflict, NotFound
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
@@ -92,6 +92,7 @@ def _render(
     *,
     zone: ZoneInfo,
     currency: str,
+    links: dict[str, str],
 ) -> tuple[str | None, str]:
     """(subject, body) for the chosen channel; an offer rides along only where consent allows."""
     from trigly.messaging import templates
@@ -101,9 +102,29 @@ def _render(
         offer=intent.offer,
         include_offer=route.include_offer,
         customer=templates.customer_variables(profile),
+        links=links,
     )
     rendered = templates.render(template, route.channel, variables, zone=zone, currency=currency)
     return rendered.subject, rendered.text
+
+
+UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
+
+
+def _links(
+    tenant: Tenant, message: StoredMessage, channel: Channel, now: datetime
+) -> dict[str, str]:
+    """Signed links the message carries (CONTRACT §4): marketing always gets its unsubscribe."""
+    if message.purpose is not MessagePurpose.MARKETING:
+        return {}
+    claims = {
+        "t": tenant.tenant_id,
+        "c": message.customer_id,
+        "p": "unsubscribe",
+        "ch": channel.value,
+        "m": message.message_id,
+    }
+    return {"unsubscribe": tokens.link(claims, now + UNSUBSCRIBE_LINK_LIFETIME)}
 
 
 def _queue_url(channel: Channel) -> str:
@@ -138,6 +159,7 @@ def _apply_decision(
     assert isinstance(decision, SendNow)
     from trigly.messaging.templates import TemplateError
 
+    links = _links(tenant, message, decision.route.channel, now)
     try:
         subject, body = _render(
             template,
@@ -146,6 +168,7 @@ def _apply_decision(
             decision.route,
             zone=decision.zone.zone,
             currency=tenant.currency,
+            links=links,
         )
     except TemplateError:
         state, _ = record(
@@ -157,12 +180,16 @@ def _apply_decision(
     state = (
         MessageState.queued(now) if not message.state.history else record(message.state, queued)[0]
     )
+    if "unsubscribe" in links and links["unsubscribe"] not in body:
+        # Every marketing message carries a way out, whether or not its template placed one.
+        body = f"{body}\n\nОтписаться: {links['unsubscribe']}"
     update = {
         "state": state,
         "channel": decision.route.channel,
         "to": decision.route.address,
         "subject": subject,
         "body": body,
+        "links": [{"purpose": purpose, "url": url} for purpose, url in links.items()],
     }
     return message.model_copy(update=update), None
 

@@ -35,6 +35,12 @@ class NotFound(TriglyError):
     slug = "not-found"
 
 
+class Gone(TriglyError):
+    status = 410
+    title = "Gone"
+    slug = "gone"
+
+
 class Conflict(TriglyError):
     status = 409
     title = "Conflict"

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     channel_queue_urls: dict[str, str] = Field(min_length=1)
     # The SES-verified From address; empty keeps email in sandbox mode (recorded, not sent).
     email_sender: str = ""
+    # Customer links: their base URL, and the Secrets Manager secret that signs them.
+    public_url: str = ""
+    link_secret_arn: str = ""
 
     # How long accepted event ids are remembered (a DMS resending older events is a duplicate).
     idempotency_days: int = 30

@@ -287,13 +287,34 @@ def apply_consent_change(tenant: Tenant, ctx: EventContext, event: CustomerConse
         source=event.source,
         text_version=None,
     )
+    record_consent(
+        tenant,
+        customer_id,
+        statement,
+        connector_id=ctx.connector_id,
+        event_id=ctx.event_id,
+        stamp=ctx.stamp,
+    )
+    return customer_id
+
+
+def record_consent(
+    tenant: Tenant,
+    customer_id: str,
+    statement: ConsentStatement,
+    *,
+    connector_id: str,
+    event_id: str,
+    stamp: str,
+) -> None:
+    """Append the statement to the ledger; it becomes current if it is the latest by its `at`."""
     for _ in range(MAX_SAVE_ATTEMPTS):
         loaded = store.load_profile(tenant.tenant_id, customer_id)
         if loaded is None:
             break
         current, version = loaded
         changed = current.model_copy(deep=True)
-        apply_consent(changed, statement, ctx.stamp)
+        apply_consent(changed, statement, stamp)
         if changed == current:
             break
         changed.updated_at = clock.now()
@@ -303,6 +324,5 @@ def apply_consent_change(tenant: Tenant, ctx: EventContext, event: CustomerConse
             continue
         break
     store.append_consent_records(
-        [_ledger_item(tenant.tenant_id, customer_id, statement, ctx.connector_id, ctx.event_id)]
+        [_ledger_item(tenant.tenant_id, customer_id, statement, connector_id, event_id)]
     )
-    return customer_id
