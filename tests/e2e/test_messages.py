@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -9,6 +10,17 @@ from tests.e2e.conftest import LocalStack
 from tests.support import customer_event
 
 pytestmark = pytest.mark.e2e
+
+
+def sent_by_the_dms(local_stack: LocalStack, event: dict[str, Any]) -> dict[str, Any]:
+    """The customer a signed `customer.upserted` creates, once the stack has applied it."""
+    assert local_stack.sign_and_post(event).status_code == 202
+    local_stack.advance()
+    params = {"external_id": event["data"]["external_id"]}
+    [found] = local_stack.client.get(
+        "/v1/customers", params=params, headers=local_stack.auth()
+    ).json()["items"]
+    return found
 
 
 def test_a_transactional_sms_reaches_the_outbox_once(local_stack: LocalStack) -> None:
@@ -22,11 +34,7 @@ def test_a_transactional_sms_reaches_the_outbox_once(local_stack: LocalStack) ->
         phones=["8 (917) 555-44-33"],
         consents=consents,
     )
-    assert local_stack.sign_and_post(event).status_code == 202
-    local_stack.advance()
-    [found] = local_stack.client.get(
-        "/v1/customers", params={"external_id": external_id}, headers=local_stack.auth()
-    ).json()["items"]
+    found = sent_by_the_dms(local_stack, event)
     # When an integration sends "your car is ready" twice with one idempotency key
     body = {
         "customer_id": found["id"],
@@ -62,11 +70,7 @@ def test_an_email_goes_through_ses_and_appears_in_the_outbox(local_stack: LocalS
         emails=[address.upper()],
         consents=consents,
     )
-    assert local_stack.sign_and_post(event).status_code == 202
-    local_stack.advance()
-    [found] = local_stack.client.get(
-        "/v1/customers", params={"external_id": external_id}, headers=local_stack.auth()
-    ).json()["items"]
+    found = sent_by_the_dms(local_stack, event)
     # When an email is sent to them
     body = {
         "customer_id": found["id"],
@@ -110,11 +114,7 @@ def test_the_unsubscribe_link_of_a_marketing_sms_works_over_http(local_stack: Lo
         region="RU-MOW",
         consents=consents,
     )
-    assert local_stack.sign_and_post(event).status_code == 202
-    local_stack.advance()
-    [found] = local_stack.client.get(
-        "/v1/customers", params={"external_id": external_id}, headers=local_stack.auth()
-    ).json()["items"]
+    found = sent_by_the_dms(local_stack, event)
     body = {
         "customer_id": found["id"],
         "purpose": "marketing",

@@ -137,11 +137,15 @@ def _enqueue(ref: MessageRef, channel: Channel) -> None:
 
 
 def _apply_decision(
-    tenant: Tenant, message: StoredMessage, profile: CustomerProfile, now: datetime
+    tenant: Tenant,
+    message: StoredMessage,
+    profile: CustomerProfile,
+    now: datetime,
+    template: "MessageTemplate | None" = None,
 ) -> tuple[StoredMessage, datetime | None]:
-    """Decide again from the stored intent: send now (rendered), hold until, or refuse."""
+    """Decide (again) from the stored intent: send now (rendered), hold until, or refuse."""
     intent = SendIntent.model_validate(message.intent)
-    template = _template(tenant, intent)
+    template = template or _template(tenant, intent)
     decision = decide(
         intent,
         Recipient(profile=profile),
@@ -200,7 +204,7 @@ def send(tenant: Tenant, intent: SendIntent) -> StoredMessage:
     if loaded is None:
         raise NotFound("No such customer.")
     profile = loaded[0]
-    _template(tenant, intent)  # an unknown template is the caller's 404, before the key is taken
+    template = _template(tenant, intent)  # unknown: the caller's 404, before the key is taken
     now = clock.now()
     message_id = ids.new_id("msg")
     ref = MessageRef(
@@ -227,7 +231,7 @@ def send(tenant: Tenant, intent: SendIntent) -> StoredMessage:
         state=MessageState(),
         intent=intent.model_dump(mode="json"),
     )
-    message, hold_until = _apply_decision(tenant, message, profile, now)
+    message, hold_until = _apply_decision(tenant, message, profile, now, template)
     try:
         store.save(ref, message.model_dump_json(), None, due=hold_until)
     except store.StaleMessage:  # a concurrent retry finished it first

@@ -57,27 +57,29 @@ def export_customer(tenant: Tenant, customer_id: str) -> dict[str, Any]:
     }
 
 
-def _mentions(value: object, person: CustomerProfile, country: str) -> bool:
+def _mentions(
+    value: object, ids: set[str], emails: set[str], phones: set[str], country: str
+) -> bool:
     """Whether a kept payload names the person: a contact in any format, or a DMS id."""
     if isinstance(value, dict):
-        return any(_mentions(v, person, country) for v in value.values())
+        return any(_mentions(v, ids, emails, phones, country) for v in value.values())
     if isinstance(value, list):
-        return any(_mentions(v, person, country) for v in value)
+        return any(_mentions(v, ids, emails, phones, country) for v in value)
     if not isinstance(value, str):
         return False
     text = value.strip()
-    if text in {external for _, external in known_external_ids(person)}:
+    if text in ids or text.lower() in emails:
         return True
-    if text.lower() in {c.value for c in person.emails}:
-        return True
-    phones = {c.value for c in person.phones}
     return bool(phones) and normalize_phone(text, country).value in phones
 
 
 def _erase_from_rejected_events(tenant: Tenant, person: CustomerProfile) -> int:
+    ids = {external for _, external in known_external_ids(person)}
+    emails = {c.value for c in person.emails}
+    phones = {c.value for c in person.phones}
     erased = 0
     for rejection_id, payload, archive_key in rejections.stored_payloads(tenant.tenant_id):
-        if _mentions(payload, person, tenant.default_country):
+        if _mentions(payload, ids, emails, phones, tenant.default_country):
             rejections.erase_payload(tenant.tenant_id, rejection_id, archive_key)
             erased += 1
     return erased
