@@ -16,7 +16,7 @@ export UV_NO_PROGRESS := 1
 PYTHON312 ?= $(shell for c in python3.12 "env PYENV_VERSION=3.12.1 python3.12" $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
 	p=$$($$c -c 'import sys; print(sys.executable) if sys.version_info[:2] == (3, 12) else None' 2>/dev/null) && [ -n "$$p" ] && [ "$$p" != None ] && { echo $$p; break; }; done)
 
-.PHONY: help env run test lint types unit integration e2e infra-test bench lock clean build-artifact artifact-requirements
+.PHONY: help env run test lint types unit integration e2e infra-test bench lock clean build-artifact artifact-requirements browser
 
 help:
 	@echo "make run    start Trigly locally (embedded AWS emulation, demo tenant) on http://127.0.0.1:$${PORT:-3000}"
@@ -63,11 +63,26 @@ integration: env
 	@echo "==> integration tests (handlers with real AWS event shapes against moto)"
 	@$(VENV)/bin/pytest -q tests/integration
 
-e2e: env
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browsers here).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	echo "==> installing Debian's chromium for the browser tests (apt-get)"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+		echo "Browser tests need $(CHROMIUM). Install it as root: apt-get install -y --no-install-recommends chromium"; \
+		exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	if ! { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+		|| [ ! -x $(CHROMIUM) ]; then \
+		echo "Could not install Debian's chromium package; browser tests need $(CHROMIUM)."; \
+		exit 1; fi; \
+	$(CHROMIUM) --version 2>/dev/null
+
+e2e: env browser
 	@echo "==> end-to-end tests (the local stack over HTTP)"
 	@$(VENV)/bin/pytest -q tests/e2e
 
-test: lint types
+test: lint types browser
 	@echo "==> all test suites"
 	@$(VENV)/bin/pytest -q -n 2 --dist loadfile tests
 

@@ -33,6 +33,9 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
+# Browser fixtures for customer pages (a phone-sized Chromium): `page`, `phone`, `screenshots`.
+from tests.e2e.browser import chromium, page, phone, playwright_driver, screenshots  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
