@@ -5,11 +5,17 @@ queue message, a retried Lambda or a second worker finds the claim and stops, so
 ever sees a message twice. If the worker dies after the claim, the outcome is unknown and the
 message is not retried blindly: the next delivery finds it claimed but not sent and records
 `failed: unknown_outcome` (reconciliation from provider callbacks can still correct it).
+
+Providers sort their failures three ways (trigly.channels.provider): a final refusal ends the
+message `failed: provider_rejected`; an outcome that may have reached the provider ends it
+`failed: unknown_outcome` at once; a refusal for now (429, no connection) releases the claim and
+raises, so the queue redelivers it and that delivery can claim and send it.
 """
 
 import json
 
-from trigly.channels.provider import Provider, ProviderRejected
+from trigly.channels.provider import OutcomeUnknown, Provider, ProviderRejected, RetryLater
+from trigly.channels.registry import configured_provider
 from trigly.channels.sandbox import SandboxProvider
 from trigly.channels.ses import SesProvider
 from trigly.events.types import Channel
@@ -22,9 +28,13 @@ from trigly.store import messages as store
 from trigly.store.messages import MessageRef
 
 
-def provider_for(message: StoredMessage) -> Provider:
-    """Email goes through SES when the deployment has a verified sender; every other channel (and
-    email without a sender) runs in sandbox mode until its provider credentials are configured."""
+def provider_for(tenant_id: str, message: StoredMessage) -> Provider:
+    """The tenant's configured provider for the channel (credentials in Secrets Manager); else
+    SES for email when the deployment has a verified sender; else sandbox mode."""
+    if message.channel is not None:
+        configured = configured_provider(tenant_id, message.channel)
+        if configured is not None:
+            return configured
     sender = get_settings().email_sender
     if message.channel is Channel.EMAIL and sender:
         return SesProvider(sender)
@@ -70,14 +80,31 @@ def deliver(body: str) -> None:
             )
         return
     try:
-        accepted = provider_for(message).send(ref.tenant_id, message)
-    except ProviderRejected:
+        accepted = provider_for(ref.tenant_id, message).send(ref.tenant_id, message)
+    except ProviderRejected as refused:
+        logger.info(
+            "provider rejected", extra={"message_id": message.message_id, "why": str(refused)}
+        )
         _save(
             ref,
             message,
             HistoryEntry(status=MessageStatus.FAILED, at=now, reason=Reason.PROVIDER_REJECTED),
         )
         return
+    except OutcomeUnknown as unknown:
+        logger.warning(
+            "outcome unknown", extra={"message_id": message.message_id, "why": str(unknown)}
+        )
+        _save(
+            ref,
+            message,
+            HistoryEntry(status=MessageStatus.FAILED, at=now, reason=Reason.UNKNOWN_OUTCOME),
+        )
+        return
+    except RetryLater:
+        # Surely not taken: give the claim back so the queue's redelivery can send it.
+        store.release_claim(ref, now)
+        raise
     message = message.model_copy(update={"provider_message_id": accepted.provider_message_id})
     _save(ref, message, HistoryEntry(status=MessageStatus.SENT, at=accepted.at))
     logger.info(

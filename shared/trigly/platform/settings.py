@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # Customer links: their base URL, and the Secrets Manager secret that signs them.
     public_url: str = ""
     link_secret_arn: str = ""
+    # Provider base URLs by provider name ({"telegram": "http://127.0.0.1:8081"}): local fakes
+    # and benchmarks only; unset on AWS, where every provider uses its public API.
+    provider_endpoints: dict[str, str] = Field(default_factory=dict)
 
     # How long accepted event ids are remembered (a DMS resending older events is a duplicate).
     idempotency_days: int = 30

@@ -109,6 +109,24 @@ def claim_for_sending(ref: MessageRef, at: datetime) -> bool:
     return True
 
 
+def release_claim(ref: MessageRef, at: datetime) -> bool:
+    """Undo our own claim (only `claimed_at == at`) when the provider surely did not take the
+    message, so the queue's redelivery can send it; False when the claim is not ours."""
+    bind()
+    item = MessageItem(keys.customer(ref.tenant_id, ref.customer_id), ref.sk)
+    try:
+        item.update(
+            actions=[MessageItem.claimed_at.remove()],
+            condition=MessageItem.claimed_at == isoformat(at),
+            add_version_condition=False,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def recent(tenant_id: str, customer_id: str, limit: int = 50) -> Iterator[str]:
     """The customer's newest messages (their sort keys order newest first)."""
     bind()

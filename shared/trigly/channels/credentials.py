@@ -1,0 +1,194 @@
+"""Per-tenant provider credentials: validated per provider, kept in Secrets Manager, never shown.
+
+One secret per tenant and channel, `trigly/{stage}/tenants/{tenant_id}/channels/{channel}`, a
+JSON document with the provider's name and its credentials. The channel worker reads it through
+Powertools Parameters (cached five minutes); a channel without a secret runs in sandbox mode.
+Which channels are configured (and with which provider) is also noted in the main table, so
+`GET /v1/channels` lists them without touching a secret.
+"""
+
+import re
+import threading
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, field_validator
+
+from trigly.events.types import Channel
+from trigly.platform.settings import get_settings
+
+SECRET_MAX_AGE = 300  # seconds a worker keeps a credential (or its absence) before re-reading
+
+_SENDER = re.compile(r"^[A-Za-z0-9 .\-_]{1,11}$")  # an alphanumeric SMS sender (11 chars max)
+
+
+class _Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _SmsCredentials(_Credentials):
+    sender: str | None = Field(
+        default=None, description="The tenant's approved sender name (≤ 11 chars)."
+    )
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is not None and not _SENDER.match(value):
+            raise ValueError("an SMS sender name is 1–11 latin letters, digits, spaces or .-_")
+        return value
+
+
+class SmsRuCredentials(_SmsCredentials):
+    provider: Literal["smsru"]
+    api_id: SecretStr = Field(min_length=8, max_length=100)
+    test: bool = Field(default=False, description="SMS.ru test mode: checked, not sent.")
+
+
+class SmscCredentials(_SmsCredentials):
+    provider: Literal["smsc"]
+    login: str = Field(min_length=1, max_length=100)
+    password: SecretStr = Field(min_length=1, max_length=200)
+
+
+class TelegramCredentials(_Credentials):
+    provider: Literal["telegram"]
+    bot_token: SecretStr = Field(description="The token @BotFather gave: `123456:ABC…`.")
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        if not re.fullmatch(r"\d{3,20}:[A-Za-z0-9_-]{20,100}", value.get_secret_value()):
+            raise ValueError("a Telegram bot token looks like 123456789:AA…")
+        return value
+
+
+class MaxCredentials(_Credentials):
+    provider: Literal["max"]
+    token: SecretStr = Field(min_length=10, max_length=500)
+
+
+class WhatsappCredentials(_Credentials):
+    provider: Literal["whatsapp"]
+    phone_number_id: str = Field(pattern=r"^\d{5,30}$")
+    access_token: SecretStr = Field(min_length=10, max_length=1000)
+    template_name: str = Field(
+        pattern=r"^[a-z0-9_]{1,512}$",
+        description="Approved template with one body parameter ({{1}}): the message text.",
+    )
+    template_language: str = Field(default="ru", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    api_version: str = Field(default="v21.0", pattern=r"^v\d{1,3}\.\d$")
+
+
+class ViberCredentials(_Credentials):
+    provider: Literal["viber"]
+    auth_token: SecretStr = Field(min_length=10, max_length=200)
+    sender_name: str = Field(min_length=1, max_length=28)
+    sender_avatar: str | None = Field(default=None, max_length=500)
+
+
+class ServiceAccount(BaseModel):
+    """The fields of a Firebase service-account JSON key that FCM HTTP v1 needs."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    project_id: str = Field(pattern=r"^[a-z0-9-]{4,40}$")
+    client_email: str = Field(min_length=3, max_length=320)
+    private_key: SecretStr
+    token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105  # a URL, not a secret
+
+    @field_validator("private_key")
+    @classmethod
+    def _pem(cls, value: SecretStr) -> SecretStr:
+        if "PRIVATE KEY-----" not in value.get_secret_value():
+            raise ValueError("a PEM private key (-----BEGIN PRIVATE KEY-----…)")
+        return value
+
+
+class FcmCredentials(_Credentials):
+    provider: Literal["fcm"]
+    service_account: ServiceAccount
+
+
+Credentials = Annotated[
+    SmsRuCredentials
+    | SmscCredentials
+    | TelegramCredentials
+    | MaxCredentials
+    | WhatsappCredentials
+    | ViberCredentials
+    | FcmCredentials,
+    Field(discriminator="provider"),
+]
+CREDENTIALS: TypeAdapter[Credentials] = TypeAdapter(Credentials)
+
+# Which providers can carry which channel.
+PROVIDERS: dict[Channel, frozenset[str]] = {
+    Channel.SMS: frozenset({"smsru", "smsc"}),
+    Channel.TELEGRAM: frozenset({"telegram"}),
+    Channel.MAX: frozenset({"max"}),
+    Channel.WHATSAPP: frozenset({"whatsapp"}),
+    Channel.VIBER: frozenset({"viber"}),
+    Channel.PUSH: frozenset({"fcm"}),
+}
+
+
+def secret_name(tenant_id: str, channel: str) -> str:
+    return f"trigly/{get_settings().stage}/tenants/{tenant_id}/channels/{channel}"
+
+
+def to_secret(credentials: BaseModel) -> dict[str, Any]:
+    """The JSON stored in the secret: every value in clear (only Secrets Manager holds it)."""
+
+    def reveal(value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        if isinstance(value, BaseModel):
+            return {k: reveal(v) for k, v in value}
+        return value
+
+    return {name: reveal(value) for name, value in credentials}
+
+
+# (tenant, channel) -> (read at, credentials or None). Absent secrets are remembered too, so a
+# sandbox channel costs no Secrets Manager call per message.
+_cache: dict[tuple[str, str], tuple[float, Credentials | None]] = {}
+_cache_lock = threading.Lock()
+
+
+def credentials_for(tenant_id: str, channel: str) -> Credentials | None:
+    """The tenant's credentials for the channel, or None (sandbox mode)."""
+    key = (tenant_id, channel)
+    cached = _cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < SECRET_MAX_AGE:
+        return cached[1]
+    found = _read(secret_name(tenant_id, channel))
+    with _cache_lock:
+        _cache[key] = (time.monotonic(), found)
+    return found
+
+
+def _read(name: str) -> Credentials | None:
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        document = parameters.get_secret(name, max_age=SECRET_MAX_AGE, transform="json")
+    except parameters.exceptions.GetParameterError as exc:
+        if "ResourceNotFoundException" in str(exc):  # Powertools keeps only the SDK's message
+            return None
+        raise
+    return CREDENTIALS.validate_python(document)
+
+
+def forget(tenant_id: str, channel: str) -> None:
+    """After a change through the API: this container reads the secret afresh."""
+    with _cache_lock:
+        _cache.pop((tenant_id, channel), None)
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+
+
+def forget_all() -> None:
+    with _cache_lock:
+        _cache.clear()
