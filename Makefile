@@ -93,7 +93,7 @@ lock: $(UV)
 	@$(UV) lock --python $(PYTHON312)
 
 # SAM's `BuildMethod: makefile` calls build-<LogicalId>; every function gets the same artifact.
-build-WebhookFunction build-IngestFunction build-ApiFunction build-SchedulerFunction build-OutboundFunction build-ChannelWorkerFunction build-ImportFunction:
+build-WebhookFunction build-IngestFunction build-ApiFunction build-SchedulerFunction build-OutboundFunction build-ChannelWorkerFunction build-ImportFunction build-FeedbackFunction:
 	@$(MAKE) --no-print-directory build-artifact
 
 # What Lambda gets: the runtime dependencies only (no dev or bench groups).

@@ -190,10 +190,28 @@ def test_functions_carry_their_handler_and_service_name(deployed: Deployed) -> N
 
     assert {f.handler for f in functions.values()} == {
         f"functions/{name}/app.handler"
-        for name in ("webhook", "ingest", "api", "scheduler", "outbound", "imports", "channels")
+        for name in (
+            "webhook",
+            "ingest",
+            "api",
+            "scheduler",
+            "outbound",
+            "imports",
+            "channels",
+            "feedback",
+        )
     }
     services = {f.environment["POWERTOOLS_SERVICE_NAME"] for f in functions.values()}
-    assert services == {"webhook", "ingest", "api", "scheduler", "outbound", "imports", "channels"}
+    assert services == {
+        "webhook",
+        "ingest",
+        "api",
+        "scheduler",
+        "outbound",
+        "imports",
+        "channels",
+        "feedback",
+    }
 
 
 def test_moto_redrives_a_message_received_max_receive_count_times(deployed: Deployed) -> None:

@@ -6,6 +6,7 @@ tenant can keep a channel in sandbox while it is set up. The local stack shows t
 """
 
 import json
+from datetime import datetime
 
 from trigly.channels.provider import Accepted
 from trigly.messaging.message import StoredMessage
@@ -36,7 +37,29 @@ class SandboxProvider:
         store.record_outbox(
             tenant_id, now, message.message_id, json.dumps(entry, ensure_ascii=False)
         )
+        if message.channel is not None:
+            # Like a real provider, the sandbox reports delivery through the feedback path.
+            report_delivery(tenant_id, message.channel.value, provider_id, now)
         return Accepted(provider_message_id=provider_id, at=now)
+
+
+def report_delivery(tenant_id: str, channel: str, provider_id: str, at: datetime) -> None:
+    """Queue a `delivered` report for the feedback worker (messaging/feedback.py)."""
+    from trigly.platform import aws
+    from trigly.platform.settings import get_settings
+
+    queue_url = get_settings().feedback_queue_url
+    if not queue_url:
+        return
+    report = {
+        "source": "sandbox",
+        "tenant_id": tenant_id,
+        "channel": channel,
+        "provider_message_id": provider_id,
+        "status": "delivered",
+        "at": at.isoformat(),  # full precision: never before the `sent` it follows
+    }
+    aws.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(report))
 
 
 def outbox(tenant_id: str) -> list[dict[str, object]]:

@@ -7,10 +7,12 @@ local outbox can tie a mail back to its message without a lookup.
 
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from typing import Any
 
 from trigly.channels.provider import Accepted
 from trigly.messaging.message import StoredMessage
 from trigly.platform import aws, clock
+from trigly.platform.settings import get_settings
 
 
 class SesProvider:
@@ -41,10 +43,18 @@ class SesProvider:
         return mail
 
     def send(self, tenant_id: str, message: StoredMessage) -> Accepted:
-        del tenant_id  # one verified sender per deployment for now; per-tenant senders later
+        # One verified sender per deployment for now; per-tenant senders later. The configuration
+        # set publishes delivery, bounce, complaint, open and click events (template.yaml), and
+        # the `tenant` tag tells the feedback worker whose message an event is about.
+        extra: dict[str, Any] = {}
+        configuration_set = get_settings().ses_configuration_set
+        if configuration_set:
+            extra["ConfigurationSetName"] = configuration_set
         response = aws.ses().send_raw_email(
             Source=self.sender,
             Destinations=[message.to or ""],
             RawMessage={"Data": self.mime(message).as_bytes()},
+            Tags=[{"Name": "tenant", "Value": tenant_id}],
+            **extra,
         )
         return Accepted(provider_message_id=response["MessageId"], at=clock.now())

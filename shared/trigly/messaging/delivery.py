@@ -19,6 +19,7 @@ from trigly.channels.registry import configured_provider
 from trigly.channels.sandbox import SandboxProvider
 from trigly.channels.ses import SesProvider
 from trigly.events.types import Channel
+from trigly.messaging import feedback
 from trigly.messaging.intent import HistoryEntry, MessageStatus, Reason, record
 from trigly.messaging.message import StoredMessage
 from trigly.platform import clock
@@ -57,6 +58,9 @@ def _save(ref: MessageRef, message: StoredMessage, entry: HistoryEntry) -> None:
             store.save(ref, current.model_copy(update=update).model_dump_json(), loaded[1])
         except store.StaleMessage:
             continue
+        if entry.status is MessageStatus.SENT and message.provider_message_id and message.channel:
+            # Callbacks name the message by the provider's id: one GetItem finds it (pattern 9).
+            feedback.remember(ref, message.channel, message.provider_message_id, entry.at)
         return
 
 

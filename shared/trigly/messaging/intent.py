@@ -85,6 +85,8 @@ class Reason(StrEnum):
     PROVIDER_REJECTED = "provider_rejected"
     UNKNOWN_OUTCOME = "unknown_outcome"
     QUIET_HOURS = "quiet_hours"  # held (or skipped) outside the recipient's sending window
+    BOUNCED = "bounced"  # a hard bounce: the address does not exist (it is suppressed from now on)
+    UNDELIVERED = "undelivered"  # the provider reported it could not deliver (expired, refused)
 
     @property
     def terminal_status(self) -> MessageStatus:
@@ -94,7 +96,15 @@ class Reason(StrEnum):
         return MessageStatus.SUPPRESSED
 
 
-_FAILURES = frozenset({Reason.TEMPLATE_ERROR, Reason.PROVIDER_REJECTED, Reason.UNKNOWN_OUTCOME})
+_FAILURES = frozenset(
+    {
+        Reason.TEMPLATE_ERROR,
+        Reason.PROVIDER_REJECTED,
+        Reason.UNKNOWN_OUTCOME,
+        Reason.BOUNCED,
+        Reason.UNDELIVERED,
+    }
+)
 
 
 class Offer(BaseModel):

@@ -26,6 +26,9 @@ class StoredMessage(BaseModel):
     links: list[dict[str, str]] = Field(default_factory=list)  # [{"purpose", "url"}] (§4)
     provider_message_id: str | None = None
     sent_at: datetime | None = None
+    # The open pixel fetched by a mail proxy or scanner (Apple Mail Privacy Protection...): noted,
+    # never counted as `opened` (delivery feedback, messaging/feedback.py).
+    machine_opened_at: datetime | None = None
 
 
 def message_view(message: StoredMessage) -> dict[str, Any]:
@@ -40,4 +43,9 @@ def message_view(message: StoredMessage) -> dict[str, Any]:
         "history": history_json(message.state),
         "created_at": isoformat(message.created_at),
         "sent_at": isoformat(message.sent_at) if message.sent_at else None,
+        **(
+            {"machine_opened_at": isoformat(message.machine_opened_at)}
+            if message.machine_opened_at
+            else {}
+        ),
     }

@@ -61,3 +61,11 @@ def verify(token: str) -> dict[str, Any]:
 
 def link(claims: dict[str, Any], expires_at: datetime) -> str:
     return f"{get_settings().public_url.rstrip('/')}/l/{sign(claims, expires_at)}"
+
+
+def keyed_digest(namespace: str, value: str) -> str:
+    """A keyed hash of a value (HMAC-SHA256 under the link-signing key, hex, 128 bits): what the
+    suppression list stores instead of a contact, and what callback URLs carry as their secret.
+    Without the key nobody can test a phone or an email against it."""
+    message = f"{namespace}\x00{value}".encode()
+    return hmac.new(_key(), message, hashlib.sha256).hexdigest()[:32]

@@ -45,6 +45,8 @@ class CustomerProfile(BaseModel):
     emails: list[Contact] = Field(default_factory=list)
     consents: dict[Channel, dict[ConsentPurpose, ConsentState]] = Field(default_factory=dict)
     links: list[IdentityLink] = Field(default_factory=list)
+    # Addresses a channel linked itself (a Telegram chat id through /start): channel → address.
+    linked: dict[Channel, str] = Field(default_factory=dict)
     merged_from: list[str] = Field(default_factory=list)  # merge ids, newest last
     # field → ordering stamp of the event that last set it, so late events never win.
     stamps: dict[str, str] = Field(default_factory=dict)
