@@ -1,48 +1,215 @@
-"""Customer links (`/l/{token}`): public pages a message's links open, verified by the token."""
+"""Customer links (`/l/{token}`): public pages a message's links open, verified by the token.
 
-from html import escape
+One route per method; the token's purpose picks the page (`PAGES`). Pages are server-rendered
+HTML from `trigly.web` templates: they work on a phone without JavaScript. A forged or tampered
+token answers a 404 page, an expired one a 410 page — never another customer's data.
+"""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from trigly.messaging import unsubscribe
+from trigly.messaging import customer_links
+from trigly.platform import clock
+from trigly.platform.errors import Gone, NotFound
+
+if TYPE_CHECKING:
+    from trigly.messaging.customer_links import CustomerLink
 
 router = APIGatewayHttpRouter()
 
+# "рекламные {…}": how the unsubscribe page names what stops.
 CHANNEL_NAMES = {
     "sms": "SMS",
     "email": "письма",
+    "telegram": "сообщения в Telegram",
+    "max": "сообщения в MAX",
+    "whatsapp": "сообщения в WhatsApp",
+    "viber": "сообщения в Viber",
+    "push": "push-уведомления",
+}
+# The preference centre's headings.
+CHANNEL_TITLES = {
+    "sms": "SMS",
+    "email": "Электронная почта",
     "telegram": "Telegram",
     "max": "MAX",
     "whatsapp": "WhatsApp",
     "viber": "Viber",
-    "push": "push-уведомления",
+    "push": "Push-уведомления",
+}
+TOPICS = {
+    "service": {
+        "title": "Напоминания о сервисе",
+        "short": "напоминания",
+        "hint": "ТО, шины, страховка, запись на сервис",
+    },
+    "marketing": {
+        "title": "Акции и предложения",
+        "short": "акции",
+        "hint": "Скидки и спецпредложения дилера",
+    },
+}
+# Pages are personal and carry a credential in their URL: not cached, not indexed, not framed,
+# and the token never leaks through a Referer.
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
 }
 
 
-def _page(title: str, body: str) -> Response[str]:
-    html = f"""<!doctype html><html lang="ru"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}}
-button{{font-size:1.1rem;padding:.8rem 1.2rem;width:100%}}</style></head>
-<body><h1>{escape(title)}</h1>{body}</body></html>"""
-    return Response(status_code=200, content_type="text/html; charset=utf-8", body=html)
+def page(name: str, status_code: int = 200, **context: Any) -> Response[str]:
+    """A customer page from `trigly/web/templates/{name}` with the shared look and headers."""
+    from trigly.web.pages import render_page  # Jinja2 only where a page is rendered
+
+    return Response(
+        status_code=status_code,
+        content_type="text/html; charset=utf-8",
+        body=render_page(name, **context),
+        headers=dict(HEADERS),
+    )
+
+
+def _error_page(error: NotFound | Gone) -> Response[str]:
+    title = "Ссылка устарела" if isinstance(error, Gone) else "Ссылка не найдена"
+    return page("error.html", error.status, title=title, dealer=None, gone=isinstance(error, Gone))
+
+
+def _user_agent() -> str | None:
+    headers = router.current_event.headers or {}
+    return headers.get("user-agent") or headers.get("User-Agent")
+
+
+def _form_body() -> str:
+    return router.current_event.decoded_body or ""
+
+
+def _page_url(token: str) -> str:
+    from trigly.platform.settings import get_settings
+
+    return f"{get_settings().public_url.rstrip('/')}/l/{token}"
+
+
+# --- unsubscribe -------------------------------------------------------------------------------
+
+
+def _preferences_url(link: "CustomerLink") -> str:
+    return customer_links.url_for(
+        "preferences",
+        link.tenant.tenant_id,
+        link.customer_id,
+        clock.now(),
+        channel=link.channel,
+        message_id=link.message_id,
+    )
+
+
+def show_unsubscribe(link: "CustomerLink", token: str) -> Response[str]:
+    from trigly.messaging import unsubscribe
+
+    unsubscribe.check(link)
+    assert link.channel is not None
+    return page(
+        "unsubscribe.html",
+        title="Отписаться от рекламы",
+        dealer=link.tenant.name,
+        channel_name=CHANNEL_NAMES.get(link.channel.value, link.channel.value),
+        preferences_url=_preferences_url(link),
+    )
+
+
+def do_unsubscribe(link: "CustomerLink", token: str) -> Response[str]:
+    """The page's button (`confirm=yes`) and RFC 8058 one-click (`List-Unsubscribe=One-Click`)."""
+    from trigly.messaging import unsubscribe
+    from trigly.web.pages import text_version
+
+    body = _form_body()
+    unsubscribe.unsubscribe(
+        link,
+        method="one-click" if "List-Unsubscribe=One-Click" in body else "page",
+        user_agent=_user_agent(),
+        text_version=text_version("unsubscribe.html"),
+    )
+    return page(
+        "unsubscribed.html",
+        title="Вы отписаны",
+        dealer=link.tenant.name,
+        preferences_url=_preferences_url(link),
+    )
+
+
+# --- preference centre ---------------------------------------------------------------------------
+
+
+def show_preferences(link: "CustomerLink", token: str) -> Response[str]:
+    from trigly.messaging import preferences
+
+    preferences.check(link)
+    return page(
+        "preferences.html",
+        title="Настройки рассылок",
+        dealer=link.tenant.name,
+        rows=preferences.channels_of(link.profile),
+        channel_names=CHANNEL_TITLES,
+        topics=TOPICS,
+    )
+
+
+def save_preferences(link: "CustomerLink", token: str) -> Response[str]:
+    from trigly.messaging import preferences
+    from trigly.web.pages import text_version
+
+    changes = preferences.save(
+        link,
+        _form_body(),
+        user_agent=_user_agent(),
+        text_version=text_version("preferences.html"),
+    )
+    return page(
+        "preferences_saved.html",
+        title="Настройки рассылок",
+        dealer=link.tenant.name,
+        changed=bool(changes),
+        rows=preferences.after(link.profile, changes),
+        channel_names=CHANNEL_TITLES,
+        topics=TOPICS,
+        page_url=_page_url(token),
+    )
+
+
+Handler = Callable[["CustomerLink", str], Response[str]]
+# purpose → (GET page, POST action); a purpose not listed is a 404.
+PAGES: dict[str, tuple[Handler, Handler]] = {
+    "unsubscribe": (show_unsubscribe, do_unsubscribe),
+    "preferences": (show_preferences, save_preferences),
+}
+
+
+def _dispatch(token: str, method: int) -> Response[str]:
+    try:
+        link = customer_links.open_link(token)
+        handlers = PAGES.get(link.purpose)
+        if handlers is None:
+            raise NotFound("No such link.")
+        return handlers[method](link, token)
+    except (NotFound, Gone) as error:
+        return _error_page(error)
 
 
 @router.get("/l/<token>", include_in_schema=False)
 def open_link(token: str) -> Response[str]:
-    link = unsubscribe.open_link(token)
-    channel = CHANNEL_NAMES.get(link.channel.value, link.channel.value)
-    return _page(
-        "Отписаться от рекламы",
-        f"<p>Больше не присылать рекламные {escape(channel)}? Напоминания о записи и "
-        f"обслуживании вашего автомобиля продолжат приходить.</p>"
-        f'<form method="post"><button type="submit">Отписаться</button></form>',
-    )
+    return _dispatch(token, 0)
 
 
 @router.post("/l/<token>", include_in_schema=False)
 def act_on_link(token: str) -> Response[str]:
-    """The page's button and RFC 8058 one-click (`List-Unsubscribe=One-Click`) land here."""
-    unsubscribe.unsubscribe(unsubscribe.open_link(token))
-    return _page("Вы отписаны", "<p>Рекламных сообщений по этому каналу больше не будет.</p>")
+    """Forms post back to their own link (CSRF is covered by the signed token)."""
+    return _dispatch(token, 1)

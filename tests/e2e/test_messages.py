@@ -129,7 +129,7 @@ def test_the_unsubscribe_link_of_a_marketing_sms_works_over_http(local_stack: Lo
     )
     local_stack.advance()
     [sms] = local_stack.outbox(to="+79171112299")
-    [link] = sms["meta"]["links"]
+    [link] = [link for link in sms["meta"]["links"] if link["purpose"] == "unsubscribe"]
     # When the customer opens the link and presses the button
     page = local_stack.client.get(link["url"])
     assert page.status_code == 200 and "Отписаться" in page.text

@@ -304,8 +304,9 @@ def test_a_marketing_message_carries_a_one_click_way_out_that_works_at_once(
     assert first["status"] == "queued"
     work_sms_queue(stack)
     [sent] = [m for m in outbox(dealer.tenant.tenant_id) if m["meta"]["message_id"] == first["id"]]
-    [link] = sent["meta"]["links"]
+    link, preferences = sent["meta"]["links"]
     assert link["purpose"] == "unsubscribe" and link["url"] in sent["body"]
+    assert preferences["purpose"] == "preferences"  # a button in messengers, not in the SMS text
     path = "/l/" + link["url"].split("/l/", 1)[1]
     # A tampered token is 404, never anyone's page
     assert api("GET", path[:-2] + ("AA" if not path.endswith("AA") else "BB"), None)[0] == 404

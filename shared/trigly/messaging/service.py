@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from trigly.events.types import Channel
+from trigly.messaging import customer_links
 from trigly.messaging.channels import Recipient, Route
 from trigly.messaging.decision import Hold, Refuse, SendNow, decide
 from trigly.messaging.intent import (
@@ -127,6 +128,23 @@ def _links(
     return {"unsubscribe": tokens.link(claims, now + UNSUBSCRIBE_LINK_LIFETIME)}
 
 
+def _preference_links(
+    tenant: Tenant, message: StoredMessage, channel: Channel, now: datetime
+) -> dict[str, str]:
+    """Marketing and service reminders lead to the preference centre (CONTRACT §4)."""
+    if message.purpose not in (MessagePurpose.MARKETING, MessagePurpose.SERVICE):
+        return {}
+    url = customer_links.url_for(
+        "preferences",
+        tenant.tenant_id,
+        message.customer_id,
+        now,
+        channel=channel,
+        message_id=message.message_id,
+    )
+    return {"preferences": url}
+
+
 def _queue_url(channel: Channel) -> str:
     return get_settings().channel_queue_urls[channel.value]
 
@@ -164,6 +182,7 @@ def _apply_decision(
     from trigly.messaging.templates import TemplateError
 
     links = _links(tenant, message, decision.route.channel, now)
+    links |= _preference_links(tenant, message, decision.route.channel, now)
     try:
         subject, body = _render(
             template,
@@ -187,6 +206,10 @@ def _apply_decision(
     if "unsubscribe" in links and links["unsubscribe"] not in body:
         # Every marketing message carries a way out, whether or not its template placed one.
         body = f"{body}\n\nОтписаться: {links['unsubscribe']}"
+    preferences = links.get("preferences")
+    if preferences and decision.route.channel is Channel.EMAIL and preferences not in body:
+        # An email's footer also leads to the preference centre (SMS stays short).
+        body = f"{body}\n\nНастроить рассылки: {preferences}"
     update = {
         "state": state,
         "channel": decision.route.channel,

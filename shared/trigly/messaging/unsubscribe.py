@@ -1,57 +1,37 @@
 """Unsubscribing through a message's signed link (CONTRACT §4, RFC 8058 one-click).
 
 The opt-out is recorded at once in the consent ledger with its proof (the link, the message, the
-time), so the next marketing message on that channel is suppressed as `unsubscribed`.
+time, the user agent), so the next marketing message on that channel is suppressed as
+`unsubscribed`; the dealer's systems get `customer.consent_changed`.
 """
 
-from dataclasses import dataclass
-
-from trigly.events.types import Channel, ConsentPurpose
-from trigly.platform import clock, tenancy, tokens
+from trigly.events.types import ConsentPurpose
+from trigly.messaging.consent_capture import ConsentChange, Proof, capture
+from trigly.messaging.customer_links import CustomerLink
 from trigly.platform.errors import NotFound
-from trigly.profiles import service as profiles
-from trigly.profiles.ordering import event_stamp
-from trigly.profiles.upsert import ConsentStatement
-from trigly.store import customers as customer_store
 
 SOURCE = "unsubscribe link"
-TRIGLY = "trigly"  # the ledger's connector for statements Trigly itself captured
+PURPOSE = "unsubscribe"
 
 
-@dataclass(frozen=True)
-class UnsubscribeLink:
-    tenant: tenancy.Tenant
-    customer_id: str
-    channel: Channel
-    message_id: str
-
-
-def open_link(token: str) -> UnsubscribeLink:
-    """The link's customer and channel; a forged, tampered or foreign token is 404, expired 410."""
-    claims = tokens.verify(token)
-    if claims.get("p") != "unsubscribe":
+def check(link: CustomerLink) -> CustomerLink:
+    """An unsubscribe link names the channel its message went by."""
+    if link.purpose != PURPOSE or link.channel is None:
         raise NotFound("No such link.")
-    tenant = tenancy.get_tenant_cached(str(claims["t"]))
-    if customer_store.load_profile(tenant.tenant_id, str(claims["c"])) is None:
-        raise NotFound("No such link.")  # the customer was erased
-    return UnsubscribeLink(tenant, str(claims["c"]), Channel(str(claims["ch"])), str(claims["m"]))
+    return link
 
 
-def unsubscribe(link: UnsubscribeLink) -> None:
-    now = clock.now()
-    statement = ConsentStatement(
-        channel=link.channel,
-        purpose=ConsentPurpose.MARKETING,
-        granted=False,
-        at=now,
-        source=SOURCE,
-        text_version=None,
-    )
-    profiles.record_consent(
-        link.tenant,
-        link.customer_id,
-        statement,
-        connector_id=TRIGLY,
-        event_id=f"unsubscribe:{link.message_id}",
-        stamp=event_stamp(now, now, 0),
+def unsubscribe(
+    link: CustomerLink, *, method: str, user_agent: str | None, text_version: str | None
+) -> None:
+    """The marketing opt-out on the link's channel; nothing new when it is already off."""
+    check(link)
+    assert link.channel is not None
+    state = link.profile.consents.get(link.channel, {}).get(ConsentPurpose.MARKETING)
+    if state is not None and not state.granted:
+        return  # already off: pressed twice, or a mail client's one-click after the button
+    capture(
+        link,
+        [ConsentChange(link.channel, ConsentPurpose.MARKETING, granted=False)],
+        Proof(SOURCE, method, text_version=text_version, user_agent=user_agent),
     )

@@ -7,6 +7,7 @@ event rewrites the same item.
 
 import json
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -39,6 +40,7 @@ class CustomerVehicle(BaseModel):
     financing_ends_on: date | None = None
     insurance_ends_on: date | None = None
     warranty_ends_on: date | None = None
+    next_maintenance: dict[str, Any] | None = None  # CONTRACT §3 shape (lifecycle.maintenance)
 
     @staticmethod
     def sk(vin: str) -> str:
@@ -222,6 +224,7 @@ class ConsentProof(BaseModel):
     text_version: str | None = None
     connector_id: str | None = None
     event_id: str | None = None
+    proof: dict[str, str] | None = None  # statements Trigly captured: message, link, user agent
 
 
 class CustomerHistory(BaseModel):

@@ -3,6 +3,7 @@
 import base64
 import contextlib
 import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,13 @@ MAX_SAVE_ATTEMPTS = 5
 
 
 def _ledger_item(
-    tenant_id: str, customer_id: str, statement: ConsentStatement, connector_id: str, event_id: str
+    tenant_id: str,
+    customer_id: str,
+    statement: ConsentStatement,
+    connector_id: str,
+    event_id: str,
+    *,
+    proof: dict[str, str] | None = None,
 ) -> ConsentRecordItem:
     at = clock.isoformat(statement.at)
     return ConsentRecordItem(
@@ -56,6 +63,7 @@ def _ledger_item(
         text_version=statement.text_version,
         connector_id=connector_id,
         event_id=event_id,
+        proof=json.dumps(proof, ensure_ascii=False, sort_keys=True) if proof else None,
     )
 
 
@@ -182,6 +190,7 @@ def _records(items: list[MainItem]) -> tuple[CustomerProfile | None, CustomerHis
                 text_version=item.text_version,
                 connector_id=item.connector_id,
                 event_id=item.event_id,
+                proof=json.loads(item.proof) if item.proof else None,
             )
             records.setdefault("CONSENT", []).append(proof.model_dump_json())
     return profile, CustomerHistory.parse(records)
@@ -199,6 +208,15 @@ def get_profile(tenant: Tenant, customer_id: str) -> dict[str, Any]:
     if profile is None:
         raise NotFound("No such customer.")
     return {**profile_view(profile, history, clock.now()), "history_cursor": _cursor(next_sk)}
+
+
+def load_customer(
+    tenant_id: str, customer_id: str
+) -> tuple[CustomerProfile, CustomerHistory] | None:
+    """The profile and its recent history as domain objects (journeys, booking pages)."""
+    items, _ = store.read_collection_page(tenant_id, customer_id, PROFILE_PAGE_ITEMS)
+    profile, history = _records(items)
+    return (profile, history) if profile is not None else None
 
 
 def get_history(tenant: Tenant, customer_id: str, cursor: str) -> dict[str, Any]:
@@ -306,8 +324,10 @@ def record_consent(
     connector_id: str,
     event_id: str,
     stamp: str,
+    proof: dict[str, str] | None = None,
 ) -> None:
-    """Append the statement to the ledger; it becomes current if it is the latest by its `at`."""
+    """Append the statement to the ledger; it becomes current if it is the latest by its `at`.
+    `proof`: how Trigly captured it, when it did (message, link, user agent)."""
     for _ in range(MAX_SAVE_ATTEMPTS):
         loaded = store.load_profile(tenant.tenant_id, customer_id)
         if loaded is None:
@@ -324,5 +344,9 @@ def record_consent(
             continue
         break
     store.append_consent_records(
-        [_ledger_item(tenant.tenant_id, customer_id, statement, connector_id, event_id)]
+        [
+            _ledger_item(
+                tenant.tenant_id, customer_id, statement, connector_id, event_id, proof=proof
+            )
+        ]
     )

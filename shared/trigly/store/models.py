@@ -127,6 +127,8 @@ class ConsentRecordItem(MainItem, discriminator="consent"):
     text_version = UnicodeAttribute(null=True)
     connector_id = UnicodeAttribute(null=True)
     event_id = UnicodeAttribute(null=True)
+    # How Trigly captured a statement itself, as JSON: the message and link, the user agent.
+    proof = UnicodeAttribute(null=True)
 
 
 class CustomerLookupItem(MainItem, discriminator="lookup"):

@@ -1,0 +1,1 @@
+"""Server-rendered pages customers open from their messages (`/l/{token}`)."""
