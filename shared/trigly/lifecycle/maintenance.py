@@ -127,7 +127,7 @@ def _step_done(plan: MaintenancePlan, last: LastMaintenance, start: date | None)
 
 def _next_unserviced(plan: MaintenancePlan, floor_km: int) -> int:
     number = 1
-    while plan.due(number)[0] <= floor_km:
+    while plan.due(number)[0] < floor_km:
         number += 1
     return number
 

@@ -108,17 +108,26 @@ class MaintenancePlan(BaseModel):
 
     @model_validator(mode="after")
     def _first_before_the_rest(self) -> "MaintenancePlan":
-        if (
-            self.first_km is not None
-            and not self.counted_from_first
-            and self.first_km >= self.interval_km
-        ):
+        """A first-service exception is given by its km; its months default to the same share
+        of the interval, so every step falls due later than the one before, in km and in time."""
+        if self.first_km is None:
+            if self.first_months is not None:
+                raise ValueError("first_months needs first_km")
+            return self
+        if self.counted_from_first:
+            self.first_months = self.first_months or self.interval_months
+            return self
+        if self.first_km >= self.interval_km:
             raise ValueError("first_km must be below interval_km unless counted_from_first")
+        share = round(self.interval_months * self.first_km / self.interval_km)
+        self.first_months = self.first_months or max(1, min(self.interval_months - 1, share))
+        if self.first_months >= self.interval_months:
+            raise ValueError("first_months must be below interval_months")
         return self
 
     @property
     def has_first_exception(self) -> bool:
-        return self.first_km is not None or self.first_months is not None
+        return self.first_km is not None
 
     def due(self, number: int) -> tuple[int, int]:
         """(km, months) at which step `number` (≥ 1) falls due."""
@@ -127,7 +136,7 @@ class MaintenancePlan(BaseModel):
         if not self.has_first_exception:
             return number * self.interval_km, number * self.interval_months
         first_km = self.first_km or self.interval_km
-        first_months = self.first_months or self.interval_months
+        first_months = self.first_months or self.interval_months  # set by the validator
         if number == 1:
             return first_km, first_months
         if self.counted_from_first:
