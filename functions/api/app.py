@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.api import (
+    channels,
     credentials,
     customers,
     links,
@@ -91,6 +92,7 @@ app.include_router(locations.router, prefix="/v1")
 app.include_router(vehicles.router, prefix="/v1")
 app.include_router(messages.router, prefix="/v1")
 app.include_router(templates.router, prefix="/v1")
+app.include_router(channels.router, prefix="/v1")
 app.include_router(links.router)
 app.include_router(imports_router, prefix="/v1")
 app.configure_openapi(**OPENAPI)

@@ -5,7 +5,7 @@ on moto and on AWS-compatible clouds.
 """
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -36,7 +36,12 @@ def ses() -> "SESClient":
     return boto3.client("ses")
 
 
+@lru_cache(maxsize=1)
+def secretsmanager() -> Any:
+    return boto3.client("secretsmanager")
+
+
 def forget_clients() -> None:
     """For tests that start a fresh emulator: the next call creates new clients."""
-    for factory in (sqs, s3, events, ses):
+    for factory in (sqs, s3, events, ses, secretsmanager):
         factory.cache_clear()

@@ -1,0 +1,57 @@
+"""Channel providers of the caller's tenant: credentials are write-only (stored in Secrets
+Manager, never returned); the list says which provider carries each channel, or sandbox."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import JsonValue
+
+from functions.api.context import current_tenant
+from trigly.channels import configuration
+from trigly.channels.configuration import ChannelMode
+
+router = APIGatewayHttpRouter()
+
+CREDENTIALS_HELP = (
+    "The provider and its credentials, by `provider`: `smsru` {api_id, sender?, test?}, "
+    "`smsc` {login, password, sender?} (channel sms); `telegram` {bot_token}; `max` {token}; "
+    "`whatsapp` {phone_number_id, access_token, template_name, template_language?}; "
+    "`viber` {auth_token, sender_name, sender_avatar?}; `fcm` {service_account: the Firebase "
+    "service-account JSON key} (channel push). Write-only: never returned."
+)
+
+
+def _view(mode: ChannelMode) -> dict[str, Any]:
+    return {
+        "channel": mode.channel,
+        "mode": mode.mode,
+        "provider": mode.provider,
+        "configured_at": mode.configured_at,
+    }
+
+
+@router.get("/channels", tags=["channels"], summary="How each channel sends (no credentials)")
+def list_channels() -> dict[str, Any]:
+    tenant = current_tenant(router)
+    return {"items": [_view(m) for m in configuration.modes(tenant.tenant_id)], "cursor": None}
+
+
+@router.put(
+    "/channels/<channel>",
+    tags=["channels"],
+    summary="Set the channel's provider and credentials (write-only)",
+    description=CREDENTIALS_HELP,
+)
+def put_channel(channel: str, body: Annotated[dict[str, JsonValue], Body()]) -> dict[str, Any]:
+    tenant = current_tenant(router)
+    return _view(configuration.configure(tenant.tenant_id, channel, body))
+
+
+@router.delete(
+    "/channels/<channel>", tags=["channels"], summary="Remove the provider: back to sandbox"
+)
+def delete_channel(channel: str) -> Response[None]:
+    configuration.remove(current_tenant(router).tenant_id, channel)
+    return Response(status_code=204)
