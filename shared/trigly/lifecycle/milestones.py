@@ -32,6 +32,8 @@ MilestoneKind = Literal[
 ]
 TRADE_IN_AGES = (3, 4, 5)
 DECLINED_FOLLOW_UP_DAYS = 30
+TYRES = "tires"  # the repair-order job kind of a tyre change (CONTRACT §2)
+TYRES_EARLY_DAYS = 30  # a change this long before the window opens counts for its season
 
 
 class Milestone(BaseModel):
@@ -72,13 +74,28 @@ def _maintenance(
     )
 
 
+def _tyres_changed_on(vehicle: Vehicle, visits: Sequence[ServiceVisit]) -> list[date]:
+    return [
+        v.closed_at.date()
+        for v in visits
+        if v.vin == vehicle.vin and any(j.kind == TYRES and not j.declined for j in v.jobs)
+    ]
+
+
 def _tyres(
     vehicle: Vehicle,
     region: str | None,
     today: date,
+    visits: Sequence[ServiceVisit],
     tyre_overrides: Mapping[str, RegionSeasons | Mapping[str, str]],
 ) -> Milestone:
+    """The season's change, or the following one when the car had its tyres done for it
+    (a tyre job from a month before the window opened)."""
     window = next_tyre_change(region, today, tyre_overrides)
+    changed = _tyres_changed_on(vehicle, visits)
+    early = timedelta(days=TYRES_EARLY_DAYS)
+    if any(window.opens_on - early <= day <= window.closes_on for day in changed):
+        window = next_tyre_change(region, window.closes_on + timedelta(days=1), tyre_overrides)
     return Milestone(
         kind="tyre_season",
         due_on=max(window.opens_on, today),
@@ -261,10 +278,11 @@ def car_milestones(  # noqa: PLR0917 - the signature journeys code against
     *,
     tyre_overrides: Mapping[str, RegionSeasons | Mapping[str, str]] = {},
 ) -> list[Milestone]:
-    """The next occurrence of each kind for this car (today or later), by date."""
+    """The next occurrence of each kind for this car (today or later; one per kind, the
+    earliest: of two policies the one ending first), by date."""
     found: list[Milestone | None] = [
         _maintenance(vehicle, today, plan, visits),
-        _tyres(vehicle, region, today, tyre_overrides),
+        _tyres(vehicle, region, today, visits, tyre_overrides),
         *_insurance(vehicle, owner_since, today),
         _warranty(vehicle, today),
         _financing(vehicle, today),
@@ -272,7 +290,10 @@ def car_milestones(  # noqa: PLR0917 - the signature journeys code against
         _car_age(vehicle, today),
         *_declined(vehicle, today, visits),
     ]
-    return sorted((m for m in found if m is not None), key=lambda m: (m.due_on, m.key))
+    earliest: dict[str, Milestone] = {}
+    for milestone in sorted((m for m in found if m is not None), key=lambda m: (m.due_on, m.key)):
+        earliest.setdefault(milestone.kind, milestone)
+    return list(earliest.values())
 
 
 def customer_milestones(birth_date: date | None, today: date) -> list[Milestone]:

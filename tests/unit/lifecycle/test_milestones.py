@@ -52,8 +52,7 @@ def test_a_new_kia_has_every_milestone_it_should_in_date_order() -> None:
     assert {m.key for m in found} == {
         "maintenance:4",
         "tyre_season:2027-summer",
-        "insurance:kasko:2026-12-01",
-        "insurance:osago:2027-03-14",
+        "insurance:kasko:2026-12-01",  # the policy ending first; OSAGO's turn comes after
         "warranty_end:2028-03-15",
         "financing_end:2027-03-15",
         "purchase_anniversary:2027",
@@ -204,6 +203,21 @@ def test_tyre_season_is_the_regions_window_and_due_today_while_it_is_open() -> N
     assert found.details["zone"] == "siberia"
 
 
+def test_tyres_changed_for_the_season_move_the_reminder_to_the_next_season() -> None:
+    changed = visit(date(2026, 9, 20), 30_000, job("шиномонтаж", kind="tires", amount=4_000))
+    kia = car(visits=[changed])
+    found = car_milestones(kia, None, "RU-NVS", date(2026, 10, 1), KIA, [changed])
+    assert only(found, "tyre_season").key == "tyre_season:2027-summer"
+    declined = visit(date(2026, 9, 20), 30_000, job("шиномонтаж", kind="tires", declined=True))
+    found = car_milestones(kia, None, "RU-NVS", date(2026, 10, 1), KIA, [declined])
+    assert only(found, "tyre_season").key == "tyre_season:2026-winter"
+
+
+def test_of_two_policies_the_one_ending_first_is_next() -> None:
+    kia = car(policies=[policy("osago", date(2027, 3, 14)), policy("kasko", date(2027, 1, 9))])
+    assert only(milestones_of(kia), "insurance_renewal").key == "insurance:kasko:2027-01-09"
+
+
 def test_a_tenants_tyre_windows_are_used() -> None:
     overrides = {"RU-MOW": {"summer_opens": "03-25"}}
     found = car_milestones(car(), None, "RU-MOW", date(2027, 1, 10), KIA, tyre_overrides=overrides)
@@ -261,6 +275,7 @@ def test_milestones_are_never_in_the_past_unique_and_stable(
     found = car_milestones(kia, sold, region, today, KIA, [last])
     assert all(m.due_on >= today for m in found)
     assert len({m.key for m in found}) == len(found)
+    assert len({m.kind for m in found}) == len(found)  # the next one of each kind
     assert found == car_milestones(kia, sold, region, today, KIA, [last])
     assert {"maintenance", "tyre_season", "insurance_renewal", "purchase_anniversary"} <= {
         m.kind for m in found
