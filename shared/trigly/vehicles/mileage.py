@@ -69,12 +69,13 @@ def _days(start: datetime, end: datetime) -> float:
 def _season_integral(start: datetime, end: datetime) -> float:
     """∫ cos(2π(t − peak)/year) dt over [start, end], in days."""
     omega = 2 * math.pi / YEAR_DAYS
+    return (math.sin(omega * _season_phase(end)) - math.sin(omega * _season_phase(start))) / omega
 
-    def phase(moment: datetime) -> float:
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return _days(SEASON_EPOCH, aware) - SEASONAL_PEAK_DAY
 
-    return (math.sin(omega * phase(end)) - math.sin(omega * phase(start))) / omega
+def _season_phase(moment: datetime) -> float:
+    """Days from a mid-July peak (any year's: the cosine does not care which)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return _days(SEASON_EPOCH, aware) - SEASONAL_PEAK_DAY
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,19 @@ class MileageModel:
         rate = self.rate_at(quantile)
         if rate <= 0:
             return self.anchor_at + timedelta(days=36_500)
-        slowest = rate * (1 - abs(self.seasonality))
-        low, high = 0.0, needed / slowest + 1.0
-        for _ in range(60):  # bisection to well under a minute; deterministic
+        if not self.seasonality:
+            return self.anchor_at + timedelta(days=needed / rate)
+        omega = 2 * math.pi / YEAR_DAYS
+        start = omega * _season_phase(self.anchor_at)
+        amplitude = self.seasonality / omega
+
+        def driven(days: float) -> float:
+            return rate * (days + amplitude * (math.sin(start + omega * days) - math.sin(start)))
+
+        low, high = 0.0, needed / (rate * (1 - abs(self.seasonality))) + 1.0
+        for _ in range(50):  # bisection to well under a minute; deterministic
             middle = (low + high) / 2
-            if self.driven(self.anchor_at, self.anchor_at + timedelta(days=middle), rate) >= needed:
+            if driven(middle) >= needed:
                 high = middle
             else:
                 low = middle
