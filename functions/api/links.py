@@ -16,6 +16,7 @@ from trigly.platform import clock
 from trigly.platform.errors import Gone, NotFound
 
 if TYPE_CHECKING:
+    from trigly.booking.service import BookingOffer
     from trigly.messaging.customer_links import CustomerLink
 
 router = APIGatewayHttpRouter()
@@ -185,11 +186,92 @@ def save_preferences(link: "CustomerLink", token: str) -> Response[str]:
     )
 
 
+# --- booking -------------------------------------------------------------------------------------
+
+
+def _booking_context(link: "CustomerLink", offer: "BookingOffer") -> dict[str, Any]:
+    from babel.dates import format_date, format_time
+    from babel.numbers import format_currency
+
+    days: dict[str, list[dict[str, str]]] = {}
+    for slot in offer.slots:
+        title = format_date(slot.starts_at.date(), "EEEE, d MMMM", locale="ru").capitalize()
+        days.setdefault(title, []).append(
+            {"value": slot.value, "label": format_time(slot.starts_at, "HH:mm", locale="ru")}
+        )
+    car = offer.car
+    return {
+        "title": "Запись в сервис",
+        "dealer": link.tenant.name,
+        "car": " ".join(str(p) for p in (car.make, car.model, car.year) if p),
+        "plate": car.plate,
+        "service": offer.service,
+        "works": None,
+        "price": format_currency(offer.price, link.tenant.currency, locale="ru")
+        if offer.price
+        else None,
+        "location": offer.location.name,
+        "address": offer.location.address,
+        "phone": offer.location.phone,
+        "days": [{"title": title, "slots": slots} for title, slots in days.items()],
+    }
+
+
+def _booked_page(link: "CustomerLink", offer: "BookingOffer", starts_at: Any) -> Response[str]:
+    from babel.dates import format_datetime
+
+    context = _booking_context(link, offer)
+    when = format_datetime(starts_at.astimezone(offer.zone), "EEEE, d MMMM, HH:mm", locale="ru")
+    return page(
+        "booked.html",
+        title="Вы записаны",
+        dealer=context["dealer"],
+        when=when.capitalize(),
+        car=context["car"],
+        service=context["service"],
+        location=context["location"],
+        address=context["address"],
+        phone=context["phone"],
+    )
+
+
+def show_booking(link: "CustomerLink", token: str) -> Response[str]:
+    """The car, the work, the price and the free slots; after booking, the confirmation."""
+    from trigly.booking.service import booking_offer
+
+    offer = booking_offer(link.tenant, link.customer_id, link.vin)
+    if offer.booked is not None:
+        return _booked_page(link, offer, offer.booked.starts_at)
+    return page("booking.html", **_booking_context(link, offer), taken=False)
+
+
+def do_booking(link: "CustomerLink", token: str) -> Response[str]:
+    """`slot=<ISO start>` books it: `303` to the confirmation (the same link, now booked), or
+    `409` with the page showing the slots still free."""
+    from urllib.parse import parse_qs
+
+    from trigly.booking.service import SlotTaken, book, booking_offer
+
+    slot = (parse_qs(_form_body()).get("slot") or [""])[0]
+    try:
+        book(link.tenant, link.customer_id, link.vin, slot)
+    except SlotTaken:
+        offer = booking_offer(link.tenant, link.customer_id, link.vin)
+        return page("booking.html", 409, **_booking_context(link, offer), taken=True)
+    return Response(
+        status_code=303,
+        content_type="text/html; charset=utf-8",
+        body="",
+        headers={**HEADERS, "Location": f"/l/{token}"},
+    )
+
+
 Handler = Callable[["CustomerLink", str], Response[str]]
 # purpose → (GET page, POST action); a purpose not listed is a 404.
 PAGES: dict[str, tuple[Handler, Handler]] = {
     "unsubscribe": (show_unsubscribe, do_unsubscribe),
     "preferences": (show_preferences, save_preferences),
+    "booking": (show_booking, do_booking),
 }
 
 

@@ -1,14 +1,16 @@
-"""Hourly tick (EventBridge Scheduler): releases held messages whose moment came.
+"""Hourly tick (EventBridge Scheduler): everything whose moment came, read by time, never scanned.
 
-Reads only what is due (the `due` index, this hour's and the last hour's buckets). The lifecycle
-work (maintenance, tyres, journeys) joins this tick, reading its own due items per tenant.
+- held messages whose quiet hours or frequency cap ended (the `due` index, this hour and the last);
+- journey runs whose wait ended (the same index, their own buckets), queued to the journey worker;
+- for each tenant whose local morning it is, the day's date triggers (maintenance reminders,
+  renewals...: the index keyed by tenant and day), queued to the journey worker.
+The tick itself only reads and queues; the work fans out through SQS.
 """
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from trigly.messaging.service import release_due
 from trigly.platform import clock
 from trigly.platform.observability import logger, metrics, tracer
 
@@ -17,7 +19,17 @@ from trigly.platform.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    released = release_due(clock.now())
-    logger.info("hourly tick", extra={"messages_released": released})
-    metrics.add_metric(name="MessagesReleased", unit="Count", value=released)
-    return {"messages_released": released}
+    from trigly.journeys.service import daily_job, journey_tick
+    from trigly.messaging.service import release_due
+
+    now = clock.now()
+    result = {
+        "messages_released": release_due(now),
+        "runs_due": journey_tick(now),
+        "triggers_due": daily_job(now),
+    }
+    logger.info("hourly tick", extra=result)
+    metrics.add_metric(name="MessagesReleased", unit="Count", value=result["messages_released"])
+    metrics.add_metric(name="JourneyRunsDue", unit="Count", value=result["runs_due"])
+    metrics.add_metric(name="LifecycleTriggersDue", unit="Count", value=result["triggers_due"])
+    return result

@@ -163,13 +163,25 @@ class SendCounter:
         self._sent: dict[str, int] = {}
         self._seen_empty: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._event_targets: tuple[str, ...] = ()
 
-    def install(self) -> None:
+    def install(self, event_targets: Sequence[str] = ()) -> None:
+        """`event_targets`: queue names EventBridge rules deliver to, so a `PutEvents` counts
+        as a send to each of them (the emulator forwards it without an SQS call of ours)."""
         from botocore import handlers
 
+        self._event_targets = tuple(event_targets)
         for operation in ("SendMessage", "SendMessageBatch"):
             event = f"before-parameter-build.sqs.{operation}"
             handlers.BUILTIN_HANDLERS.append((event, self._on_send))
+        handlers.BUILTIN_HANDLERS.append(
+            ("before-parameter-build.events.PutEvents", self._on_put_events)
+        )
+
+    def _on_put_events(self, params: dict[str, Any], **_: Any) -> None:
+        with self._lock:
+            for name in self._event_targets:
+                self._sent[name] = self._sent.get(name, 0) + 1
 
     def _on_send(self, params: dict[str, Any], **_: Any) -> None:
         name = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
@@ -202,6 +214,9 @@ def drain(consumers: Sequence[QueueConsumer], *, only_if_sent: bool = False) -> 
             if not outcome.received:
                 SENDS.found_empty(consumer)
         active = [c for c, o in zip(active, outcomes, strict=True) if o.received]
+        if not active:
+            # Handlers may have sent to a queue found empty earlier in this drain.
+            active = [c for c in consumers if SENDS.maybe_busy(c)]
         if not active:
             return succeeded
     print(f"!! queues still busy after {MAX_BATCHES_PER_DRAIN} batches: a loop?", file=sys.stderr)

@@ -76,6 +76,17 @@ def prepare_environment(endpoint_url: str) -> None:
     os.environ.update(lambda_like_environment(endpoint_url))
 
 
+def event_rule_target_queues(endpoint_url: str, bus: str) -> list[str]:
+    """Names of the SQS queues the bus's rules deliver to (the emulator forwards events)."""
+    events = aws.session().client("events", endpoint_url=endpoint_url)
+    names = []
+    for rule in events.list_rules(EventBusName=bus).get("Rules", []):
+        for target in events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus)["Targets"]:
+            if target["Arn"].startswith("arn:aws:sqs:"):
+                names.append(target["Arn"].rsplit(":", 1)[-1])
+    return names
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -139,7 +150,7 @@ def start(port: int) -> Running:
 
     step("loading handlers")
     # Before any handler creates its SQS client: lets drains skip queues nothing was sent to.
-    SENDS.install()
+    SENDS.install(event_rule_target_queues(endpoint, os.environ["TRIGLY_EVENT_BUS"]))
     host = FunctionHost(stack.functions)
     for logical_id, reason in host.warm_up().items():
         detail(f"!! {logical_id} ({stack.functions[logical_id].handler}) did not import: {reason}")

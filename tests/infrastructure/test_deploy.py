@@ -199,6 +199,7 @@ def test_functions_carry_their_handler_and_service_name(deployed: Deployed) -> N
             "imports",
             "channels",
             "feedback",
+            "journeys",
         )
     }
     services = {f.environment["POWERTOOLS_SERVICE_NAME"] for f in functions.values()}
@@ -211,6 +212,7 @@ def test_functions_carry_their_handler_and_service_name(deployed: Deployed) -> N
         "imports",
         "channels",
         "feedback",
+        "journeys",
     }
 
 

@@ -155,23 +155,21 @@ def next_maintenance(
         time_due = add_months(start, plan.due(number)[1]) if start else None
         not_before = start or today
     step = plan.step(number)
-    km_dates = (
-        [max(model.reaches(step.due_km, q).date(), not_before) for q in (0.9, 0.5, 0.1)]
-        if model
-        else None
-    )
-    if km_dates is None and time_due is None:
-        return None
     if time_due is not None:
         time_due = max(time_due, not_before)
-    p10, p50, p90 = (
-        [min(d, time_due) if time_due else d for d in km_dates]
-        if km_dates
-        else [time_due, time_due, time_due]
-    )
-    assert p10 is not None and p50 is not None and p90 is not None
+    if model is None:
+        if time_due is None:
+            return None
+        km_median = None
+        p10 = p50 = p90 = time_due
+    else:
+        # The P90 rate gives the early date, P10 the late one; each capped by the time date.
+        early, km_median, late = (
+            max(model.reaches(step.due_km, q).date(), not_before) for q in (0.9, 0.5, 0.1)
+        )
+        p10, p50, p90 = (min(d, time_due) if time_due else d for d in (early, km_median, late))
     by: Literal["km", "time"] = (
-        "time" if time_due is not None and (km_dates is None or time_due <= km_dates[1]) else "km"
+        "time" if time_due is not None and (km_median is None or time_due <= km_median) else "km"
     )
     return NextMaintenance(
         number=number,
@@ -182,7 +180,7 @@ def next_maintenance(
         by=by,
         works=step.works,
         time_due_on=time_due,
-        km_due_on=km_dates[1] if km_dates else None,
+        km_due_on=km_median,
         last=last,
         overdue=p50 < today,
     )

@@ -16,7 +16,7 @@ import hashlib
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
@@ -149,6 +149,11 @@ class SendIntent(BaseModel):
     idempotency_key: str = Field(min_length=1, max_length=200)
     when_held: HoldPolicy = HoldPolicy.QUEUE_UNTIL_ALLOWED
     offer: Offer | None = None
+    links: dict[Literal["booking", "referral"], str] = Field(
+        default_factory=dict,
+        description="Customer links the message carries (CONTRACT §4), by purpose; templates "
+        "see them as `links.booking`...",
+    )
 
     @model_validator(mode="after")
     def _one_body(self) -> Self:

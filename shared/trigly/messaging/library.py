@@ -20,10 +20,15 @@ def save_template(tenant: Tenant, template: MessageTemplate) -> MessageTemplate:
 
 
 def get_template(tenant: Tenant, template_id: str) -> MessageTemplate:
+    """The tenant's own template, else the built-in one of that id (the playbooks' defaults)."""
+    from trigly.messaging.defaults import DEFAULT_TEMPLATES
+
     doc = store.get_template(tenant.tenant_id, template_id)
-    if doc is None:
-        raise NotFound("No such template.")
-    return MessageTemplate.model_validate_json(doc)
+    if doc is not None:
+        return MessageTemplate.model_validate_json(doc)
+    if template_id in DEFAULT_TEMPLATES:
+        return DEFAULT_TEMPLATES[template_id]
+    raise NotFound("No such template.")
 
 
 def list_templates(tenant: Tenant) -> list[MessageTemplate]:

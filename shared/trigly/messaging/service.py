@@ -116,8 +116,10 @@ def _links(
     tenant: Tenant, message: StoredMessage, channel: Channel, now: datetime
 ) -> dict[str, str]:
     """Signed links the message carries (CONTRACT §4): marketing always gets its unsubscribe."""
+    intent = SendIntent.model_validate(message.intent)
+    carried: dict[str, str] = {str(purpose): url for purpose, url in intent.links.items()}
     if message.purpose is not MessagePurpose.MARKETING:
-        return {}
+        return carried
     claims = {
         "t": tenant.tenant_id,
         "c": message.customer_id,
@@ -125,7 +127,7 @@ def _links(
         "ch": channel.value,
         "m": message.message_id,
     }
-    return {"unsubscribe": tokens.link(claims, now + UNSUBSCRIBE_LINK_LIFETIME)}
+    return carried | {"unsubscribe": tokens.link(claims, now + UNSUBSCRIBE_LINK_LIFETIME)}
 
 
 def _preference_links(

@@ -26,13 +26,16 @@ class Settings(BaseSettings):
     # Customer links: their base URL, and the Secrets Manager secret that signs them.
     public_url: str = ""
     link_secret_arn: str = ""
+    # Provider base URLs by provider name ({"telegram": "http://127.0.0.1:8081"}): local fakes
+    # and benchmarks only; unset on AWS, where every provider uses its public API.
+    provider_endpoints: dict[str, str] = Field(default_factory=dict)
     # Delivery feedback: the queue SES events (through SNS) and sandbox delivery reports go to,
     # and the SES configuration set whose event destination publishes them.
     feedback_queue_url: str = ""
     ses_configuration_set: str = ""
-    # Provider base URLs by provider name ({"telegram": "http://127.0.0.1:8081"}): local fakes
-    # and benchmarks only; unset on AWS, where every provider uses its public API.
-    provider_endpoints: dict[str, str] = Field(default_factory=dict)
+
+    # Journeys: the queue that starts and advances runs (bus events, date triggers, due steps).
+    journey_queue_url: str = ""
 
     # How long accepted event ids are remembered (a DMS resending older events is a duplicate).
     idempotency_days: int = 30

@@ -243,6 +243,7 @@ class CustomerHistory(BaseModel):
     car_orders: list[CarOrder] = Field(default_factory=list)
     consent_ledger: list[ConsentProof] = Field(default_factory=list)
     messages: list[StoredMessage] = Field(default_factory=list)
+    journeys: list[dict[str, Any]] = Field(default_factory=list)  # runs (journeys.engine)
 
     @classmethod
     def parse(cls, docs_by_kind: dict[str, list[str]]) -> "CustomerHistory":
@@ -269,4 +270,5 @@ SECTIONS = {
     "ORDER": "car_orders",
     "CONSENT": "consent_ledger",
     "MSG": "messages",
+    "JRN": "journeys",
 }

@@ -30,6 +30,7 @@ from trigly.store import vehicles as vehicle_store
 from trigly.store.models import (
     ConsentRecordItem,
     CustomerProfileItem,
+    EnrollmentItem,
     MainItem,
     MessageItem,
     RecordItem,
@@ -180,6 +181,8 @@ def _records(items: list[MainItem]) -> tuple[CustomerProfile | None, CustomerHis
             records.setdefault(item.sk.split("#", 1)[0], []).append(item.doc)
         elif isinstance(item, MessageItem):
             records.setdefault("MSG", []).append(item.doc)
+        elif isinstance(item, EnrollmentItem):
+            records.setdefault("JRN", []).append(item.doc)
         elif isinstance(item, ConsentRecordItem):
             proof = ConsentProof(
                 channel=item.channel,

@@ -85,8 +85,7 @@ def vehicle_view(car: CustomerVehicle, now: datetime) -> dict[str, Any]:
         "estimated_mileage_km": estimated_mileage(car, now)
         if car.until is None
         else car.mileage_km,
-        # Filled by the lifecycle work (maintenance plans); the place is part of the contract.
-        "next_maintenance": None,
+        "next_maintenance": car.next_maintenance if car.until is None else None,
         "owned_since": _iso(car.since),
         "owned_until": _iso(car.until),
         "last_service_at": _iso(car.last_service_at),
@@ -167,6 +166,25 @@ def history_view(history: CustomerHistory) -> dict[str, Any]:
     }
 
 
+def journeys_view(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The customer's journey runs, newest first, each with its step transitions."""
+    shown = [
+        {
+            "journey_id": run["journey_id"],
+            "key": run["key"],
+            "status": run["status"],
+            "step": run.get("step"),
+            "vin": run.get("vin"),
+            "enrolled_at": run["enrolled_at"],
+            "due_at": run.get("due_at"),
+            "exit_reason": run.get("exit_reason"),
+            "history": run.get("history", []),
+        }
+        for run in runs
+    ]
+    return sorted(shown, key=lambda r: str(r["enrolled_at"]), reverse=True)
+
+
 def profile_view(
     profile: CustomerProfile, history: CustomerHistory, now: datetime
 ) -> dict[str, Any]:
@@ -194,6 +212,7 @@ def profile_view(
         **history_view(history),
         "web_activity": web_summary(history.web_visits, now),
         "messages": [message_view(m) for m in newest(history.messages, "created_at")][:20],
+        "journeys": journeys_view(history.journeys),
         "offers": [],
         "loyalty": {"balance": 0},
         "aggregates": aggregates_view(aggregates),

@@ -176,6 +176,70 @@ class MessageItem(MainItem, discriminator="message"):
     due_index = DueIndex()
 
 
+class EnrollmentDueIndex(GlobalSecondaryIndex["EnrollmentItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+class EnrollmentItem(MainItem, discriminator="enrollment"):
+    """pk `T#{tenant}#C#{customer}`, sk `JRN#{journey}#{enrollment key}`: one run of a journey
+    for one customer (and car), with its step transitions; created once per key (no double
+    start). While a step waits it sits on the `due` index under `DUE#JRN#{UTC hour}`."""
+
+    doc = CompressedText()
+    version = VersionAttribute()
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    due_index = EnrollmentDueIndex()
+
+
+class TriggerDueIndex(GlobalSecondaryIndex["TriggerItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+class TriggerItem(MainItem, discriminator="trigger"):
+    """pk `T#{tenant}#V#{vin}` (a car's milestones) or the customer's collection (birthdays),
+    sk `DUE#{journey}`: when a date-triggered journey starts for this car or customer. It sits
+    on the `due` index under `T#{tenant}#LIFE#{local date}` until the daily job hands it over."""
+
+    doc = UnicodeAttribute()
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    due_index = TriggerDueIndex()
+
+
+class JourneyItem(MainItem, discriminator="journey"):
+    """pk `T#{tenant}`, sk `JOURNEY#{id}`: the journey's current definition (JSON, versioned)."""
+
+    doc = CompressedText()
+    version = VersionAttribute()
+
+
+class SlotItem(MainItem, discriminator="slot"):
+    """pk `T#{tenant}#LOC#{location}#DAY#{date}`, sk `{HH:MM}`: bookings of one service slot;
+    `booked` never exceeds the location's posts (a conditional update takes a place)."""
+
+    booked = NumberAttribute()
+    appointment_ids = UnicodeSetAttribute(null=True)
+
+
+class PriceItem(MainItem, discriminator="price"):
+    """pk `T#{tenant}#PRICES`, sk `{make}|{model}|{step}`: what a scheduled service costs."""
+
+    amount = NumberAttribute()
+    source = UnicodeAttribute()  # "visit" (learnt) or "tenant" (set through the API)
+    updated_at = UnicodeAttribute()
+
+
 class MessageKeyItem(MainItem, discriminator="message_key"):
     """pk `T#{tenant}#MSGKEY#{sha256 of the idempotency key}`: the key's one message."""
 

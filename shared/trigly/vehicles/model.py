@@ -1,6 +1,7 @@
 """The car record (one per VIN per tenant) and the customer's view of a car they own or owned."""
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -66,6 +67,9 @@ class Vehicle(BaseModel):
     insurance: list[InsurancePolicy] = Field(default_factory=list)
     last_service_at: datetime | None = None
     stamps: dict[str, str] = Field(default_factory=dict)
+    # Date-triggered journey starts this car calls for (journeys.triggers), kept with the car so
+    # the next event knows what changed without a read.
+    schedule: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @property
     def owner_id(self) -> str | None:

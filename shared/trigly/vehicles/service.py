@@ -11,6 +11,9 @@ from typing import Any
 from trigly.events.service import ServiceOrderClosed
 from trigly.events.vehicles import InsurancePolicy as InsurancePolicyEvent
 from trigly.events.vehicles import VehicleOdometer, VehicleRegistered, VehicleSold
+from trigly.lifecycle.maintenance import next_maintenance
+from trigly.lifecycle.plans import plan_for
+from trigly.lifecycle.prices import price_from_visit
 from trigly.platform import clock
 from trigly.platform.clock import isoformat
 from trigly.platform.errors import NotFound
@@ -19,6 +22,7 @@ from trigly.profiles import service as profiles
 from trigly.profiles.ordering import EventContext
 from trigly.profiles.records import CustomerVehicle, Purchase, ServiceVisit, VisitJob, VisitPart
 from trigly.profiles.views import visit_view
+from trigly.store import prices
 from trigly.store import vehicles as store
 from trigly.vehicles import history
 from trigly.vehicles.mileage import daily_rate, estimate
@@ -40,18 +44,29 @@ MAX_SAVE_ATTEMPTS = 5
 def update_vehicle(
     tenant_id: str, vin: str, change: Callable[[Vehicle], None]
 ) -> tuple[Vehicle | None, Vehicle]:
-    """Read, change and save the car record with optimistic locking; (before, after)."""
+    """Read, change and save the car record with optimistic locking; (before, after). The car's
+    journey starts are recomputed with every change and saved with it (journeys.triggers)."""
+    from trigly.journeys import triggers
+
+    today = clock.now().date()
     for _ in range(MAX_SAVE_ATTEMPTS):
         loaded = store.load_vehicle(tenant_id, vin)
         before, version = loaded if loaded else (None, None)
         after = before.model_copy(deep=True) if before else Vehicle(vin=vin)
         change(after)
+        starts = triggers.car_schedule(tenant_id, after, today)
+        after.schedule = {k: v.model_dump(mode="json") for k, v in starts.items()}
         if before is not None and after == before:
             return before, after
         try:
             store.save_vehicle(tenant_id, after, version)
         except store.StaleVehicle:
             continue
+        previous = {
+            k: triggers.ScheduledStart.model_validate(v)
+            for k, v in (before.schedule if before else {}).items()
+        }
+        triggers.sync_car(tenant_id, vin, previous, starts)
         return before, after
     raise store.StaleVehicle(vin)
 
@@ -73,7 +88,9 @@ def customer_view(vehicle: Vehicle, since: datetime, until: datetime | None) -> 
     ]
     rate, _ = daily_rate(vehicle.readings, vehicle.year)
     last = vehicle.last_reading
+    upcoming = next_maintenance(vehicle, plan_for(vehicle.make, vehicle.model), clock.now().date())
     return CustomerVehicle(
+        next_maintenance=upcoming.view() if upcoming else None,
         vin=vehicle.vin,
         make=vehicle.make,
         model=vehicle.model,
@@ -238,6 +255,9 @@ def apply_service_order_closed(
     )
     sk = ServiceVisit.sk(event.closed_at, event.order_id)
     store.put_customer_records(tenant.tenant_id, customer_id, [(sk, visit)])
+    learnt = price_from_visit(visit, after.make, after.model, plan_for(after.make, after.model))
+    if learnt is not None:  # reminders quote what this service last cost on this model
+        prices.learn_price(tenant.tenant_id, *learnt, at=isoformat(event.closed_at))
     # The car keeps its technical history without the person (it survives the owner's erasure).
     store.put_vehicle_records(
         tenant.tenant_id,

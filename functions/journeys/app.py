@@ -1,0 +1,34 @@
+"""Journey worker: starts and advances journey runs, one queue message at a time.
+
+The journey queue carries domain events (an EventBridge rule sends every one), date triggers the
+daily job found due, and runs whose wait ended (the hourly tick). Failed records are reported
+per record and retried; a poison message ends in the DLQ (with an alarm).
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from trigly.journeys.service import handle
+from trigly.platform.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def handle_record(record: SQSRecord) -> None:
+    handle(record.body)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

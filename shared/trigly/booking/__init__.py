@@ -1,0 +1,1 @@
+"""Online booking: free service slots from a location's capacity, and booking one."""

@@ -1,0 +1,195 @@
+"""Booking a service visit from a customer link (CONTRACT §4).
+
+The page shows the car, the work due, its price and the free slots of the location that services
+the car. Booking takes a place in the slot with one conditional update (never more cars than
+posts), records the appointment in the customer's profile, tells the DMS
+(`service_appointment.booked`, CONTRACT §2b) and puts a `service_appointment.changed` domain
+event on the bus — the journeys react to it: the booking confirmation and the day-before
+reminder start, the maintenance reminder's nudges stop. A resubmitted form books once.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from trigly.booking.slots import DAYS_SHOWN, Slot, free_slots, slot_key
+from trigly.journeys.service import service_location
+from trigly.locations.model import Location
+from trigly.outbound import bus
+from trigly.outbound.queue import send_to_connectors
+from trigly.platform import clock
+from trigly.platform.clock import isoformat
+from trigly.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
+from trigly.platform.tenancy import Tenant
+from trigly.profiles.model import known_external_ids
+from trigly.profiles.records import Appointment, CustomerVehicle
+from trigly.profiles.service import load_customer
+from trigly.store import journeys as slot_store
+from trigly.store import vehicles as record_store
+
+SOURCE = "trigly"
+
+
+class SlotTaken(Conflict):
+    """The slot filled up between showing the page and posting the form (`409`)."""
+
+
+@dataclass(frozen=True)
+class BookingOffer:
+    car: CustomerVehicle
+    service: str | None
+    price: float | None
+    location: Location
+    zone: ZoneInfo
+    slots: list[Slot]
+    booked: Appointment | None  # an upcoming booking of this car made through Trigly
+    external_ids: list[tuple[str, str]]  # (connector, the DMS's customer id)
+
+
+def _zone(location: Location) -> ZoneInfo:
+    return ZoneInfo(location.timezone)
+
+
+def _price(tenant: Tenant, car: CustomerVehicle) -> float | None:
+    from trigly.lifecycle.prices import price_key
+    from trigly.store.prices import quote
+
+    upcoming = car.next_maintenance or {}
+    number = upcoming.get("number")
+    if not isinstance(number, int):
+        return None
+    return quote(tenant.tenant_id, price_key(car.make, car.model, number))
+
+
+def booking_offer(tenant: Tenant, customer_id: str, vin: str | None) -> BookingOffer:
+    loaded = load_customer(tenant.tenant_id, customer_id)
+    if loaded is None:
+        raise NotFound("No such link.")
+    profile, history = loaded
+    car = next((c for c in history.cars if c.vin == vin and c.until is None), None)
+    if car is None:
+        raise NotFound("No such car.")  # sold on since the link went out
+    location = service_location(tenant, profile, history, vin)
+    if location is None or location.capacity is None:
+        raise NotFound("No location takes bookings.")
+    zone, now = _zone(location), clock.now()
+    booked = next(
+        (
+            a
+            for a in history.appointments
+            if a.vin == vin and a.source == SOURCE and a.status == "booked" and a.starts_at > now
+        ),
+        None,
+    )
+    today = now.astimezone(zone).date()
+    taken = slot_store.booked_slots(
+        tenant.tenant_id, location.location_id, today, today + timedelta(days=DAYS_SHOWN + 1)
+    )
+    upcoming = car.next_maintenance or {}
+    return BookingOffer(
+        car=car,
+        service=upcoming.get("service"),
+        price=_price(tenant, car),
+        location=location,
+        zone=zone,
+        slots=free_slots(location.capacity, zone, taken, now),
+        booked=booked,
+        external_ids=known_external_ids(profile),
+    )
+
+
+def appointment_id_for(tenant_id: str, customer_id: str, vin: str | None, slot: str) -> str:
+    """Deterministic: the same customer, car and slot is the same booking (a double submit)."""
+    digest = hashlib.sha256(f"{tenant_id}|{customer_id}|{vin}|{slot}".encode()).hexdigest()
+    return f"trg-{digest[:16]}"
+
+
+def parse_slot(text: str, offer: BookingOffer) -> Slot:
+    try:
+        wanted = datetime.fromisoformat(text.strip())
+    except ValueError as error:
+        raise ValidationFailed(
+            errors=[FieldError("slot", "not a time this page offered")]
+        ) from error
+    if wanted.tzinfo is None:
+        raise ValidationFailed(errors=[FieldError("slot", "a time needs its offset")])
+    for slot in offer.slots:
+        if slot.starts_at == wanted:
+            return slot
+    raise SlotTaken("This time is no longer free.")
+
+
+def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> Appointment:
+    offer = booking_offer(tenant, customer_id, vin)
+    if offer.booked is not None and offer.booked.starts_at == _parse(slot_text):
+        return offer.booked  # the same form posted twice
+    slot = parse_slot(slot_text, offer)
+    location = offer.location
+    assert location.capacity is not None
+    key = slot_key(slot.starts_at, offer.zone)
+    appointment_id = appointment_id_for(tenant.tenant_id, customer_id, vin, key)
+    if not slot_store.take_slot(
+        tenant.tenant_id, location.location_id, key, location.capacity.posts, appointment_id
+    ):
+        raise SlotTaken("This time is no longer free.")
+    appointment = Appointment(
+        appointment_id=appointment_id,
+        vin=vin,
+        status="booked",
+        starts_at=slot.starts_at,
+        location_id=location.location_id,
+        source=SOURCE,
+    )
+    record_store.put_customer_records(
+        tenant.tenant_id, customer_id, [(Appointment.sk(appointment_id), appointment)]
+    )
+    _announce(tenant, customer_id, appointment, offer.external_ids)
+    return appointment
+
+
+def _parse(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _announce(
+    tenant: Tenant,
+    customer_id: str,
+    appointment: Appointment,
+    external_ids: list[tuple[str, str]],
+) -> None:
+    """The DMS's calendar (outbound) and Trigly's own journeys (the bus) learn of the booking."""
+    data = {
+        "appointment_id": appointment.appointment_id,
+        "vin": appointment.vin,
+        "status": appointment.status,
+        "starts_at": isoformat(appointment.starts_at),
+        "location_id": appointment.location_id,
+        "source": SOURCE,
+    }
+    event_id = f"{SOURCE}:{appointment.appointment_id}:{appointment.status}"
+    bus.publish(
+        [
+            bus.DomainEvent(
+                id=event_id,
+                tenant_id=tenant.tenant_id,
+                type="service_appointment.changed",
+                occurred_at=clock.now(),
+                customer_id=customer_id,
+                data=data,
+            )
+        ]
+    )
+    data_for = {
+        connector_id: {**data, "customer_external_id": external_id}
+        for connector_id, external_id in external_ids
+    }
+    outbound_type = (
+        "service_appointment.booked"
+        if appointment.status == "booked"
+        else "service_appointment.cancelled"
+    )
+    send_to_connectors(tenant.tenant_id, event_id, outbound_type, data_for=data_for)

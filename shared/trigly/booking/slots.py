@@ -1,0 +1,81 @@
+"""Free service slots: the location's capacity (posts, working hours, slot length, holidays)
+minus what is booked. Pure; times are the location's local times, keyed `{date}T{HH:MM}`."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from trigly.locations.model import ServiceCapacity
+
+DAYS_SHOWN = 14
+MIN_LEAD = timedelta(hours=2)  # no booking for a slot about to start
+
+
+def slot_key(start: datetime, zone: ZoneInfo) -> str:
+    local = start.astimezone(zone)
+    return f"{local.date().isoformat()}T{local:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime  # aware, in the location's zone
+    free: int
+
+    @property
+    def value(self) -> str:
+        """What the booking form posts: ISO 8601 with the location's offset."""
+        return self.starts_at.isoformat()
+
+
+def day_slots(capacity: ServiceCapacity, zone: ZoneInfo, day: date) -> list[datetime]:
+    """Every slot start of a working day (none on a holiday or a day without hours)."""
+    if day in capacity.holidays:
+        return []
+    starts = []
+    step = timedelta(minutes=capacity.slot_minutes)
+    for hours in capacity.hours:
+        if hours.weekday != day.weekday():
+            continue
+        moment = datetime.combine(day, hours.opens, tzinfo=zone)
+        closes = datetime.combine(day, hours.closes, tzinfo=zone)
+        while moment + step <= closes:
+            starts.append(moment)
+            moment += step
+    return sorted(starts)
+
+
+def free_slots(
+    capacity: ServiceCapacity,
+    zone: ZoneInfo,
+    booked: dict[str, int],
+    now: datetime,
+    days: int = DAYS_SHOWN,
+) -> list[Slot]:
+    """Slots from `now + MIN_LEAD` over the next `days` days that still have a free post."""
+    first = now.astimezone(zone).date()
+    found = []
+    for offset in range(days + 1):
+        for start in day_slots(capacity, zone, first + timedelta(days=offset)):
+            if start < now + MIN_LEAD:
+                continue
+            free = capacity.posts - booked.get(slot_key(start, zone), 0)
+            if free > 0:
+                found.append(Slot(start, free))
+    return found
+
+
+def free_share(
+    slots: list[Slot], capacity: ServiceCapacity, zone: ZoneInfo, now: datetime, days: int
+) -> float:
+    """How much of the next `days` days' capacity is still free (0..1): reminders are paced by
+    it, so nobody is invited into a full workshop."""
+    first = now.astimezone(zone).date()
+    total = sum(
+        len(day_slots(capacity, zone, first + timedelta(days=d))) * capacity.posts
+        for d in range(1, days + 1)
+    )
+    if total == 0:
+        return 0.0
+    horizon = datetime.combine(first + timedelta(days=days + 1), datetime.min.time(), tzinfo=zone)
+    free = sum(s.free for s in slots if s.starts_at < horizon)
+    return min(1.0, free / total)

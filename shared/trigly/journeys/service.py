@@ -1,0 +1,395 @@
+"""Journeys at work: starting runs (from domain events and date triggers), advancing them when a
+step falls due, and carrying out their actions through the messaging core.
+
+Everything arrives through the journey queue, so no job runs long and every piece is retried on
+its own: the daily job and the hourly tick only read what is due and queue it; the bus sends
+every domain event there too (an EventBridge rule). Runs are keyed, sends are keyed, and the
+engine is deterministic, so a redelivered queue message or a replayed event changes nothing.
+"""
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from trigly.journeys import catalog
+from trigly.journeys.definition import EventTrigger, Journey
+from trigly.journeys.engine import (
+    Enrollment,
+    Facts,
+    RunStatus,
+    SendAction,
+    TaskAction,
+    advance,
+    start,
+)
+from trigly.lifecycle.prices import price_key
+from trigly.locations.model import Location
+from trigly.locations.service import get_location, list_locations
+from trigly.messaging.intent import Offer, SendIntent
+from trigly.messaging.templates import customer_variables
+from trigly.messaging.timezones import resolve_zone
+from trigly.platform import aws, clock, tokens
+from trigly.platform.clock import isoformat
+from trigly.platform.errors import NotFound
+from trigly.platform.observability import logger
+from trigly.platform.settings import get_settings
+from trigly.platform.tenancy import Tenant, get_tenant_cached, list_tenant_ids
+from trigly.profiles.model import CustomerProfile
+from trigly.profiles.records import CustomerHistory
+from trigly.store import journeys as store
+from trigly.store.journeys import RunRef
+from trigly.store.prices import quote
+
+BOOKING_LINK_LIFETIME = timedelta(days=45)  # CONTRACT §4: at least 30 days
+MORNING_HOUR = 10  # the daily job hands a tenant's due triggers over at 10:00 local time
+MAX_SAVE_ATTEMPTS = 5
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+def _enqueue(bodies: list[dict[str, Any]]) -> None:
+    url = get_settings().journey_queue_url
+    for begin in range(0, len(bodies), 10):
+        chunk = bodies[begin : begin + 10]
+        response = aws.sqs().send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": json.dumps(b)} for i, b in enumerate(chunk)],
+        )
+        if response.get("Failed"):
+            raise RuntimeError(f"{len(response['Failed'])} journey messages were not queued")
+
+
+def handle(body: str) -> None:
+    """One journey-queue message: a bus event, a fired date trigger or a due run."""
+    message = json.loads(body)
+    if "detail-type" in message:  # an EventBridge envelope
+        on_domain_event(message["detail"])
+    elif message["kind"] == "trigger":
+        start_from_trigger(
+            message["tenant_id"], message["owner_pk"], message["journey_id"], message["partition"]
+        )
+    elif message["kind"] == "run":
+        advance_run(RunRef(message["tenant_id"], message["customer_id"], message["sk"]))
+
+
+# --- scheduled reads: only what is due --------------------------------------------------------
+
+
+def _local_day(now: datetime, zone: str) -> tuple[date, int]:
+    local = now.astimezone(ZoneInfo(zone))
+    return local.date(), local.hour
+
+
+def daily_job(now: datetime) -> int:
+    """For each tenant whose local morning it is, queue the date triggers of today and
+    yesterday (a trigger written after yesterday's run). Reads only the due partitions."""
+    queued = 0
+    for tenant_id in list_tenant_ids():
+        tenant = get_tenant_cached(tenant_id)
+        today, hour = _local_day(now, tenant.timezone)
+        if hour != MORNING_HOUR:
+            continue
+        bodies = []
+        for day in (today - timedelta(days=1), today):
+            partition = store.trigger_partition(tenant_id, day)
+            for owner_pk, journey_id in store.due_triggers(tenant_id, day):
+                bodies.append(
+                    {
+                        "kind": "trigger",
+                        "tenant_id": tenant_id,
+                        "owner_pk": owner_pk,
+                        "journey_id": journey_id,
+                        "partition": partition,
+                    }
+                )
+        _enqueue(bodies)
+        queued += len(bodies)
+    return queued
+
+
+def journey_tick(now: datetime) -> int:
+    """Queue every run whose wait ended: the `due` index's current and previous hour only."""
+    refs = {ref for hour in (now - timedelta(hours=1), now) for ref in store.due_runs(hour, now)}
+    _enqueue(
+        [
+            {"kind": "run", "tenant_id": r.tenant_id, "customer_id": r.customer_id, "sk": r.sk}
+            for r in sorted(refs, key=lambda r: (r.tenant_id, r.customer_id, r.sk))
+        ]
+    )
+    return len(refs)
+
+
+# --- starting runs ----------------------------------------------------------------------------
+
+
+def start_from_trigger(tenant_id: str, owner_pk: str, journey_id: str, partition: str) -> None:
+    loaded = store.get_trigger(owner_pk, journey_id)
+    if loaded is None or loaded[1] != partition:
+        return  # moved to another day or removed since the job read it
+    scheduled = json.loads(loaded[0])
+    tenant = get_tenant_cached(tenant_id)
+    journey = catalog.journeys_cached(tenant_id).get(journey_id)
+    if journey is not None and journey.enabled:
+        subject = {
+            "due_on": scheduled["due_on"],
+            "vin": scheduled.get("vin"),
+            **scheduled.get("details", {}),
+        }
+        enroll(
+            tenant,
+            journey,
+            key=scheduled["key"],
+            customer_id=scheduled["customer_id"],
+            vin=scheduled.get("vin"),
+            subject=subject,
+        )
+    store.take_trigger(owner_pk, journey_id, partition)
+
+
+def _matches(trigger: EventTrigger, data: dict[str, Any]) -> bool:
+    return all(data.get(name) == value for name, value in trigger.where.items())
+
+
+def on_domain_event(detail: dict[str, Any]) -> None:
+    """Start the journeys this event triggers, then let the customer's runs that wait for (or
+    exit on) such an event look again at once."""
+    tenant_id, customer_id = detail["tenant_id"], detail.get("customer_id")
+    if not customer_id:
+        return
+    event_type, data = detail["type"], detail.get("data", {})
+    tenant = get_tenant_cached(tenant_id)
+    started: set[str] = set()
+    for journey, trigger in catalog.event_journeys(tenant_id, event_type):
+        if not _matches(trigger, data) or any(data.get(k) is None for k in trigger.key):
+            continue
+        key = ":".join(str(data[k]) for k in trigger.key)
+        ref = enroll(
+            tenant,
+            journey,
+            key=key,
+            customer_id=customer_id,
+            vin=data.get("vin"),
+            subject={**data, "event_id": detail.get("id")},
+            at=datetime.fromisoformat(detail["occurred_at"]),
+        )
+        started.add(ref.sk)
+    interested = {
+        j.journey_id
+        for j in catalog.journeys_cached(tenant_id).values()
+        if any(event_type in g.events for g in _goals(j))
+    }
+    if not interested:
+        return
+    for ref, doc in store.customer_runs(tenant_id, customer_id):
+        run = Enrollment.model_validate_json(doc)
+        if run.active and run.journey_id in interested and ref.sk not in started:
+            advance_run(ref)
+
+
+def _goals(journey: Journey) -> set[Any]:
+    goals = set(journey.exit_when)
+    goals |= {s.goal for s in journey.steps if s.type == "wait_for"}
+    return goals
+
+
+def enroll(
+    tenant: Tenant,
+    journey: Journey,
+    *,
+    key: str,
+    customer_id: str,
+    vin: str | None,
+    subject: dict[str, Any],
+    at: datetime | None = None,
+) -> RunRef:
+    """Start a run once per key (a replayed trigger finds it and does nothing more); with
+    `reentry: after_exit` a key whose last run ended starts a new run."""
+    now = clock.now()
+    ref = RunRef.of(tenant.tenant_id, customer_id, journey.journey_id, key)
+    run = start(journey, key=key, customer_id=customer_id, vin=vin, subject=subject, at=at or now)
+    if store.create_run(ref, run.model_dump_json(), run.due_at):
+        logger.info("journey started", extra={"journey": journey.journey_id})
+        advance_run(ref)
+        return ref
+    if journey.reentry == "after_exit":
+        loaded = store.load_run(ref)
+        if loaded is not None:
+            previous = Enrollment.model_validate_json(loaded[0])
+            fresh_trigger = subject.get("event_id") != previous.subject.get("event_id")
+            if not previous.active and fresh_trigger:
+                again = start(
+                    journey,
+                    key=key,
+                    customer_id=customer_id,
+                    vin=vin,
+                    subject=subject,
+                    at=at or now,
+                    run=previous.run + 1,
+                )
+                again.history = previous.history + again.history
+                try:
+                    store.save_run(ref, again.model_dump_json(), loaded[1], again.due_at)
+                except store.StaleEnrollment:
+                    return ref
+                advance_run(ref)
+    return ref
+
+
+# --- advancing runs ---------------------------------------------------------------------------
+
+
+def advance_run(ref: RunRef) -> None:
+    """Walk the run's due steps and carry out what they ask; safe to repeat at any point."""
+    for _ in range(MAX_SAVE_ATTEMPTS):
+        loaded = store.load_run(ref)
+        if loaded is None:
+            return
+        run = Enrollment.model_validate_json(loaded[0])
+        if not run.active:
+            return
+        tenant = get_tenant_cached(ref.tenant_id)
+        now = clock.now()
+        customer = _load_customer(tenant, run)
+        if customer is None:  # erased meanwhile
+            run.status, run.due_at, run.exit_reason = RunStatus.EXITED, None, "customer_gone"
+            after, actions = run, list[SendAction | TaskAction]()
+        else:
+            journey = catalog.get_journey(ref.tenant_id, run.journey_id)
+            facts = _facts(tenant, run, *customer)
+            after, actions = advance(journey, run, facts, now)
+            for action in actions:
+                _carry_out(tenant, after, action, facts)
+        if after == run:
+            return
+        try:
+            store.save_run(ref, after.model_dump_json(), loaded[1], after.due_at)
+        except store.StaleEnrollment:
+            continue  # someone advanced it meanwhile: look again (actions are idempotent)
+        return
+    raise store.StaleEnrollment(ref.sk)
+
+
+def _load_customer(
+    tenant: Tenant, run: Enrollment
+) -> tuple[CustomerProfile, CustomerHistory] | None:
+    from trigly.profiles.service import load_customer
+
+    return load_customer(tenant.tenant_id, run.customer_id)
+
+
+def service_location(
+    tenant: Tenant, profile: CustomerProfile, history: CustomerHistory, vin: str | None
+) -> Location | None:
+    """Where the car is serviced: the customer's own location, else where the car was last
+    serviced, else the tenant's first location that takes bookings."""
+    wanted = [profile.location_id]
+    wanted += [v.location_id for v in history.visits if v.vin == vin]
+    for location_id in wanted:
+        if location_id:
+            try:
+                found = get_location(tenant.tenant_id, location_id)
+            except NotFound:
+                continue
+            if found.capacity is not None:
+                return found
+    return next((loc for loc in list_locations(tenant.tenant_id) if loc.capacity), None)
+
+
+def _facts(
+    tenant: Tenant, run: Enrollment, profile: CustomerProfile, history: CustomerHistory
+) -> Facts:
+    values: dict[str, Any] = {
+        "customer": customer_variables(profile),
+        "event": run.subject,
+        "maintenance": {k: run.subject.get(k) for k in ("service", "due_km", "due_on", "price")},
+    }
+    car = next((c for c in history.cars if c.vin == run.vin), None)
+    if car is not None:
+        values["car"] = car.model_dump(mode="json")
+        number = run.subject.get("number")
+        if isinstance(number, int):
+            values["maintenance"]["price"] = quote(
+                tenant.tenant_id, price_key(car.make, car.model, number)
+            )
+    appointment_id = run.subject.get("appointment_id")
+    appointment = next(
+        (a for a in history.appointments if a.appointment_id == appointment_id), None
+    )
+    location_id = appointment.location_id if appointment else None
+    location = None
+    if location_id:
+        try:
+            location = get_location(tenant.tenant_id, location_id)
+        except NotFound:
+            location = None
+    if location is None:
+        location = service_location(tenant, profile, history, run.vin)
+    if location is not None:
+        values["location"] = {
+            "id": location.location_id,
+            "name": location.name,
+            "address": location.address,
+            "phone": location.phone,
+        }
+    if appointment is not None:
+        values["appointment"] = {
+            **appointment.model_dump(mode="json", exclude_none=True),
+            "starts_at": isoformat(appointment.starts_at),
+            "lead_hours": (appointment.starts_at - run.enrolled_at).total_seconds() / 3600,
+        }
+    zone = resolve_zone(
+        profile,
+        location_timezone=location.timezone if location else None,
+        tenant_timezone=tenant.timezone,
+    ).zone
+    return Facts(
+        zone=zone,
+        values=values,
+        appointments=history.appointments,
+        visits=history.visits,
+        purchases=history.purchases,
+        test_drives=history.test_drives,
+    )
+
+
+def booking_link(tenant_id: str, run: Enrollment, moment: datetime) -> str:
+    claims = {"t": tenant_id, "c": run.customer_id, "p": "booking", "v": run.vin}
+    return tokens.link(claims, moment + BOOKING_LINK_LIFETIME)
+
+
+def _carry_out(
+    tenant: Tenant, run: Enrollment, action: SendAction | TaskAction, facts: Facts
+) -> None:
+    from trigly.messaging import service as messaging
+
+    if isinstance(action, TaskAction):
+        logger.info("journey task", extra={"journey": run.journey_id, "step": action.step.id})
+        return
+    step = action.step
+    links = {"booking": booking_link(tenant.tenant_id, run, action.moment)} if step.links else {}
+    variables = {
+        k: facts.values[k]
+        for k in ("car", "maintenance", "location", "appointment")
+        if k in facts.values
+    }
+    intent = SendIntent(
+        customer_id=run.customer_id,
+        purpose=step.purpose,
+        kind=step.kind,
+        template_id=step.template_id,
+        variables=variables,
+        channels=step.channels,
+        only_listed_channels=step.only_listed_channels,
+        priority=step.priority,
+        idempotency_key=action.idempotency_key,
+        when_held=step.when_held,
+        offer=Offer(offer_id=step.offer_id) if step.offer_id else None,
+        links=links,
+    )
+    message = messaging.send(tenant, intent)
+    for transition in reversed(run.history):
+        if transition.step == step.id and transition.outcome == "sent":
+            transition.detail = message.message_id
+            break

@@ -1,0 +1,257 @@
+"""Journeys, their runs, date triggers and service slots (access patterns 7, 8, 14).
+
+- a tenant's journey definitions: `T#{tenant}` / `JOURNEY#{id}` (one Query lists them);
+- a run (enrollment): in the customer's collection under `JRN#{journey}#{key}`, created with a
+  conditional put so one key never starts twice; while it waits it is on the `due` index under
+  the UTC hour it wakes (`DUE#JRN#{hour}`), which the hourly tick reads;
+- a date trigger: on the car (or customer) it concerns, `DUE#{journey}`, on the `due` index under
+  `T#{tenant}#LIFE#{date}` — the daily job reads exactly the day's partition;
+- service slots: `T#{tenant}#LOC#{location}#SLOTS` / `{date}T{HH:MM}`, one Query for a range of
+  days, one conditional update to take a place.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from trigly.platform.clock import isoformat
+from trigly.store import keys
+from trigly.store.customers import StaleProfile
+from trigly.store.models import EnrollmentItem, JourneyItem, SlotItem, TriggerItem, bind
+
+JOURNEY_PREFIX = "JOURNEY#"
+ENROLLMENT_PREFIX = "JRN#"
+TRIGGER_PREFIX = "DUE#"
+
+
+class StaleEnrollment(StaleProfile):
+    """The run changed since it was read."""
+
+
+# --- journey definitions ----------------------------------------------------------------------
+
+
+def get_journey(tenant_id: str, journey_id: str) -> tuple[str, int] | None:
+    bind()
+    try:
+        item = JourneyItem.get(keys.tenant(tenant_id), f"{JOURNEY_PREFIX}{journey_id}")
+    except DoesNotExist:
+        return None
+    return item.doc, int(item.version or 0)
+
+
+def put_journey(tenant_id: str, journey_id: str, doc: str, version: int | None) -> None:
+    bind()
+    item = JourneyItem(keys.tenant(tenant_id), f"{JOURNEY_PREFIX}{journey_id}", doc=doc)
+    if version is not None:
+        item.version = version
+    try:
+        item.save()
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleEnrollment(journey_id) from exc
+        raise
+
+
+def list_journeys(tenant_id: str) -> list[str]:
+    bind()
+    return [
+        item.doc
+        for item in JourneyItem.query(
+            keys.tenant(tenant_id), JourneyItem.sk.startswith(JOURNEY_PREFIX)
+        )
+    ]
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRef:
+    tenant_id: str
+    customer_id: str
+    sk: str
+
+    @classmethod
+    def of(cls, tenant_id: str, customer_id: str, journey_id: str, key: str) -> "RunRef":
+        return cls(tenant_id, customer_id, f"{ENROLLMENT_PREFIX}{journey_id}#{key}")
+
+
+def due_partition(moment: datetime) -> str:
+    return f"DUE#JRN#{moment.astimezone(UTC):%Y-%m-%dT%H}"
+
+
+def _run_item(ref: RunRef, doc: str, due: datetime | None) -> EnrollmentItem:
+    item = EnrollmentItem(keys.customer(ref.tenant_id, ref.customer_id), ref.sk, doc=doc)
+    if due is not None:
+        item.due_pk = due_partition(due)
+        item.due_sk = f"{isoformat(due)}#{ref.tenant_id}#{ref.customer_id}#{ref.sk}"
+    return item
+
+
+def create_run(ref: RunRef, doc: str, due: datetime | None) -> bool:
+    """False when a run with this key exists already (a replayed trigger starts nothing)."""
+    bind()
+    try:
+        _run_item(ref, doc, due).save(condition=EnrollmentItem.pk.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def load_run(ref: RunRef) -> tuple[str, int] | None:
+    bind()
+    try:
+        item = EnrollmentItem.get(
+            keys.customer(ref.tenant_id, ref.customer_id), ref.sk, consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+    return item.doc, int(item.version or 0)
+
+
+def save_run(ref: RunRef, doc: str, version: int, due: datetime | None) -> None:
+    """Optimistic; `due` puts the run on the `due` index (None takes it off)."""
+    bind()
+    item = _run_item(ref, doc, due)
+    item.version = version
+    try:
+        item.save()
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleEnrollment(ref.sk) from exc
+        raise
+
+
+def customer_runs(tenant_id: str, customer_id: str) -> list[tuple[RunRef, str]]:
+    bind()
+    return [
+        (RunRef(tenant_id, customer_id, item.sk), item.doc)
+        for item in EnrollmentItem.query(
+            keys.customer(tenant_id, customer_id), EnrollmentItem.sk.startswith(ENROLLMENT_PREFIX)
+        )
+    ]
+
+
+def due_runs(hour: datetime, until: datetime) -> list[RunRef]:
+    """Runs of the hour bucket due by `until`: one Query of the `due` index."""
+    bind()
+    refs = []
+    for item in EnrollmentItem.due_index.query(
+        due_partition(hour), EnrollmentItem.due_sk <= f"{isoformat(until)}#~"
+    ):
+        _, tenant_id, customer_id, sk = item.due_sk.split("#", 3)
+        refs.append(RunRef(tenant_id, customer_id, sk))
+    return refs
+
+
+# --- date triggers ----------------------------------------------------------------------------
+
+
+def trigger_partition(tenant_id: str, day: date) -> str:
+    return f"T#{tenant_id}#LIFE#{day.isoformat()}"
+
+
+def put_trigger(tenant_id: str, owner_pk: str, journey_id: str, doc: str, fire_on: date) -> None:
+    bind()
+    TriggerItem(
+        owner_pk,
+        f"{TRIGGER_PREFIX}{journey_id}",
+        doc=doc,
+        due_pk=trigger_partition(tenant_id, fire_on),
+        due_sk=f"{owner_pk}#{journey_id}",
+    ).save()
+
+
+def delete_trigger(owner_pk: str, journey_id: str) -> None:
+    bind()
+    TriggerItem(owner_pk, f"{TRIGGER_PREFIX}{journey_id}").delete()
+
+
+def get_trigger(owner_pk: str, journey_id: str) -> tuple[str, str | None] | None:
+    """(document, the due partition it sits in, if still on the index)."""
+    bind()
+    try:
+        item = TriggerItem.get(owner_pk, f"{TRIGGER_PREFIX}{journey_id}", consistent_read=True)
+    except DoesNotExist:
+        return None
+    return item.doc, item.due_pk
+
+
+def due_triggers(tenant_id: str, day: date) -> Iterator[tuple[str, str]]:
+    """(owner pk, journey id) of every trigger of the tenant's day: one Query, paged."""
+    bind()
+    for item in TriggerItem.due_index.query(trigger_partition(tenant_id, day)):
+        yield item.pk, item.sk.removeprefix(TRIGGER_PREFIX)
+
+
+def take_trigger(owner_pk: str, journey_id: str, partition: str) -> bool:
+    """Take a fired trigger off the index, unless it was moved meanwhile (a new date)."""
+    bind()
+    item = TriggerItem(owner_pk, f"{TRIGGER_PREFIX}{journey_id}")
+    try:
+        item.update(
+            actions=[TriggerItem.due_pk.remove(), TriggerItem.due_sk.remove()],
+            condition=TriggerItem.due_pk == partition,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+# --- service slots ----------------------------------------------------------------------------
+
+
+def _slots_pk(tenant_id: str, location_id: str) -> str:
+    return f"T#{tenant_id}#LOC#{location_id}#SLOTS"
+
+
+def booked_slots(tenant_id: str, location_id: str, first: date, last: date) -> dict[str, int]:
+    """`{date}T{HH:MM}` → places taken, for the days first..last: one Query."""
+    bind()
+    query = SlotItem.query(
+        _slots_pk(tenant_id, location_id),
+        SlotItem.sk.between(first.isoformat(), f"{last.isoformat()}T~"),
+    )
+    return {item.sk: int(item.booked) for item in query}
+
+
+def take_slot(tenant_id: str, location_id: str, slot: str, posts: int, appointment_id: str) -> bool:
+    """Take one place in the slot for this appointment; True also when it already holds one
+    (a resubmitted form books once). False when the slot is full."""
+    bind()
+    item = SlotItem(_slots_pk(tenant_id, location_id), slot)
+    try:
+        item.update(
+            actions=[SlotItem.booked.add(1), SlotItem.appointment_ids.add({appointment_id})],
+            condition=(SlotItem.booked.does_not_exist() | (SlotItem.booked < posts))
+            & ~SlotItem.appointment_ids.contains(appointment_id),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        try:
+            current = SlotItem.get(item.pk, slot, consistent_read=True)
+        except DoesNotExist:
+            return False
+        return appointment_id in (current.appointment_ids or set())
+    return True
+
+
+def release_slot(tenant_id: str, location_id: str, slot: str, appointment_id: str) -> None:
+    bind()
+    item = SlotItem(_slots_pk(tenant_id, location_id), slot)
+    try:
+        item.update(
+            actions=[SlotItem.booked.add(-1), SlotItem.appointment_ids.delete({appointment_id})],
+            condition=SlotItem.appointment_ids.contains(appointment_id),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise

@@ -1,0 +1,54 @@
+"""What the tenant charges for each scheduled service per make and model (reminders quote it):
+`T#{tenant}#PRICES` / `{make}|{model}|{step}`, learnt from closed repair orders and editable."""
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from trigly.store.models import PriceItem, bind
+
+
+def _pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#PRICES"
+
+
+def get_price(tenant_id: str, key: str) -> float | None:
+    bind()
+    try:
+        return float(PriceItem.get(_pk(tenant_id), key).amount)
+    except DoesNotExist:
+        return None
+
+
+def any_step(key: str) -> str:
+    """The model's "latest maintenance of any step" key beside `{make}|{model}|{step}`."""
+    return f"{key.rsplit('|', 1)[0]}|*"
+
+
+def quote(tenant_id: str, key: str) -> float | None:
+    """What a reminder quotes: this step's price on this model, else what the latest
+    maintenance of this model cost (a first ТО-2 quoted at the ТО-1 price beats no price)."""
+    exact = get_price(tenant_id, key)
+    return exact if exact is not None else get_price(tenant_id, any_step(key))
+
+
+def learn_price(tenant_id: str, key: str, amount: float, at: str) -> None:
+    """A price a closed visit teaches (for its step, and as the model's latest of any step); it
+    never overwrites a newer one or one the tenant set."""
+    bind()
+    for sk in (key, any_step(key)):
+        _learn(PriceItem(_pk(tenant_id), sk, amount=amount, source="visit", updated_at=at), at)
+
+
+def _learn(item: PriceItem, at: str) -> None:
+    try:
+        item.save(
+            condition=PriceItem.pk.does_not_exist()
+            | ((PriceItem.source == "visit") & (PriceItem.updated_at <= at))
+        )
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def set_price(tenant_id: str, key: str, amount: float, at: str) -> None:
+    bind()
+    PriceItem(_pk(tenant_id), key, amount=amount, source="tenant", updated_at=at).save()
