@@ -83,7 +83,8 @@ def car_start(vehicle: Vehicle) -> date | None:
 
 
 def readings_of(vehicle: Vehicle, visits: Sequence[ServiceVisit]) -> list[OdometerReading]:
-    """The car's readings and its visits' readings, deduplicated and sorted by time."""
+    """The car's readings and its visits', deduplicated and sorted by time; a car sold new
+    without a reading at its sale starts there at (almost) zero."""
     seen = {(r.at, r.km) for r in vehicle.readings}
     extra = [
         OdometerReading(at=v.closed_at, km=v.mileage_km, source="service_order")
@@ -91,11 +92,12 @@ def readings_of(vehicle: Vehicle, visits: Sequence[ServiceVisit]) -> list[Odomet
         if v.vin == vehicle.vin and (v.closed_at, v.mileage_km) not in seen
     ]
     readings = sorted([*vehicle.readings, *extra], key=lambda r: r.at)
-    if not readings:
-        sold_new = [s for s in vehicle.sales if s.condition == "new"]
-        if sold_new:  # a new car starts at (almost) zero
-            first = min(sold_new, key=lambda s: s.sold_at)
-            readings = [OdometerReading(at=first.sold_at, km=first.mileage_km or 0, source="sale")]
+    sold_new = [s for s in vehicle.sales if s.condition == "new"]
+    if sold_new:
+        first = min(sold_new, key=lambda s: s.sold_at)
+        if not readings or readings[0].at > first.sold_at:
+            start = OdometerReading(at=first.sold_at, km=first.mileage_km or 0, source="sale")
+            readings.insert(0, start)
     return readings
 
 

@@ -8,7 +8,12 @@ from hypothesis import strategies as st
 
 from tests.unit.lifecycle.builders import car, job, reading, sale, visit
 from trigly.lifecycle.calendar import add_months
-from trigly.lifecycle.maintenance import car_start, last_maintenance, next_maintenance
+from trigly.lifecycle.maintenance import (
+    car_start,
+    last_maintenance,
+    next_maintenance,
+    readings_of,
+)
 from trigly.lifecycle.plans import MaintenancePlan, plan_for
 from trigly.profiles.records import ServiceVisit
 
@@ -128,7 +133,7 @@ def test_a_car_with_only_a_model_year_is_due_by_time_from_mid_year() -> None:
 
 
 def test_an_overdue_service_is_flagged_but_never_dated_before_the_last_one() -> None:
-    last = visit(date(2025, 8, 1), 15_000)
+    last = visit(date(2025, 8, 1), 12_000)  # a slow driver: time decides
     kia = car(sales=[sale(date(2024, 8, 1))], visits=[last])
     upcoming = next_maintenance(kia, KIA, TODAY, [last])
     assert upcoming is not None
@@ -206,3 +211,16 @@ def test_next_maintenance_is_deterministic_ordered_and_after_the_last_one(
         assert first.window.p10 >= first.last.on
         if first.last.km is not None:
             assert first.due_km > first.last.km
+
+
+def test_a_car_sold_new_counts_its_mileage_from_the_sale_not_from_its_model_year() -> None:
+    # Sold new in March 2023 (model year 2022), no reading at the sale; 30,000 km a year later
+    first = visit(date(2024, 3, 1), 30_000)
+    kia = car(year=2022, sales=[sale(date(2023, 3, 1))], visits=[first])
+    readings = readings_of(kia, [first])
+    assert [(r.km, r.source) for r in readings] == [(0, "sale"), (30_000, "service_order")]
+    upcoming = next_maintenance(kia, KIA, date(2024, 3, 2), [first])
+    assert upcoming is not None and upcoming.number == 3 and upcoming.by == "km"
+    assert upcoming.km_due_on is not None
+    # ~71 km a day from the sale (not 49 from the model year): 15,000 km in ~7 months
+    assert upcoming.km_due_on < date(2024, 11, 1)
