@@ -261,3 +261,29 @@ def test_marketing_and_service_messages_lead_to_the_preference_centre(
     # pressing again changes nothing and sends nothing more
     page("POST", path_of(links["unsubscribe"]), {"confirm": "yes"})
     assert outbound(stack, dealer.tenant.tenant_id) == []
+
+
+def test_an_email_footer_leads_to_the_preference_centre(
+    dealer: TenantFixture, drain: IngestDrain, business_clock: clock.AdjustableClock
+) -> None:
+    from trigly.events.types import Channel
+    from trigly.messaging.intent import MessagePurpose, SendIntent
+    from trigly.messaging.service import send as send_intent
+
+    business_clock.move_to(datetime(2026, 12, 9, 12, 0, tzinfo=MSK))
+    customer_id, _ = known_customer(dealer, drain, "PC-6")
+    message = send_intent(
+        dealer.tenant,
+        SendIntent(
+            customer_id=customer_id,
+            purpose=MessagePurpose.SERVICE,
+            kind="one_off",
+            text="Пора на ТО",
+            channels=[Channel.EMAIL],
+            idempotency_key="pc6:service",
+        ),
+    )
+    [link] = message.links
+    assert link["purpose"] == "preferences"
+    assert message.body is not None and message.body.endswith(f"Настроить рассылки: {link['url']}")
+    assert page("GET", path_of(link["url"]))[0] == 200
