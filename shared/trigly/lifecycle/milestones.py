@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from trigly.lifecycle.calendar import anniversary, next_anniversary
-from trigly.lifecycle.maintenance import car_start, next_maintenance
+from trigly.lifecycle.maintenance import MAINTENANCE, car_start, is_maintenance, next_maintenance
 from trigly.lifecycle.plans import MaintenancePlan
 from trigly.lifecycle.seasons import RegionSeasons, next_tyre_change
 from trigly.profiles.records import ServiceVisit
@@ -232,18 +232,28 @@ def _car_age(vehicle: Vehicle, today: date) -> Milestone | None:
 
 
 def _declined(vehicle: Vehicle, today: date, visits: Sequence[ServiceVisit]) -> list[Milestone]:
-    """A follow-up 30 days after each visit with declined work, unless a later visit did it."""
+    """A follow-up 30 days after each visit with declined work, unless a later visit did it
+    (the same code or name; any later maintenance for a declined maintenance job)."""
     own = sorted((v for v in visits if v.vin == vehicle.vin), key=lambda v: v.closed_at)
     found = []
     for index, visit in enumerate(own):
-        declined = [j for j in visit.jobs if j.declined]
-        later_done = {
-            (j.code or j.name).casefold()
-            for v in own[index + 1 :]
+        later = own[index + 1 :]
+        done = {
+            name.casefold()
+            for v in later
             for j in v.jobs
             if not j.declined
+            for name in (j.code, j.name)
+            if name
         }
-        pending = [j for j in declined if (j.code or j.name).casefold() not in later_done]
+        serviced_since = any(is_maintenance(v) for v in later)
+        pending = [
+            j
+            for j in visit.jobs
+            if j.declined
+            and not ({n.casefold() for n in (j.code, j.name) if n} & done)
+            and not (j.kind == MAINTENANCE and serviced_since)
+        ]
         follow_up = visit.closed_at.date() + timedelta(days=DECLINED_FOLLOW_UP_DAYS)
         if not pending or follow_up < today:
             continue

@@ -280,3 +280,22 @@ def test_milestones_are_never_in_the_past_unique_and_stable(
     assert {"maintenance", "tyre_season", "insurance_renewal", "purchase_anniversary"} <= {
         m.kind for m in found
     }
+
+
+def test_a_declined_service_is_resolved_by_any_later_maintenance_and_jobs_match_by_code() -> None:
+    declined = visit(
+        date(2026, 11, 1),
+        30_000,
+        job("ТО-2", declined=True),
+        job("замена колодок", kind="repair", code="BRK-1", amount=7_000, declined=True),
+        job("диагностика", kind="diagnostics", amount=1_000),
+    )
+    serviced = visit(
+        date(2026, 11, 8),
+        30_200,
+        job("ТО-2 (30 000 км)"),
+        job("колодки передние", kind="repair", code="BRK-1", amount=7_000),
+        order_id="RO-LATER",
+    )
+    kia = car(visits=[declined, serviced])
+    assert by_kind(milestones_of(kia, visits=[declined, serviced]), "declined_work") == []
