@@ -5,7 +5,7 @@
     .venv/bin/python -m benchmarks --imports 100000  # also the bulk import bench (~15 min)
 
 Single benchmarks: `python -m benchmarks.ingest_cost`, `python -m benchmarks.profile_read`,
-`python -m benchmarks.cold_start [runs]`.
+`python -m benchmarks.cold_start [runs]`, `python -m benchmarks.channel_worker [messages] [runs]`.
 """
 
 import argparse
@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import cold_start, import_bench, ingest_cost, profile_read
+from benchmarks import channel_worker, cold_start, import_bench, ingest_cost, profile_read
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
@@ -121,6 +121,9 @@ def main() -> None:
     cold_text = cold_start.report(timings, args.runs)
     print(cold_text, end="\n\n")
 
+    channels_text = channel_worker.run(runs=args.runs)  # throughput at 100 ms, cold init
+    print(channels_text, end="\n\n", flush=True)
+
     if args.imports:  # minutes, not seconds: only when asked (figures in docs/benchmarks.md)
         imported = import_bench.run(args.imports, min(import_bench.SAMPLE, args.imports))
         print(import_bench.summary(imported), end="\n\n", flush=True)
@@ -131,7 +134,9 @@ def main() -> None:
     footer = f"(all benchmarks ran in {time.perf_counter() - started:.0f} s)"
     print(f"\n{footer}")
     if args.update_docs and cost:
-        update_docs(f"{header}\n\n{cost_text}\n\n{read_text}\n\n{cold_text}\n\n{footer}")
+        update_docs(
+            f"{header}\n\n{cost_text}\n\n{read_text}\n\n{cold_text}\n\n{channels_text}\n\n{footer}"
+        )
         print(f"figures written to {DOCS}")
 
 

@@ -19,7 +19,6 @@ from trigly.channels.registry import configured_provider
 from trigly.channels.sandbox import SandboxProvider
 from trigly.channels.ses import SesProvider
 from trigly.events.types import Channel
-from trigly.messaging import feedback
 from trigly.messaging.intent import HistoryEntry, MessageStatus, Reason, record
 from trigly.messaging.message import StoredMessage
 from trigly.platform import clock
@@ -59,6 +58,8 @@ def _save(ref: MessageRef, message: StoredMessage, entry: HistoryEntry) -> None:
         except store.StaleMessage:
             continue
         if entry.status is MessageStatus.SENT and message.provider_message_id and message.channel:
+            from trigly.messaging import feedback  # lazily: the worker's cold start (benchmarks)
+
             # Callbacks name the message by the provider's id: one GetItem finds it (pattern 9).
             feedback.remember(ref, message.channel, message.provider_message_id, entry.at)
         return

@@ -11,14 +11,14 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from trigly.platform.clock import isoformat
 from trigly.store import keys
-from trigly.store.customers import StaleProfile
 from trigly.store.models import MessageItem, MessageKeyItem, OutboxItem, bind
 
 KEY_SK = "KEY"
 
 
-class StaleMessage(StaleProfile):
-    """The message changed since it was read."""
+class StaleMessage(Exception):  # named like StaleProfile, its sibling
+    """The message changed since it was read (not a StaleProfile: importing the profile store
+    would pull contact validation into the channel worker's cold start)."""
 
 
 @dataclass(frozen=True)
