@@ -13,6 +13,7 @@ from functions.api import (
     channels,
     credentials,
     customers,
+    feedback,
     links,
     locations,
     messages,
@@ -94,6 +95,8 @@ app.include_router(messages.router, prefix="/v1")
 app.include_router(templates.router, prefix="/v1")
 app.include_router(channels.router, prefix="/v1")
 app.include_router(links.router)
+app.include_router(feedback.router, prefix="/v1")
+app.include_router(feedback.links_router)
 app.include_router(imports_router, prefix="/v1")
 app.configure_openapi(**OPENAPI)
 app.enable_swagger(path="/docs", **OPENAPI)
@@ -113,7 +116,12 @@ def openapi_document() -> Response[str]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Authenticate before the resolver validates anything: no key means 401, whatever else is wrong.
     path = event.get("rawPath", "")
-    if path not in PUBLIC_PATHS and not path.startswith("/l/"):  # links verify their own token
+    # Customer links verify their own token; provider callbacks their own secret or signature.
+    if (
+        path not in PUBLIC_PATHS
+        and not path.startswith("/l/")
+        and not path.startswith(feedback.PUBLIC_PREFIXES)
+    ):
         try:
             tenant_id = tenancy.authenticate((event.get("headers") or {}).get("authorization"))
         except Unauthorized as error:

@@ -226,6 +226,8 @@ def test_http_routes_are_read_from_the_template(sam_template: dict[str, Any]) ->
         ("GET /docs", "ApiFunction"),
         ("GET /l/{token}", "ApiFunction"),
         ("POST /l/{token}", "ApiFunction"),
+        ("GET /l/c/{token}", "ApiFunction"),
+        ("GET /l/o/{token}", "ApiFunction"),
     }
 
 

@@ -5,6 +5,7 @@ Each message is a raw MIME email with a plain-text part, from the deployment's v
 local outbox can tie a mail back to its message without a lookup.
 """
 
+import html
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -40,6 +41,15 @@ class SesProvider:
             mail["List-Unsubscribe"] = f"<{unsubscribe}>"
             mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mail.set_content(message.body or "")
+        if message.open_pixel:
+            # An HTML alternative carries the open pixel (the text part stays the message).
+            text = html.escape(message.body or "").replace("\n", "<br>\n")
+            pixel = html.escape(message.open_pixel, quote=True)
+            mail.add_alternative(
+                f'<html><body><p>{text}</p><img src="{pixel}" width="1" height="1" alt="">'
+                "</body></html>",
+                subtype="html",
+            )
         return mail
 
     def send(self, tenant_id: str, message: StoredMessage) -> Accepted:

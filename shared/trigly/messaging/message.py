@@ -29,6 +29,7 @@ class StoredMessage(BaseModel):
     # The open pixel fetched by a mail proxy or scanner (Apple Mail Privacy Protection...): noted,
     # never counted as `opened` (delivery feedback, messaging/feedback.py).
     machine_opened_at: datetime | None = None
+    open_pixel: str | None = None  # an email's 1×1 open-tracking image URL
 
 
 def message_view(message: StoredMessage) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from trigly.events.types import Channel
-from trigly.messaging import customer_links
+from trigly.messaging import customer_links, suppression, tracking
 from trigly.messaging.channels import Recipient, Route
 from trigly.messaging.decision import Hold, Refuse, SendNow, decide
 from trigly.messaging.intent import (
@@ -162,15 +162,20 @@ def _apply_decision(
     profile: CustomerProfile,
     now: datetime,
     template: "MessageTemplate | None" = None,
+    *,
+    sk: str | None = None,
 ) -> tuple[StoredMessage, datetime | None]:
-    """Decide (again) from the stored intent: send now (rendered), hold until, or refuse."""
+    """Decide (again) from the stored intent: send now (rendered), hold until, or refuse.
+    `sk` (the message's sort key) lets its links and open pixel be tracked."""
     intent = SendIntent.model_validate(message.intent)
     template = template or _template(tenant, intent)
     decision = decide(
         intent,
-        Recipient(profile=profile),
+        Recipient(profile=profile, linked=profile.linked),
         policy_for(tenant),
         now=now,
+        # Bounced, complained, refused or unsubscribed contacts, kept by keyed hash (one read).
+        suppressions=suppression.for_profile(tenant.tenant_id, profile),
         recent_marketing=_recent_marketing(tenant, message.customer_id, now),
         supported=template.channels(),
     )
@@ -212,13 +217,29 @@ def _apply_decision(
     if preferences and decision.route.channel is Channel.EMAIL and preferences not in body:
         # An email's footer also leads to the preference centre (SMS stays short).
         body = f"{body}\n\nНастроить рассылки: {preferences}"
+    listed = [{"purpose": purpose, "url": url} for purpose, url in links.items()]
+    pixel = None
+    if sk is not None and get_settings().public_url:
+        # Foreign links go through tracking tokens (`clicked`); an email carries an open pixel.
+        body, tracked = tracking.track_links(
+            body,
+            tenant_id=tenant.tenant_id,
+            customer_id=message.customer_id,
+            sk=sk,
+            public_url=get_settings().public_url,
+            now=now,
+        )
+        listed += [{"purpose": "tracking", "url": url} for url in tracked]
+        if decision.route.channel is Channel.EMAIL:
+            pixel = tracking.pixel_url(tenant.tenant_id, message.customer_id, sk, now)
     update = {
         "state": state,
         "channel": decision.route.channel,
         "to": decision.route.address,
         "subject": subject,
         "body": body,
-        "links": [{"purpose": purpose, "url": url} for purpose, url in links.items()],
+        "links": listed,
+        "open_pixel": pixel,
     }
     return message.model_copy(update=update), None
 
@@ -256,7 +277,7 @@ def send(tenant: Tenant, intent: SendIntent) -> StoredMessage:
         state=MessageState(),
         intent=intent.model_dump(mode="json"),
     )
-    message, hold_until = _apply_decision(tenant, message, profile, now, template)
+    message, hold_until = _apply_decision(tenant, message, profile, now, template, sk=ref.sk)
     try:
         store.save(ref, message.model_dump_json(), None, due=hold_until)
     except store.StaleMessage:  # a concurrent retry finished it first
@@ -292,7 +313,7 @@ def release_due(now: datetime) -> int:
             if message.state.status is not MessageStatus.HELD:
                 continue
             tenant = get_tenant_cached(ref.tenant_id)
-            message, hold_until = _apply_decision(tenant, message, profile[0], now)
+            message, hold_until = _apply_decision(tenant, message, profile[0], now, sk=ref.sk)
             try:
                 store.save(ref, message.model_dump_json(), loaded[1], due=hold_until)
             except store.StaleMessage:

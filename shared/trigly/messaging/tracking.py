@@ -13,7 +13,12 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from trigly.platform import tokens
+from trigly.events.types import Channel
+from trigly.messaging.intent import MessageStatus
+from trigly.platform import clock, tokens
+from trigly.platform.errors import Gone, NotFound
+from trigly.platform.settings import get_settings
+from trigly.store.messages import MessageRef
 
 TRACK = "trk"
 PIXEL = "px"
@@ -44,6 +49,11 @@ def _claims(tenant_id: str, customer_id: str, sk: str, purpose: str) -> dict[str
     return {"t": tenant_id, "c": customer_id, "s": sk.removeprefix("MSG#"), "p": purpose}
 
 
+def _url(kind: str, claims: dict[str, Any], expires_at: datetime) -> str:
+    base = get_settings().public_url.rstrip("/")
+    return f"{base}/l/{kind}/{tokens.sign(claims, expires_at)}"
+
+
 def track_links(
     body: str, *, tenant_id: str, customer_id: str, sk: str, public_url: str, now: datetime
 ) -> tuple[str, list[str]]:
@@ -58,11 +68,72 @@ def track_links(
             return match.group(0)
         if url not in tracked:
             claims = {**_claims(tenant_id, customer_id, sk, TRACK), "u": url}
-            tracked[url] = tokens.link(claims, now + LINK_LIFETIME)
+            tracked[url] = _url("c", claims, now + LINK_LIFETIME)
         return tracked[url] + tail
 
     return _URL.sub(replace, body), list(tracked.values())
 
 
 def pixel_url(tenant_id: str, customer_id: str, sk: str, now: datetime) -> str:
-    return tokens.link(_claims(tenant_id, customer_id, sk, PIXEL), now + LINK_LIFETIME) + ".gif"
+    return _url("o", _claims(tenant_id, customer_id, sk, PIXEL), now + LINK_LIFETIME) + ".gif"
+
+
+def _verified(token: str, purpose: str) -> dict[str, Any] | None:
+    try:
+        claims = tokens.verify(token)
+    except (NotFound, Gone):
+        return None
+    return claims if claims.get("p") == purpose else None
+
+
+def _record(claims: dict[str, Any], status: MessageStatus, *, machine: bool = False) -> None:
+    from trigly.messaging import feedback
+
+    ref = MessageRef(str(claims["t"]), str(claims["c"]), f"MSG#{claims['s']}")
+    event = feedback.ProviderEvent(
+        ref.tenant_id, Channel.EMAIL, "", status, clock.now(), machine=machine
+    )
+    feedback.apply_to(ref, event)
+
+
+def click(token: str, *, user_agent: str | None) -> str | None:
+    """The target of a tracked link (recording `clicked`), or None for a forged token. An
+    expired token still redirects: the customer wanted the page, only the tracking is over."""
+    del user_agent  # link scanners click too; a click is kept anyway (it is rare and harmless)
+    try:
+        claims = tokens.verify(token)
+    except NotFound:
+        return None
+    except Gone:
+        return _target_of_expired(token)
+    if claims.get("p") != TRACK or not isinstance(claims.get("u"), str):
+        return None
+    _record(claims, MessageStatus.CLICKED)
+    return str(claims["u"])
+
+
+def _target_of_expired(token: str) -> str | None:
+    import base64
+    import json
+
+    body = token.partition(".")[0]
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    target = claims.get("u") if claims.get("p") == TRACK else None
+    return target if isinstance(target, str) else None
+
+
+def open_pixel(token: str, *, user_agent: str | None) -> None:
+    """Record the open (or, for a likely machine, note it without `opened`)."""
+    claims = _verified(token, PIXEL)
+    if claims is None:
+        return
+    from trigly.messaging.message import StoredMessage
+    from trigly.store import messages as store
+
+    ref = MessageRef(str(claims["t"]), str(claims["c"]), f"MSG#{claims['s']}")
+    loaded = store.load(ref)
+    if loaded is None:
+        return
+    sent_at = StoredMessage.model_validate_json(loaded[0]).sent_at
+    machine = likely_machine_open(user_agent, sent_at, clock.now())
+    _record(claims, MessageStatus.OPENED, machine=machine)

@@ -20,7 +20,7 @@ from trigly.profiles.contacts import normalize_phone
 from trigly.profiles.model import CustomerProfile, known_external_ids
 from trigly.store import customers as store
 from trigly.store import keys
-from trigly.store.models import CustomerProfileItem, MainItem, RecordItem
+from trigly.store.models import CustomerProfileItem, MainItem, MessageItem, RecordItem
 from trigly.vehicles import history
 from trigly.vehicles.service import update_vehicle
 
@@ -85,6 +85,29 @@ def _erase_from_rejected_events(tenant: Tenant, person: CustomerProfile) -> int:
     return erased
 
 
+def _keep_suppressions_and_forget_lookups(
+    tenant: Tenant, profile: CustomerProfile, items: list[MainItem]
+) -> None:
+    """Before the collection goes: opt-outs, bounces and complaints stay on the suppression list
+    as keyed hashes only, so a re-import never messages the person again; the lookups from a
+    provider's message id and from a linked Telegram chat go with the messages."""
+    from trigly.messaging import suppression
+    from trigly.messaging.message import StoredMessage
+    from trigly.store import feedback as feedback_store
+
+    suppression.keep_before_erasure(tenant.tenant_id, profile, clock.now())
+    sent = []
+    for item in items:
+        if isinstance(item, MessageItem):
+            message = StoredMessage.model_validate_json(item.doc)
+            if message.provider_message_id and message.channel:
+                sent.append((message.channel.value, message.provider_message_id))
+    feedback_store.forget_provider_ids(tenant.tenant_id, sent)
+    for channel, address in profile.linked.items():
+        if channel == "telegram":
+            feedback_store.unlink_chat(tenant.tenant_id, address)
+
+
 def erase_customer(tenant: Tenant, customer_id: str) -> None:
     profile, items = _collection(tenant, customer_id)
     for item in items:
@@ -107,6 +130,7 @@ def erase_customer(tenant: Tenant, customer_id: str) -> None:
         store.delete_lookup(
             keys.external_id(tenant.tenant_id, store.ANONYMOUS_CONNECTOR, anonymous_id), customer_id
         )
+    _keep_suppressions_and_forget_lookups(tenant, profile, items)
     store.delete_collection(tenant.tenant_id, customer_id)
     redacted = _erase_from_rejected_events(tenant, profile)
     # The dealer's systems are told, each with the id it knows the person by (CONTRACT §2b).
