@@ -140,6 +140,11 @@ class SendStep(_Step):
     offer_id: str | None = Field(
         default=None, description="An offer that rides along where marketing consent allows"
     )
+    pace_by_capacity: bool = Field(
+        default=False,
+        description="Hold the send a day at a time (up to a week) while the workshop's next "
+        "7 days are nearly full: nobody is invited into a full workshop",
+    )
 
 
 class WaitStep(_Step):

@@ -34,6 +34,10 @@ from trigly.journeys.definition import (
 from trigly.profiles.records import Appointment, Purchase, ServiceVisit, TestDrive
 
 MAX_STEPS_PER_ADVANCE = 100  # a journey looping through branches without waiting stops here
+# Capacity pacing: a paced send waits a day while less than this share of the workshop's next
+# seven days is free, for at most a week (then it goes: the car still needs its service).
+PACE_BELOW_FREE_SHARE = 0.15
+PACE_AT_MOST = timedelta(days=7)
 
 
 class RunStatus(StrEnum):
@@ -294,7 +298,20 @@ class _Walk:
 
 
 # Each step runner returns whether the walk goes on (False: the run waits or ended).
+def _workshop_full(walk: _Walk, step: SendStep) -> bool:
+    share = _lookup(walk.facts.values, "workshop.free_share")
+    return (
+        step.pace_by_capacity
+        and isinstance(share, int | float)
+        and share < PACE_BELOW_FREE_SHARE
+        and walk.now - walk.run.step_since < PACE_AT_MOST
+    )
+
+
 def _send(walk: _Walk, step: SendStep, moment: datetime) -> bool:
+    if _workshop_full(walk, step):
+        walk.wait(step.id, walk.now + timedelta(days=1), "workshop_full")
+        return False
     if walk.now - moment > parse_duration(walk.journey.stale_after):
         walk.note(step.id, "skipped_stale")
     else:
@@ -381,13 +398,17 @@ def advance(
     walk = _Walk(journey, state.model_copy(deep=True), facts, now)
     run = walk.run
     for _ in range(MAX_STEPS_PER_ADVANCE):
-        if not run.active or run.step is None or (run.due_at is not None and run.due_at > now):
+        if not run.active or run.step is None:
             break
+        # Goals are looked at whenever the run is (an event may have made one true); steps
+        # only when due, except `wait_for`, whose goal ends the wait early.
         held = next((g for g in journey.exit_when if goal_holds(g, run, facts)), None)
         if held is not None:
             _exit(run, now, held.value, run.step)
             break
         step = journey.step(run.step)
+        if run.due_at is not None and run.due_at > now and not isinstance(step, WaitForStep):
+            break
         # A step's moment: when it became due (a wait's end), not when a late tick saw it.
         moment = run.due_at or run.step_since
         if not _RUNNERS[type(step)](walk, step, moment):

@@ -21,6 +21,7 @@ _MAINTENANCE_REMINDER: dict[str, Any] = {
             "purpose": "service",
             "template_id": "maintenance_reminder",
             "links": ["booking"],
+            "pace_by_capacity": True,
         },
         {"id": "wait_booking", "type": "wait_for", "goal": "car_booked", "timeout": "P7D"},
         {

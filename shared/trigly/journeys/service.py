@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from trigly.journeys import catalog
-from trigly.journeys.definition import EventTrigger, Journey
+from trigly.journeys.definition import EventTrigger, Journey, SendStep
 from trigly.journeys.engine import (
     Enrollment,
     Facts,
@@ -257,7 +257,7 @@ def advance_run(ref: RunRef) -> None:
             after, actions = run, list[SendAction | TaskAction]()
         else:
             journey = catalog.get_journey(ref.tenant_id, run.journey_id)
-            facts = _facts(tenant, run, *customer)
+            facts = _facts(tenant, run, *customer, paced=_paced(journey))
             after, actions = advance(journey, run, facts, now)
             for action in actions:
                 _carry_out(tenant, after, action, facts)
@@ -297,8 +297,35 @@ def service_location(
     return next((loc for loc in list_locations(tenant.tenant_id) if loc.capacity), None)
 
 
+def _paced(journey: Journey) -> bool:
+    return any(isinstance(s, SendStep) and s.pace_by_capacity for s in journey.steps)
+
+
+PACING_DAYS = 7
+
+
+def workshop_free_share(tenant_id: str, location: Location, now: datetime) -> float | None:
+    """How much of the location's next week is still bookable (one Query of its slots)."""
+    from trigly.booking.slots import free_share, free_slots
+
+    if location.capacity is None:
+        return None
+    zone = ZoneInfo(location.timezone)
+    today = now.astimezone(zone).date()
+    taken = store.booked_slots(
+        tenant_id, location.location_id, today, today + timedelta(days=PACING_DAYS + 1)
+    )
+    slots = free_slots(location.capacity, zone, taken, now, days=PACING_DAYS)
+    return free_share(slots, location.capacity, zone, now, PACING_DAYS)
+
+
 def _facts(
-    tenant: Tenant, run: Enrollment, profile: CustomerProfile, history: CustomerHistory
+    tenant: Tenant,
+    run: Enrollment,
+    profile: CustomerProfile,
+    history: CustomerHistory,
+    *,
+    paced: bool = False,
 ) -> Facts:
     values: dict[str, Any] = {
         "customer": customer_variables(profile),
@@ -333,6 +360,9 @@ def _facts(
             "address": location.address,
             "phone": location.phone,
         }
+        if paced:
+            share = workshop_free_share(tenant.tenant_id, location, clock.now())
+            values["workshop"] = {"free_share": share}
     if appointment is not None:
         values["appointment"] = {
             **appointment.model_dump(mode="json", exclude_none=True),
