@@ -168,8 +168,19 @@ def start(port: int) -> Running:
     mail = outbox()
     mail.clear()
 
+    from infra.local.ses_events import SesEventPublisher
+
+    ses_events = SesEventPublisher(
+        aws.session().client("sns", endpoint_url=endpoint),
+        stack.physical_ids["EmailEventsTopic"],
+        stack.account_id,
+        stack.region,
+    )
+
     def collect_mail() -> int:
-        return mail.collect_ses(stack.account_id, stack.region)
+        collected = mail.collect_ses(stack.account_id, stack.region)
+        ses_events.publish_new()  # SES's Delivery events, which moto does not publish
+        return collected
 
     control = Control(business_clock, scheduler, consumers, mail, collect_mail)
     host.after_invoke.append(collect_mail)

@@ -55,7 +55,8 @@ def test_a_transactional_sms_reaches_the_outbox_once(local_stack: LocalStack) ->
     listed = local_stack.client.get(
         "/v1/messages", params={"customer_id": found["id"]}, headers=local_stack.auth()
     ).json()
-    assert listed["items"][0]["status"] == "sent"
+    # and the sandbox's delivery report, drained by the same clock move, made it `delivered`
+    assert [h["status"] for h in listed["items"][0]["history"]] == ["queued", "sent", "delivered"]
 
 
 def test_an_email_goes_through_ses_and_appears_in_the_outbox(local_stack: LocalStack) -> None:
@@ -89,6 +90,11 @@ def test_an_email_goes_through_ses_and_appears_in_the_outbox(local_stack: LocalS
     assert mail["body"].strip() == "Вера, ждём вас завтра в 10:00."
     assert mail["customer_id"] == found["id"]
     assert mail["meta"]["provider"] == "ses" and mail["meta"]["message_id"] == sent.json()["id"]
+    # and SES's Delivery event (published locally, applied by the feedback worker) arrived
+    listed = local_stack.client.get(
+        "/v1/messages", params={"customer_id": found["id"]}, headers=local_stack.auth()
+    ).json()
+    assert listed["items"][0]["status"] == "delivered"
 
 
 def test_the_unsubscribe_link_of_a_marketing_sms_works_over_http(local_stack: LocalStack) -> None:

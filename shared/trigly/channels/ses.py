@@ -52,6 +52,11 @@ class SesProvider:
             )
         return mail
 
+    @staticmethod
+    def _with_tenant(mail: EmailMessage, tenant_id: str) -> EmailMessage:
+        mail["X-Trigly-Tenant-Id"] = tenant_id  # as the `tenant` tag: events name the tenant
+        return mail
+
     def send(self, tenant_id: str, message: StoredMessage) -> Accepted:
         # One verified sender per deployment for now; per-tenant senders later. The configuration
         # set publishes delivery, bounce, complaint, open and click events (template.yaml), and
@@ -63,7 +68,7 @@ class SesProvider:
         response = aws.ses().send_raw_email(
             Source=self.sender,
             Destinations=[message.to or ""],
-            RawMessage={"Data": self.mime(message).as_bytes()},
+            RawMessage={"Data": self._with_tenant(self.mime(message), tenant_id).as_bytes()},
             Tags=[{"Name": "tenant", "Value": tenant_id}],
             **extra,
         )
