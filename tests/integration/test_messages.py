@@ -1,6 +1,6 @@
 """The one send path: guardrails, at most one message per key, the channel worker, the outbox."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -203,8 +203,14 @@ def test_a_send_that_stopped_after_claiming_its_key_is_finished_by_the_retry(
 
 
 def test_a_stored_template_is_previewed_and_sent_per_channel(
-    stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
 ) -> None:
+    # Inside the sending window whatever the hour the suite runs at
+    tomorrow = business_clock.now().astimezone(MSK).date() + timedelta(days=1)
+    business_clock.move_to(datetime.combine(tomorrow, time(12), tzinfo=MSK))
     customer_id = customer(dealer, drain, "MS-6", consents=SMS_CONSENT, middle_name="Павловна")
     template = {
         "sms": "{{ customer.name }}, ТО вашего {{ car }} — {{ price | money }}. Запись: {{ link }}",
