@@ -365,3 +365,30 @@ def test_the_rate_limit_is_shared_across_workers_per_tenant(
         "Item"
     ]
     assert item["n"] == 3 and item["expires_at"] == 1_900_000_060
+
+
+class AlmostOutOfTime(FakeLambdaContext):
+    def get_remaining_time_in_millis(self) -> int:
+        return 5_000
+
+
+def test_a_worker_near_its_timeout_starts_no_send_and_leaves_the_records_unclaimed(
+    stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain, fake_smsru: FakeProvider
+) -> None:
+    customer_id = customer(dealer, drain, "CH-5", consents=SMS_CONSENT)
+    configure_smsru(dealer)
+    one_off(dealer, customer_id, "late:1")
+    bodies = sms_records(stack)
+    event = sqs_event(bodies, stack.queues["ChannelSmsQueue"].arn)
+    result = channel_worker(event, AlmostOutOfTime())
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [
+        r["messageId"] for r in event["Records"]
+    ]
+    assert fake_smsru.requests == []
+    ref = json.loads(bodies[0])
+    loaded = message_store.load(
+        message_store.MessageRef(ref["tenant_id"], ref["customer_id"], ref["sk"])
+    )
+    assert loaded is not None and loaded[2] is None  # not claimed: the redelivery sends it
+    assert work(stack, bodies) == {"batchItemFailures": []}
+    assert len(fake_smsru.requests) == 1

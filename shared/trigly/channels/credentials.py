@@ -168,11 +168,28 @@ def credentials_for(tenant_id: str, channel: str) -> Credentials | None:
     return found
 
 
+_provider: Any = None
+
+
+def _secrets() -> Any:
+    """Powertools' Secrets Manager provider over the container's boto3 client: Powertools' own
+    default would build a third botocore session (after boto3's and PynamoDB's) on first use."""
+    global _provider  # noqa: PLW0603  # one per container, like the client it wraps
+    from aws_lambda_powertools.utilities import parameters
+
+    from trigly.platform import aws
+
+    client = aws.secretsmanager()
+    if _provider is None or _provider.client is not client:
+        _provider = parameters.SecretsProvider(boto3_client=client)
+    return _provider
+
+
 def _read(name: str) -> Credentials | None:
     from aws_lambda_powertools.utilities import parameters
 
     try:
-        document = parameters.get_secret(name, max_age=SECRET_MAX_AGE, transform="json")
+        document = _secrets().get(name, max_age=SECRET_MAX_AGE, transform="json")
     except parameters.exceptions.GetParameterError as exc:
         if "ResourceNotFoundException" in str(exc):  # Powertools keeps only the SDK's message
             return None
@@ -184,9 +201,8 @@ def forget(tenant_id: str, channel: str) -> None:
     """After a change through the API: this container reads the secret afresh."""
     with _cache_lock:
         _cache.pop((tenant_id, channel), None)
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    if _provider is not None:
+        _provider.clear_cache()
 
 
 def forget_all() -> None:
