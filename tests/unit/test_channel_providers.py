@@ -618,3 +618,13 @@ def test_a_deployment_may_point_a_provider_at_another_base_url(
     get_settings.cache_clear()
     built = provider(SMSRU)
     assert isinstance(built, SmsRuProvider) and built.url == "http://127.0.0.1:9/fake/sms/send"
+
+
+def test_a_provider_down_hands_back_without_a_wait_of_its_own(waits: list[float]) -> None:
+    # No wait named: the queue's visibility timeout spaces redeliveries, not a 1-second backoff
+    def down() -> None:
+        raise RetryLater("connection failed")
+
+    with pytest.raises(RetryLater) as later:
+        http.with_retries(down)
+    assert later.value.retry_after is None and len(waits) == http.DEFAULT_POLICY.attempts - 1

@@ -121,8 +121,9 @@ def with_retries[T](
     """Run `attempt` until it returns; only `RetryLater` is retried, within the policy's budget.
 
     The wait is the provider's `retry_after` when it gave one (never shorter), else the backoff.
-    When the next wait would overrun the budget, `RetryLater` goes up with the remaining wait so
-    the queue can take over.
+    When the next wait would overrun the budget, `RetryLater` goes up with the provider's wait
+    (None when it named none: the queue's own visibility timeout then spaces the redeliveries,
+    so a provider that is down for minutes does not exhaust them in seconds).
     """
     waited = 0.0
     for n in range(policy.attempts):
@@ -131,7 +132,7 @@ def with_retries[T](
         except RetryLater as later:
             wait = max(later.retry_after or 0.0, backoff(n, policy))
             if n + 1 >= policy.attempts or waited + wait > policy.budget:
-                raise RetryLater(later.reason, later.retry_after or wait) from later
+                raise RetryLater(later.reason, later.retry_after) from later
             (sleep or _sleep)(wait)
             waited += wait
     raise AssertionError("unreachable")  # pragma: no cover
