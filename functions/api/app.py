@@ -14,6 +14,7 @@ from functions.api import (
     credentials,
     customers,
     feedback,
+    journeys,
     links,
     locations,
     messages,
@@ -93,6 +94,7 @@ app.include_router(locations.router, prefix="/v1")
 app.include_router(vehicles.router, prefix="/v1")
 app.include_router(messages.router, prefix="/v1")
 app.include_router(templates.router, prefix="/v1")
+app.include_router(journeys.router, prefix="/v1")
 app.include_router(channels.router, prefix="/v1")
 app.include_router(links.router)
 app.include_router(feedback.router, prefix="/v1")

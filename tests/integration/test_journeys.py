@@ -1,6 +1,7 @@
 """Journeys against moto, through the real handlers: date triggers from car events, the daily
 job and the hourly tick reading only what is due, runs keyed once, exits on booking."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -12,11 +13,14 @@ from functions.scheduler.app import handler as scheduler
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_car_and_timeline_events import event, service
+from tests.integration.test_customer_pages import DMS_URL, outbound, page, path_of
 from tests.integration.test_ingest_and_api import api, ingest, only_customer
 from tests.integration.test_messages import work_sms_queue
+from tests.integration.test_webhook import encode, post
 from tests.support import FakeLambdaContext, customer_event, sqs_event
 from trigly.channels.sandbox import outbox
-from trigly.platform import clock
+from trigly.messaging import customer_links
+from trigly.platform import clock, tenancy, tokens
 from trigly.store import journeys as journey_store
 
 VIN = "XWEFF41BBNR000777"
@@ -122,3 +126,154 @@ def test_a_serviced_car_gets_one_reminder_on_its_day_and_a_replay_changes_nothin
     [run] = profile["journeys"]
     assert run["journey_id"] == "maintenance_reminder" and run["status"] == "active"
     assert run["step"] == "wait_booking"
+
+
+def one_post_workshop(dealer: TenantFixture) -> str:
+    """A service station with one post, open every day 09:00–18:00, hour slots."""
+    hours = [{"weekday": d, "opens": "09:00", "closes": "18:00"} for d in range(7)]
+    body = {
+        "name": "Сервис на Ленина",
+        "kind": "service_station",
+        "timezone": "Europe/Moscow",
+        "address": "ул. Ленина, 1",
+        "capacity": {"posts": 1, "slot_minutes": 60, "hours": hours},
+    }
+    status, created = api("POST", "/v1/locations", dealer.api_key, body=body)
+    assert status == 201
+    return str(created["id"])
+
+
+def test_booking_from_a_link_takes_a_place_once_tells_the_dms_and_ends_the_reminder(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    lenina = one_post_workshop(dealer)
+    dms = tenancy.create_connector(dealer.tenant.tenant_id, "DMS", outbound_url=DMS_URL)
+    now = business_clock.now()
+    ingest(
+        dealer,
+        drain,
+        customer_event(
+            "c2", "K-2", first_name="Ольга", phones=["+79161112233"], location_id=lenina
+        ),
+        event(
+            "r2",
+            "vehicle.registered",
+            (now - timedelta(days=500)).isoformat(),
+            customer_external_id="K-2",
+            vin=VIN,
+            make="Kia",
+            model="Rio",
+            year=2022,
+        ),
+    )
+    customer_id = str(only_customer(dealer, external_id="K-2")["id"])
+    # The DMS also knows the customer (its id goes into the outbound event)
+    status, _ = post(
+        dealer,
+        encode(customer_event("c2-dms", "DMS-77", phones=["+79161112233"], first_name="Ольга")),
+        connector_id=dms.connector_id,
+        secret=dms.secret,
+    )
+    assert status == 202 and not drain()["batchItemFailures"]
+    link = path_of(
+        customer_links.url_for("booking", dealer.tenant.tenant_id, customer_id, now) + ""
+    )
+    # A booking link names the car: without it, no page
+    assert page("GET", link)[0] == 404
+    url = tokens.link(
+        {"t": dealer.tenant.tenant_id, "c": customer_id, "p": "booking", "v": VIN},
+        now + timedelta(days=30),
+    )
+    link = path_of(url)
+    status, html, _ = page("GET", link)
+    assert status == 200 and "Kia Rio" in html and "ул. Ленина, 1" in html
+    slots = re.findall(r'name="slot" value="([^"]+)"', html)
+    status, free = api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)
+    assert [s["starts_at"] for s in free["items"]] == slots
+    chosen = slots[5]
+    # Booking answers 303 to the confirmation; the same form posted again books once
+    status, _, headers = page("POST", link, {"slot": chosen})
+    assert status == 303 and headers["location"] == link
+    assert page("POST", link, {"slot": chosen})[0] == 303
+    status, html, _ = page("GET", link)
+    assert status == 200 and "Вы записаны" in html
+    [appointment] = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]
+    assert appointment["status"] == "booked" and appointment["source"] == "trigly"
+    # The slot is gone for everyone (one post); another customer posting it gets 409
+    status, free = api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)
+    assert chosen not in [s["starts_at"] for s in free["items"]]
+    ingest(dealer, drain, customer_event("c3", "K-3", phones=["+79161112244"]))
+    other = str(only_customer(dealer, external_id="K-3")["id"])
+    ingest(
+        dealer,
+        drain,
+        event(
+            "r3",
+            "vehicle.registered",
+            customer_external_id="K-3",
+            vin="XWEFF41BBNR000778",
+            make="Kia",
+            model="Rio",
+            year=2021,
+        ),
+    )
+    other_link = path_of(
+        tokens.link(
+            {"t": dealer.tenant.tenant_id, "c": other, "p": "booking", "v": "XWEFF41BBNR000778"},
+            now + timedelta(days=30),
+        )
+    )
+    status, html, _ = page("POST", other_link, {"slot": chosen})
+    assert status == 409 and 'name="slot"' in html and chosen not in html
+    # The DMS hears of the booking, under its own customer id
+    [booked] = [
+        d
+        for d in outbound(stack, dealer.tenant.tenant_id)
+        if d["event"]["type"] == "service_appointment.booked"
+    ]
+    assert booked["connector_id"] == dms.connector_id
+    assert booked["event"]["data"]["customer_external_id"] == "DMS-77"
+    assert booked["event"]["data"]["starts_at"] == appointment["starts_at"]
+    # The journey worker hears it from the bus: the booking confirmation goes (transactional)
+    work_journey_queue(stack)
+    work_sms_queue(stack)
+    kinds = [m["meta"]["kind"] for m in outbox(dealer.tenant.tenant_id)]
+    assert kinds == ["booking_confirmation"]
+
+
+def test_journeys_are_listed_edited_and_validated_through_the_api(dealer: TenantFixture) -> None:
+    status, listed = api("GET", "/v1/journeys", dealer.api_key)
+    assert status == 200
+    assert {"maintenance_reminder", "service_booking"} <= {j["journey_id"] for j in listed["items"]}
+    status, builtin = api("GET", "/v1/journeys/maintenance_reminder", dealer.api_key)
+    assert status == 200 and builtin["builtin"] and builtin["version"] == 1
+    # Turning a playbook off is a new version of it
+    edited = {k: v for k, v in builtin.items() if k not in {"journey_id", "version", "builtin"}}
+    status, saved = api(
+        "PUT",
+        "/v1/journeys/maintenance_reminder",
+        dealer.api_key,
+        body={**edited, "enabled": False},
+    )
+    assert status == 200 and saved["version"] == 2 and saved["enabled"] is False
+    assert api("GET", "/v1/journeys/maintenance_reminder", dealer.api_key)[1]["enabled"] is False
+    # A broken journey is refused field by field
+    broken = {**edited, "steps": [{"id": "a", "type": "wait", "duration": "a week"}]}
+    status, problem = api("PUT", "/v1/journeys/mine", dealer.api_key, body=broken)
+    assert status == 422 and problem["errors"][0]["field"].startswith("steps.0")
+    assert api("GET", "/v1/journeys/nope", dealer.api_key)[0] == 404
+
+
+def test_a_tenant_price_is_what_reminders_quote(dealer: TenantFixture) -> None:
+    body = {"make": "KIA", "model": "rio", "number": 2, "amount": 14900}
+    assert api("PUT", "/v1/maintenance-prices", dealer.api_key, body=body)[0] == 200
+    status, quoted = api(
+        "GET",
+        "/v1/maintenance-prices/quote",
+        dealer.api_key,
+        query={"make": "Kia", "model": "Rio", "number": "2"},
+    )
+    assert status == 200 and quoted["amount"] == 14900

@@ -254,7 +254,7 @@ def test_a_loop_without_waits_stops() -> None:
                         {"name": "b", "percent": 40, "goto": "s"},
                     ],
                 }
-            ],  # fmt: skip
+            ],
             "100 percent",
         ),
     ],

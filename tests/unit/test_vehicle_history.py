@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import permutations
 
 from trigly.vehicles import history
@@ -52,3 +52,22 @@ def test_a_visit_seen_before_the_sale_does_not_move_the_start_of_ownership() -> 
     history.claim_if_unowned(late_sale, "cus_a", T0 + timedelta(days=400), "service", "RO-1")
     history.add_ownership(late_sale, sale)
     assert in_order.ownership_of("cus_a") == late_sale.ownership_of("cus_a") == (T0, None)
+
+
+def test_a_repair_after_maintenance_does_not_restart_the_maintenance_schedule() -> None:
+    from trigly.lifecycle.maintenance import next_maintenance
+    from trigly.lifecycle.plans import plan_for
+
+    serviced = datetime(2026, 1, 10, 10, tzinfo=UTC)
+    car = Vehicle(vin="XWEFF41BBNR000777", make="Kia", model="Rio", year=2022)
+    history.add_reading(car, OdometerReading(at=serviced, km=15_000, source="service_order"))
+    history.note_service(car, serviced, maintenance=True)
+    due = next_maintenance(car.as_maintained(), plan_for("Kia", "Rio"), date(2026, 6, 1))
+    repaired = serviced + timedelta(days=100)
+    history.add_reading(car, OdometerReading(at=repaired, km=18_000, source="service_order"))
+    history.note_service(car, repaired, maintenance=False)
+    assert car.last_service_at == repaired and car.last_maintenance_at == serviced
+    again = next_maintenance(car.as_maintained(), plan_for("Kia", "Rio"), date(2026, 6, 1))
+    assert due is not None and again is not None
+    assert (again.number, again.due_km) == (due.number, due.due_km) == (2, 30_000)
+    assert again.due_on <= date(2027, 1, 10)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from trigly.booking.slots import DAYS_SHOWN, Slot, free_slots, slot_key
 from trigly.journeys.service import service_location
 from trigly.locations.model import Location
+from trigly.locations.service import get_location
 from trigly.outbound import bus
 from trigly.outbound.queue import send_to_connectors
 from trigly.platform import clock
@@ -82,10 +83,6 @@ def booking_offer(tenant: Tenant, customer_id: str, vin: str | None) -> BookingO
         ),
         None,
     )
-    today = now.astimezone(zone).date()
-    taken = slot_store.booked_slots(
-        tenant.tenant_id, location.location_id, today, today + timedelta(days=DAYS_SHOWN + 1)
-    )
     upcoming = car.next_maintenance or {}
     return BookingOffer(
         car=car,
@@ -93,10 +90,27 @@ def booking_offer(tenant: Tenant, customer_id: str, vin: str | None) -> BookingO
         price=_price(tenant, car),
         location=location,
         zone=zone,
-        slots=free_slots(location.capacity, zone, taken, now),
+        slots=_free(tenant, location, now),
         booked=booked,
         external_ids=known_external_ids(profile),
     )
+
+
+def _free(tenant: Tenant, location: Location, now: datetime) -> list[Slot]:
+    """Capacity minus bookings over the days shown: one Query of the location's slots."""
+    if location.capacity is None:
+        return []
+    zone = _zone(location)
+    today = now.astimezone(zone).date()
+    taken = slot_store.booked_slots(
+        tenant.tenant_id, location.location_id, today, today + timedelta(days=DAYS_SHOWN + 1)
+    )
+    return free_slots(location.capacity, zone, taken, now)
+
+
+def location_slots(tenant: Tenant, location_id: str) -> list[Slot]:
+    """The free slots of a location for the next two weeks (the API's view of capacity)."""
+    return _free(tenant, get_location(tenant.tenant_id, location_id), clock.now())
 
 
 def appointment_id_for(tenant_id: str, customer_id: str, vin: str | None, slot: str) -> str:

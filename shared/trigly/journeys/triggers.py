@@ -48,7 +48,7 @@ def car_schedule(tenant_id: str, vehicle: Vehicle, today: date) -> dict[str, Sch
     milestones: dict[str, CarMilestone] = {
         m.kind: m
         for m in car_milestones(
-            vehicle,
+            vehicle.as_maintained(),
             owner_since=since[0].date() if since else None,
             region=None,
             today=today,

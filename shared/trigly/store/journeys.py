@@ -229,7 +229,12 @@ def take_slot(tenant_id: str, location_id: str, slot: str, posts: int, appointme
     item = SlotItem(_slots_pk(tenant_id, location_id), slot)
     try:
         item.update(
-            actions=[SlotItem.booked.add(1), SlotItem.appointment_ids.add({appointment_id})],
+            actions=[
+                SlotItem.booked.add(1),
+                SlotItem.appointment_ids.add({appointment_id}),
+                # An update that creates the item must name its kind, or Queries skip it.
+                SlotItem.kind.set(SlotItem),
+            ],
             condition=(SlotItem.booked.does_not_exist() | (SlotItem.booked < posts))
             & ~SlotItem.appointment_ids.contains(appointment_id),
         )

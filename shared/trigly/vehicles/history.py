@@ -63,9 +63,14 @@ def add_policy(vehicle: Vehicle, policy: InsurancePolicy, stamp: str) -> None:
     vehicle.stamps[key] = stamp
 
 
-def note_service(vehicle: Vehicle, closed_at: datetime) -> None:
+def note_service(vehicle: Vehicle, closed_at: datetime, *, maintenance: bool) -> None:
+    """A closed repair order; only a maintenance visit restarts the maintenance schedule."""
     if vehicle.last_service_at is None or closed_at > vehicle.last_service_at:
         vehicle.last_service_at = closed_at
+    if maintenance and (
+        vehicle.last_maintenance_at is None or closed_at > vehicle.last_maintenance_at
+    ):
+        vehicle.last_maintenance_at = closed_at
 
 
 def replace_customer(vehicle: Vehicle, old: str, new: str) -> None:

@@ -66,10 +66,18 @@ class Vehicle(BaseModel):
     sales: list[Sale] = Field(default_factory=list)
     insurance: list[InsurancePolicy] = Field(default_factory=list)
     last_service_at: datetime | None = None
+    last_maintenance_at: datetime | None = None  # the last visit with maintenance work
     stamps: dict[str, str] = Field(default_factory=dict)
     # Date-triggered journey starts this car calls for (journeys.triggers), kept with the car so
     # the next event knows what changed without a read.
     schedule: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def as_maintained(self) -> "Vehicle":
+        """The car as its maintenance plan sees it: the last maintenance visit is its last
+        service (a repair in between does not restart the schedule)."""
+        if self.last_maintenance_at is None or self.last_maintenance_at == self.last_service_at:
+            return self
+        return self.model_copy(update={"last_service_at": self.last_maintenance_at})
 
     @property
     def owner_id(self) -> str | None:

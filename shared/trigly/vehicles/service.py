@@ -88,7 +88,9 @@ def customer_view(vehicle: Vehicle, since: datetime, until: datetime | None) -> 
     ]
     rate, _ = daily_rate(vehicle.readings, vehicle.year)
     last = vehicle.last_reading
-    upcoming = next_maintenance(vehicle, plan_for(vehicle.make, vehicle.model), clock.now().date())
+    upcoming = next_maintenance(
+        vehicle.as_maintained(), plan_for(vehicle.make, vehicle.model), clock.now().date()
+    )
     return CustomerVehicle(
         next_maintenance=upcoming.view() if upcoming else None,
         vin=vehicle.vin,
@@ -236,7 +238,11 @@ def apply_service_order_closed(
             vehicle,
             OdometerReading(at=event.closed_at, km=event.mileage_km, source="service_order"),
         )
-        history.note_service(vehicle, event.closed_at)
+        history.note_service(
+            vehicle,
+            event.closed_at,
+            maintenance=any(j.kind == "maintenance" and not j.declined for j in event.jobs),
+        )
 
     before, after = update_vehicle(tenant.tenant_id, event.vin, change)
     visit = ServiceVisit(
