@@ -233,18 +233,20 @@ def test_a_configured_channel_sends_through_the_provider_once_over_one_connectio
 ) -> None:
     customer_id = customer(dealer, drain, "CH-1", consents=SMS_CONSENT)
     configure_smsru(dealer)
-    ids = [one_off(dealer, customer_id, f"ready:{n}") for n in range(4)]
+    ids = [one_off(dealer, customer_id, f"ready:{n}") for n in range(8)]
     bodies = sms_records(stack)
-    # every record delivered twice (SQS is at-least-once): still one request per message
-    assert work(stack, bodies) == {"batchItemFailures": []}
-    assert work(stack, bodies) == {"batchItemFailures": []}
-    assert len(fake_smsru.requests) == 4
+    # every record of the first batch delivered twice (SQS is at-least-once): still one request
+    # per message; then a second invocation with the rest
+    assert work(stack, bodies[:4]) == {"batchItemFailures": []}
+    assert work(stack, bodies[:4]) == {"batchItemFailures": []}
+    assert work(stack, bodies[4:]) == {"batchItemFailures": []}
+    assert len(fake_smsru.requests) == 8
     first = fake_smsru.requests[0]
     assert first["path"] == "/sms/send" and first["to"] == "79164000001"
     assert first["from"] == "AvtoMir" and first["json"] == "1"
     assert first["msg"].startswith("Ваш автомобиль готов.")
-    # keep-alive: the worker's one client reused its connections (a batch runs concurrently,
-    # so up to one per record in flight, never one per request of both runs)
+    # keep-alive: the second invocation reused the first one's connections (a batch runs
+    # concurrently, so up to one per record in flight — never one per request)
     assert fake_smsru.connections <= 4
     listed = {m["id"]: m for m in messages_of(dealer, customer_id)}
     assert all(listed[i]["status"] == "sent" for i in ids)
@@ -392,3 +394,11 @@ def test_a_worker_near_its_timeout_starts_no_send_and_leaves_the_records_unclaim
     assert loaded is not None and loaded[2] is None  # not claimed: the redelivery sends it
     assert work(stack, bodies) == {"batchItemFailures": []}
     assert len(fake_smsru.requests) == 1
+
+
+def test_the_client_keeps_its_connection_alive_between_requests(fake_smsru: FakeProvider) -> None:
+    url = f"{get_settings().provider_endpoints['smsru']}/sms/send"
+    for n in range(5):
+        response = http.request("POST", url, data={"n": str(n)})
+        assert response.status_code == 200
+    assert fake_smsru.connections == 1 and len(fake_smsru.requests) == 5
