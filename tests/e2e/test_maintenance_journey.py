@@ -20,7 +20,7 @@ def _at(moment: datetime) -> str:
 
 
 def car_history(
-    prefix: str, phone: str, *, consent: bool, now: datetime
+    prefix: str, phone: str, *, consent: bool, now: datetime, serviced_days_ago: int = 335
 ) -> tuple[list[dict[str, Any]], str]:
     """The DMS's events of a customer with a 2022 Kia Rio serviced 11 months ago at 15,000 km."""
     external_id = f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -36,7 +36,7 @@ def car_history(
             "sms": {"service": True, "marketing": False, "at": _at(now - timedelta(days=400)),
                     "source": "анкета в сервисе"}
         }  # fmt: skip
-    serviced = now - timedelta(days=335)
+    serviced = now - timedelta(days=serviced_days_ago)
     events = [
         {
             "id": f"{external_id}-c",
