@@ -344,7 +344,9 @@ def _facts(
     appointment = next(
         (a for a in history.appointments if a.appointment_id == appointment_id), None
     )
+    values |= _trigger_values(run, history)
     location_id = appointment.location_id if appointment else None
+    location_id = location_id or run.subject.get("location_id")  # a test drive's, a sale's
     location = None
     if location_id:
         try:
@@ -353,6 +355,7 @@ def _facts(
             location = None
     if location is None:
         location = service_location(tenant, profile, history, run.vin)
+    values["location"] = None  # templates guard it: `{% if location and location.phone %}`
     if location is not None:
         values["location"] = {
             "id": location.location_id,
@@ -384,6 +387,61 @@ def _facts(
     )
 
 
+_SUBJECT_GROUPS = {
+    # group: (the subject field that says the run is about one, the fields templates see)
+    "sale": ("deal_id", ("deal_id", "make", "model", "year", "condition", "sold_at")),
+    "order": ("order_id", ("order_id", "status", "eta")),
+}
+
+
+def _trigger_values(run: Enrollment, history: CustomerHistory) -> dict[str, Any]:
+    """What the run's trigger is about, for conditions, waits and templates: `run.age_hours`
+    (how long ago the trigger happened: playbooks exit on a stale one), the test drive, the
+    sale, the car order, the showroom visit or the milestone. Every key is present (none when
+    not sent), so strict templates can test it."""
+    subject = run.subject
+    values: dict[str, Any] = {
+        "run": {"age_hours": (clock.now() - run.enrolled_at).total_seconds() / 3600}
+    }
+    for group, (marker, fields) in _SUBJECT_GROUPS.items():
+        if subject.get(marker) is not None and (group != "order" or "status" in subject):
+            values[group] = {k: subject.get(k) for k in fields}
+    if subject.get("booking_id") is not None:
+        drive = next(
+            (d for d in history.test_drives if d.booking_id == subject["booking_id"]), None
+        )
+        starts_at = drive.starts_at if drive else _moment_of(subject.get("starts_at"))
+        values["test_drive"] = {
+            "booking_id": subject["booking_id"],
+            "model": drive.model if drive else subject.get("model"),
+            "status": drive.status if drive else subject.get("status"),
+            "starts_at": isoformat(starts_at) if starts_at else None,
+            "lead_hours": (starts_at - run.enrolled_at).total_seconds() / 3600
+            if starts_at
+            else None,
+        }
+    if subject.get("visit_id") is not None:
+        interest = subject.get("interest") or {}
+        values["visit"] = {
+            "visit_id": subject["visit_id"],
+            "outcome": subject.get("outcome"),
+            "reason": subject.get("reason"),
+            "model": interest.get("model"),
+            "condition": interest.get("condition"),
+            "budget": interest.get("budget"),
+        }
+    if subject.get("due_on") is not None:  # a date trigger: the milestone's details
+        values["milestone"] = dict(subject)
+    return values
+
+
+def _moment_of(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def booking_link(tenant_id: str, run: Enrollment, moment: datetime) -> str:
     claims = {"t": tenant_id, "c": run.customer_id, "p": "booking", "v": run.vin}
     return tokens.link(claims, moment + BOOKING_LINK_LIFETIME)
@@ -401,7 +459,17 @@ def _carry_out(
     links = {"booking": booking_link(tenant.tenant_id, run, action.moment)} if step.links else {}
     variables = {
         k: facts.values[k]
-        for k in ("car", "maintenance", "location", "appointment")
+        for k in (
+            "car",
+            "maintenance",
+            "location",
+            "appointment",
+            "test_drive",
+            "sale",
+            "order",
+            "visit",
+            "milestone",
+        )
         if k in facts.values
     }
     intent = SendIntent(

@@ -2,7 +2,8 @@
 
 A tenant overrides one by saving a template with the same id (`PUT /v1/templates/{id}`); until
 then these are what its journeys send. Variables: `customer`, `car`, `maintenance`, `location`,
-`appointment`, `test_drive`, `links` (see docs/journeys.md).
+`appointment`, `test_drive`, `sale`, `order`, `visit`, `milestone`, `links` (see
+docs/journeys.md).
 """
 
 from trigly.messaging.templates import EmailVariant, MessageTemplate, TelegramVariant
@@ -40,6 +41,101 @@ _NPS = (
 )
 
 
+# Other playbooks. `location` is none when the tenant has none that fits, so it is always
+# guarded; `test_drive`, `sale`, `order`, `visit` and `milestone` are there whenever their
+# playbook runs, each key present (none when the DMS did not send it).
+_PHONE = "{% if location and location.phone %} Телефон: {{ location.phone }}.{% endif %}"
+_TD_CONFIRMATION = (
+    "Вы записаны на тест-драйв {{ test_drive.model }} {{ test_drive.starts_at|datetime }}"
+    "{% if location and location.address %}, {{ location.address }}{% endif %}."
+    " Возьмите водительское удостоверение."
+)
+_TD_REMINDER = (
+    "Ждём вас завтра в {{ test_drive.starts_at|time }} на тест-драйв {{ test_drive.model }}"
+    "{% if location and location.address %}: {{ location.address }}{% endif %}."
+    "{% if location and location.phone %} Если планы изменились: {{ location.phone }}.{% endif %}"
+)
+_TD_FEEDBACK = (
+    _HELLO + " Спасибо, что приехали на тест-драйв {{ test_drive.model }}. Как вам автомобиль?"
+    " Ответьте на это сообщение — менеджер учтёт ваши пожелания и ответит на вопросы."
+)
+_TD_OFFER = (
+    _HELLO + " Мы подготовили для вас персональные условия на {{ test_drive.model }}:"
+    " кредит, трейд-ин и подарки при покупке в этом месяце." + _PHONE
+)
+_TD_INVITATION = (
+    _HELLO + " Приезжайте ещё раз на {{ test_drive.model }} — всей семьёй: пусть близкие тоже"
+    " оценят салон и багажник." + _PHONE
+)
+_WELCOME = (
+    _HELLO + " Поздравляем с покупкой {{ sale.make }} {{ sale.model }}! Мы рядом, если нужна"
+    " помощь{% if location and location.name %}: «{{ location.name }}»{% endif %}"
+    "{% if location and location.phone %}, {{ location.phone }}{% endif %}."
+    " О первом ТО напомним заранее."
+)
+_CARE_TIPS = (
+    _HELLO + " Месяц с {{ sale.make }} {{ sale.model }}: проверьте давление в шинах и уровень"
+    " жидкостей. Для вашей модели есть оригинальные аксессуары — коврики, защита картера,"
+    " фаркоп." + _PHONE
+)
+_NEW_OWNER_TYRES = (
+    _HELLO + " Полгода с {{ sale.make }} {{ sale.model }} — скоро сезон смены шин."
+    " Для новых владельцев шиномонтаж и хранение шин на особых условиях: {{ links.booking }}"
+)
+_ANNIVERSARY = (
+    _HELLO + " Год назад вы выбрали {{ sale.make }} {{ sale.model }} — спасибо, что вы с нами!"
+    " Продлите заводскую гарантию расширенной, пока она действует." + _PHONE
+)
+_TYRES = (
+    _HELLO + " Скоро пора менять шины на"
+    " {% if milestone.season == 'winter' %}зимние{% else %}летние{% endif %}."
+    " Запишите " + _CAR + " на шиномонтаж: {{ links.booking }}"
+)
+_INSURANCE_RENEWAL = (
+    _HELLO + " {{ milestone.ends_on|date }} заканчивается полис"
+    " {% if milestone.policy_kind == 'kasko' %}КАСКО{% elif milestone.policy_kind == 'osago' %}"
+    "ОСАГО{% else %}страхования{% endif %} на " + _CAR + ". Продлите его у нас." + _PHONE
+)
+_WARRANTY_END = (
+    _HELLO + " {{ milestone.ends_on|date }} заканчивается гарантия на " + _CAR + "."
+    " Пройдите диагностику, пока ремонт по гарантии бесплатный: {{ links.booking }}"
+)
+_FINANCING_END = (
+    _HELLO + " {{ milestone.ends_on|date }} заканчивается"
+    " {% if milestone.type == 'lease' %}лизинг{% else %}кредит{% endif %} за " + _CAR + "."
+    " Обменяйте его на новый по трейд-ин — оценим за 30 минут." + _PHONE
+)
+_TRADE_IN = (
+    _HELLO + " Вашему " + _CAR + " {{ milestone.age|plural('год', 'года', 'лет') }}. Узнайте,"
+    " сколько он стоит сегодня, и обменяйте на новый по трейд-ин." + _PHONE
+)
+_BIRTHDAY = (
+    "{% if customer.name %}{{ customer.name }}, с{% else %}С{% endif %} днём рождения!"
+    " Желаем лёгких дорог и хорошего настроения. В честь праздника для вас подарок в нашем"
+    " сервисе." + _PHONE
+)
+_LEFT = (
+    _HELLO + " Спасибо, что заглянули к нам{% if visit.model %} посмотреть {{ visit.model }}"
+    "{% endif %}. Мы подготовили для вас персональное предложение." + _PHONE
+)
+_LEFT_USED = (
+    _HELLO + " Если новый{% if visit.model %} {{ visit.model }}{% else %} автомобиль{% endif %}"
+    " вышел дороже, чем хотелось, посмотрите автомобили с пробегом: проверенные, с гарантией,"
+    " в кредит{% if visit.budget %} — подберём до {{ visit.budget|money }}{% endif %}." + _PHONE
+)
+_ORDER_STATUS = (
+    "Ваш автомобиль {% if order.status == 'ordered' %}заказан у производителя"
+    "{% elif order.status == 'produced' %}произведён на заводе"
+    "{% elif order.status == 'shipped' %}отгружен и едет к нам"
+    "{% elif order.status == 'arrived' %}прибыл в дилерский центр"
+    "{% elif order.status == 'ready' %}готов к выдаче"
+    "{% else %}сменил статус{% endif %} (заказ {{ order.order_id }})."
+    "{% if order.eta and order.status != 'ready' %} Ожидаем {{ order.eta|date }}.{% endif %}"
+    "{% if order.status == 'ready' %}{% if location and location.address %}"
+    " Ждём вас: {{ location.address }}.{% endif %}{% endif %}"
+)
+
+
 def _template(
     template_id: str, text: str, subject: str, button: str | None = None
 ) -> MessageTemplate:
@@ -59,5 +155,23 @@ DEFAULT_TEMPLATES: dict[str, MessageTemplate] = {
         _template("booking_confirmation", _CONFIRMATION, "Вы записаны в сервис"),
         _template("booking_reminder", _REMINDER, "Ждём вас завтра"),
         _template("nps_request", _NPS, "Как прошёл визит?"),
+        _template("test_drive_confirmation", _TD_CONFIRMATION, "Вы записаны на тест-драйв"),
+        _template("test_drive_reminder", _TD_REMINDER, "Тест-драйв завтра"),
+        _template("test_drive_feedback", _TD_FEEDBACK, "Как прошёл тест-драйв?"),
+        _template("test_drive_offer", _TD_OFFER, "Персональное предложение для вас"),
+        _template("test_drive_invitation", _TD_INVITATION, "Приезжайте всей семьёй"),
+        _template("welcome", _WELCOME, "Поздравляем с покупкой!"),
+        _template("care_tips", _CARE_TIPS, "Советы по уходу и аксессуары"),
+        _template("new_owner_tyres", _NEW_OWNER_TYRES, "Скоро сезон смены шин"),
+        _template("purchase_anniversary", _ANNIVERSARY, "Год вместе"),
+        _template("tyre_season", _TYRES, "Пора менять шины"),
+        _template("insurance_renewal", _INSURANCE_RENEWAL, "Пора продлить страховку"),
+        _template("warranty_end", _WARRANTY_END, "Гарантия скоро закончится"),
+        _template("financing_end", _FINANCING_END, "Кредит закрывается: время для трейд-ина"),
+        _template("trade_in", _TRADE_IN, "Сколько стоит ваш автомобиль сегодня"),
+        _template("birthday", _BIRTHDAY, "С днём рождения!"),
+        _template("left_without_buying", _LEFT, "Персональное предложение для вас"),
+        _template("left_without_buying_used", _LEFT_USED, "Автомобили с пробегом для вас"),
+        _template("order_status", _ORDER_STATUS, "Статус вашего заказа"),
     )
 }
