@@ -15,8 +15,10 @@ from trigly.channels.configuration import ChannelMode
 router = APIGatewayHttpRouter()
 
 CREDENTIALS_HELP = (
-    "The provider and its credentials, by `provider`: `smsru` {api_id, sender?, test?}, "
-    "`smsc` {login, password, sender?} (channel sms); `telegram` {bot_token}; `max` {token}; "
+    "The provider and its credentials, by `provider`: `smsru` {api_id, sender?, test?, "
+    "per_second?}, "
+    "`smsc` {login, password, sender?, per_second?} (channel sms); `telegram` {bot_token}; "
+    "`max` {token}; "
     "`whatsapp` {phone_number_id, access_token, template_name, template_language?}; "
     "`viber` {auth_token, sender_name, sender_avatar?}; `fcm` {service_account: the Firebase "
     "service-account JSON key} (channel push). Write-only: never returned."

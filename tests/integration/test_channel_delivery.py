@@ -196,7 +196,7 @@ def test_credentials_are_write_only_validated_per_provider_and_per_tenant(
     # stored in Secrets Manager under the tenant's name, whole
     name = f"trigly/{get_settings().stage}/tenants/{dealer.tenant.tenant_id}/channels/sms"
     stored = boto3.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
-    assert json.loads(stored) == {**SMSRU, "test": False}
+    assert json.loads(stored) == {**SMSRU, "test": False, "per_second": 20}
     # another tenant sees nothing of it
     others = api("GET", "/v1/channels", other_dealer.api_key)[1]["items"]
     assert all(item["mode"] != "live" for item in others)

@@ -30,6 +30,9 @@ class _SmsCredentials(_Credentials):
     sender: str | None = Field(
         default=None, description="The tenant's approved sender name (≤ 11 chars)."
     )
+    per_second: int = Field(
+        default=20, ge=1, le=500, description="Messages per second the account may send."
+    )
 
     @field_validator("sender")
     @classmethod

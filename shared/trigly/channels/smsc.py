@@ -19,7 +19,6 @@ from trigly.messaging.message import StoredMessage
 from trigly.platform import clock
 
 BASE_URL = "https://smsc.ru"
-PER_ACCOUNT_PER_SECOND = 20  # ours, conservative (SMSC limits parallel requests per IP)
 RETRY = {4: 60.0, 9: 60.0}
 REASONS = {
     1: "a parameter is wrong",
@@ -64,7 +63,7 @@ class SmscProvider:
         form = self.form(message)
 
         def attempt() -> Accepted:
-            self.limiter.acquire(tenant_id, [Limit("smsc", PER_ACCOUNT_PER_SECOND)])
+            self.limiter.acquire(tenant_id, [Limit("smsc", self.credentials.per_second)])
             return self.parse(http.request("POST", self.url, data=form))
 
         return http.with_retries(attempt, self.policy)

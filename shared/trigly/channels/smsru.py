@@ -21,7 +21,6 @@ from trigly.messaging.message import StoredMessage
 from trigly.platform import clock
 
 BASE_URL = "https://sms.ru"
-PER_ACCOUNT_PER_SECOND = 20  # ours, conservative: SMS.ru documents no per-second figure
 RETRY = {220: None, 231: 60.0}  # status code -> seconds to wait (None: backoff)
 REASONS = {
     200: "the api_id is wrong",
@@ -73,7 +72,7 @@ class SmsRuProvider:
         form = self.form(message)
 
         def attempt() -> Accepted:
-            self.limiter.acquire(tenant_id, [Limit("smsru", PER_ACCOUNT_PER_SECOND)])
+            self.limiter.acquire(tenant_id, [Limit("smsru", self.credentials.per_second)])
             return self.parse(http.request("POST", self.url, data=form), form["to"])
 
         return http.with_retries(attempt, self.policy)
