@@ -277,3 +277,33 @@ def test_a_tenant_price_is_what_reminders_quote(dealer: TenantFixture) -> None:
         query={"make": "Kia", "model": "Rio", "number": "2"},
     )
     assert status == 200 and quoted["amount"] == 14900
+
+
+def test_bookings_the_dms_makes_and_cancels_hold_and_free_their_place(
+    dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    lenina = one_post_workshop(dealer)
+    slot = api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)[1]["items"][4]["starts_at"]
+    taken_at = datetime.fromisoformat(slot) + timedelta(minutes=15)  # inside the slot
+    ingest(dealer, drain, customer_event("c9", "K-9", phones=["+79161119999"]))
+
+    def appointment(event_id: str, status: str, occurred_at: str) -> dict[str, Any]:
+        return event(
+            event_id,
+            "service_appointment.changed",
+            occurred_at,
+            appointment_id="DMS-A1",
+            customer_external_id="K-9",
+            status=status,
+            starts_at=taken_at.isoformat(),
+            location_id=lenina,
+        )
+
+    ingest(dealer, drain, appointment("a1", "booked", "2026-11-20T10:00:00+03:00"))
+    status, free = api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)
+    assert slot not in [s["starts_at"] for s in free["items"]]
+    ingest(dealer, drain, appointment("a2", "cancelled", "2026-11-20T11:00:00+03:00"))
+    # ...and a late copy of the older "booked" does not take it again
+    ingest(dealer, drain, {**appointment("a1-late", "booked", "2026-11-20T10:00:00+03:00")})
+    status, free = api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)
+    assert slot in [s["starts_at"] for s in free["items"]]

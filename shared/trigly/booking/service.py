@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from trigly.booking.slots import DAYS_SHOWN, Slot, free_slots, slot_key
+from trigly.booking.slots import DAYS_SHOWN, Slot, containing_slot, free_slots, slot_key
 from trigly.journeys.service import service_location
 from trigly.locations.model import Location
 from trigly.locations.service import get_location
@@ -207,3 +207,33 @@ def _announce(
         else "service_appointment.cancelled"
     )
     send_to_connectors(tenant.tenant_id, event_id, outbound_type, data_for=data_for)
+
+
+def reflect_dms_appointment(tenant: Tenant, appointment: Appointment) -> None:
+    """Bookings the DMS made (or changed) hold or free their place here too, so the page never
+    offers a post that is taken: the DMS is the calendar of record, so its booking takes the
+    place even beyond the posts (an over-booked slot simply shows no free place)."""
+    if appointment.location_id is None:
+        return
+    try:
+        location = get_location(tenant.tenant_id, appointment.location_id)
+    except NotFound:
+        return
+    if location.capacity is None:
+        return
+    zone = _zone(location)
+    start = containing_slot(location.capacity, zone, appointment.starts_at)
+    if start is None:
+        return  # outside working hours: not a slot of ours
+    key = slot_key(start, zone)
+    if appointment.status == "booked":
+        slot_store.take_slot(
+            tenant.tenant_id, location.location_id, key, UNLIMITED, appointment.appointment_id
+        )
+    else:  # cancelled, completed, no_show: the place is no longer held for the future
+        slot_store.release_slot(
+            tenant.tenant_id, location.location_id, key, appointment.appointment_id
+        )
+
+
+UNLIMITED = 1_000_000

@@ -44,6 +44,16 @@ def day_slots(capacity: ServiceCapacity, zone: ZoneInfo, day: date) -> list[date
     return sorted(starts)
 
 
+def containing_slot(capacity: ServiceCapacity, zone: ZoneInfo, moment: datetime) -> datetime | None:
+    """The start of the slot a time falls in (a DMS booking at 10:15 takes the 10:00 slot)."""
+    step = timedelta(minutes=capacity.slot_minutes)
+    local = moment.astimezone(zone)
+    for start in day_slots(capacity, zone, local.date()):
+        if start <= local < start + step:
+            return start
+    return None
+
+
 def free_slots(
     capacity: ServiceCapacity,
     zone: ZoneInfo,

@@ -44,7 +44,10 @@ def apply_appointment(
         source=event.source,
     )
     sk = Appointment.sk(event.appointment_id)
-    store.put_customer_record_if_newer(tenant.tenant_id, customer_id, sk, record, ctx.stamp)
+    if store.put_customer_record_if_newer(tenant.tenant_id, customer_id, sk, record, ctx.stamp):
+        from trigly.booking.service import reflect_dms_appointment
+
+        reflect_dms_appointment(tenant, record)
     return customer_id
 
 
