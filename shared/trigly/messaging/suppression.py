@@ -19,6 +19,7 @@ from trigly.messaging.channels import PHONE_CHANNELS
 from trigly.messaging.guardrails import Suppression, SuppressionKind
 from trigly.platform import tokens
 from trigly.platform.clock import isoformat
+from trigly.platform.settings import get_settings
 from trigly.profiles.contacts import ContactStatus
 from trigly.profiles.model import CustomerProfile
 from trigly.store import feedback as store
@@ -103,8 +104,8 @@ def _lifted(profile: CustomerProfile, entry: Suppression, at: datetime) -> bool:
 def for_profile(tenant_id: str, profile: CustomerProfile) -> list[Suppression]:
     """The entries that concern this customer's usable contacts (one batched read)."""
     candidates = _candidates(profile)
-    if not candidates:
-        return []
+    if not candidates or not get_settings().link_secret_arn:
+        return []  # no key, no keyed list (a deployment always has one: LinkSigningSecret)
     by_digest = {digest(channel, address): address for channel, address in candidates}
     found = store.suppression_rules(tenant_id, list(by_digest))
     entries: list[Suppression] = []
