@@ -2,7 +2,7 @@
 templates render strictly with what its runs know (SMS of sane length), and the engine walks
 each the way docs/journeys.md describes."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -371,3 +371,32 @@ def test_milestone_offsets() -> None:
         "car_age_trade_in": 0,
         "birthday": 0,
     }
+
+
+# --- the customer's own date triggers ---------------------------------------------------------
+
+
+def test_birthdays_are_scheduled_for_the_next_occurrence_whose_start_has_not_passed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trigly.journeys import catalog, triggers
+
+    early = PLAYBOOKS["birthday"].model_copy(
+        update={
+            "journey_id": "birthday_early",
+            "trigger": MilestoneTrigger(milestone="birthday", offset_days=-10),  # type: ignore[arg-type]
+        }
+    )
+    journeys = [(j, j.trigger) for j in (PLAYBOOKS["birthday"], early)]
+    monkeypatch.setattr(catalog, "milestone_journeys", lambda tenant_id: journeys)
+    today = date(2026, 12, 1)
+    starts = triggers.customer_schedule("t", "c", date(1985, 12, 3), today)
+    assert starts["birthday"].fire_on == date(2026, 12, 3)
+    assert starts["birthday"].key == "birthday:2026" and starts["birthday"].vin is None
+    # Ten days before the 3rd passed: next year's
+    assert starts["birthday_early"].fire_on == date(2027, 11, 23)
+    assert starts["birthday_early"].key == "birthday:2027"
+    assert triggers.customer_schedule("t", "c", None, today) == {}
+    # After one fires, the next is next year's
+    following = triggers.next_customer_start("t", starts["birthday"])
+    assert following is not None and following.fire_on == date(2027, 12, 3)

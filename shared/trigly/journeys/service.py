@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from trigly.journeys import catalog
+from trigly.journeys import catalog, triggers
 from trigly.journeys.definition import EventTrigger, Journey, SendStep
 from trigly.journeys.engine import (
     Enrollment,
@@ -145,7 +145,13 @@ def start_from_trigger(tenant_id: str, owner_pk: str, journey_id: str, partition
             vin=scheduled.get("vin"),
             subject=subject,
         )
-    store.take_trigger(owner_pk, journey_id, partition)
+    following = triggers.next_customer_start(tenant_id, triggers.ScheduledStart(**scheduled))
+    if following is None:
+        store.take_trigger(owner_pk, journey_id, partition)
+    else:  # moves it off today's partition to next year's
+        store.put_trigger(
+            tenant_id, owner_pk, journey_id, following.model_dump_json(), following.fire_on
+        )
 
 
 def _matches(trigger: EventTrigger, data: dict[str, Any]) -> bool:

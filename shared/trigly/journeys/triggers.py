@@ -1,4 +1,4 @@
-"""Date triggers: when each date-triggered journey starts for a car.
+"""Date triggers: when each date-triggered journey starts for a car (or a customer: birthdays).
 
 Every event that touches a car recomputes its milestones (next maintenance, insurance renewal,
 warranty end...) and, for each enabled journey started by one, the day it starts (the date plus
@@ -8,6 +8,10 @@ triggers are written to (or taken off) the `due` index, where the daily job find
 
 A trigger whose day passed more than a day ago is not set (CONTRACT §3: an imported or late
 event starts no step whose moment passed); one due today or yesterday starts at the next run.
+
+A customer's own milestones (the birthday) ride on the customer's collection the same way: set
+when `customer.upserted` changes the birth date (from the profile already in hand), and rolled
+on to the next occurrence when one fires, since no car event recomputes them.
 """
 
 from datetime import date, timedelta
@@ -16,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from trigly.journeys import catalog
 from trigly.lifecycle.milestones import Milestone as CarMilestone
-from trigly.lifecycle.milestones import car_milestones
+from trigly.lifecycle.milestones import car_milestones, customer_milestones
 from trigly.lifecycle.plans import plan_for
 from trigly.store import journeys as store
 from trigly.store import keys
@@ -82,7 +86,72 @@ def sync_car(
     after: dict[str, ScheduledStart],
 ) -> None:
     """Write the triggers that changed; take off the index those no longer called for."""
-    owner_pk = keys.vehicle(tenant_id, vin)
+    _sync(tenant_id, keys.vehicle(tenant_id, vin), before, after)
+
+
+def customer_schedule(
+    tenant_id: str, customer_id: str, birth_date: date | None, today: date
+) -> dict[str, ScheduledStart]:
+    """The starts a customer's own milestones (the birthday) call for, by journey id; an
+    occurrence whose start passed (a journey starting days before) gives way to the next."""
+    starts: dict[str, ScheduledStart] = {}
+    if birth_date is None:
+        return starts
+    found = {m.kind: m for m in customer_milestones(birth_date, today)}
+    for journey, trigger in catalog.milestone_journeys(tenant_id):
+        milestone = found.get(trigger.milestone.value)
+        if milestone is None:
+            continue
+        fire_on = milestone.due_on + timedelta(days=trigger.offset_days)
+        if fire_on < today - STALE_AFTER:
+            later = customer_milestones(birth_date, milestone.due_on + timedelta(days=1))
+            milestone = next(m for m in later if m.kind == milestone.kind)
+            fire_on = milestone.due_on + timedelta(days=trigger.offset_days)
+        starts[journey.journey_id] = ScheduledStart(
+            journey_id=journey.journey_id,
+            key=milestone.key,
+            customer_id=customer_id,
+            fire_on=max(fire_on, today),
+            due_on=milestone.due_on,
+            details={str(k): v for k, v in milestone.details.items()},
+        )
+    return starts
+
+
+def sync_customer(
+    tenant_id: str, customer_id: str, before: date | None, after: date | None, today: date
+) -> None:
+    """The birth date changed (`customer.upserted`): write the customer's triggers on their own
+    collection (`DUE#{journey}`), computed without reading anything."""
+    _sync(
+        tenant_id,
+        keys.customer(tenant_id, customer_id),
+        customer_schedule(tenant_id, customer_id, before, today),
+        customer_schedule(tenant_id, customer_id, after, today),
+    )
+
+
+def next_customer_start(tenant_id: str, scheduled: ScheduledStart) -> ScheduledStart | None:
+    """After a customer's trigger fired: the same journey's next occurrence (next year's
+    birthday), so the chain goes on without the customer event that set the first."""
+    birth_date = scheduled.details.get("birth_date")
+    if scheduled.vin is not None or not isinstance(birth_date, str):
+        return None
+    after = customer_schedule(
+        tenant_id,
+        scheduled.customer_id,
+        date.fromisoformat(birth_date),
+        scheduled.due_on + timedelta(days=1),
+    )
+    return after.get(scheduled.journey_id)
+
+
+def _sync(
+    tenant_id: str,
+    owner_pk: str,
+    before: dict[str, ScheduledStart],
+    after: dict[str, ScheduledStart],
+) -> None:
     for journey_id, start in after.items():
         if before.get(journey_id) != start:
             store.put_trigger(

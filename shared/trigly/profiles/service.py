@@ -137,6 +137,12 @@ def apply_customer_upserted(
             store.save_profile(tenant_id, merged, version)
         except store.StaleProfile:
             continue
+        if merged.birth_date != current.birth_date:  # the birthday journey's date trigger
+            from trigly.journeys import triggers
+
+            triggers.sync_customer(
+                tenant_id, customer_id, current.birth_date, merged.birth_date, now.date()
+            )
         known = {c.value for c in current.phones + current.emails}
         store.add_to_lookups(
             tenant_id,
