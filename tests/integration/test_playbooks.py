@@ -20,6 +20,7 @@ from tests.integration.test_messages import work_sms_queue
 from tests.support import FakeLambdaContext, customer_event, sqs_event
 from trigly.channels.sandbox import outbox
 from trigly.journeys.engine import Enrollment
+from trigly.lifecycle.milestones import customer_milestones
 from trigly.platform import clock
 from trigly.store import journeys as journey_store
 
@@ -244,9 +245,7 @@ def test_birthday_greeting_on_the_day_at_ten_and_next_years_is_set(
 ) -> None:
     tenant_id = pipeline.dealer.tenant.tenant_id
     tomorrow = morning.date() + timedelta(days=1)
-    born = date(1985, tomorrow.month, min(tomorrow.day, 28))
-    if born.day != tomorrow.day:
-        pytest.skip("29-31: a birthday near the month's end is covered by unit tests")
+    born = date(1984, tomorrow.month, tomorrow.day)  # a leap year: any day of the year
     # The customer's birth date puts a trigger on their own collection, on tomorrow's index
     pipeline.send(person("BD-1", "+79161110021", morning, birth_date=born.isoformat()))
     customer_id = only_customer(pipeline.dealer, external_id="BD-1")["id"]
@@ -260,7 +259,9 @@ def test_birthday_greeting_on_the_day_at_ten_and_next_years_is_set(
     assert "с днём рождения" in str(greeting["body"])
     # The trigger moved on to next year's birthday; the profile shows the run
     assert list(journey_store.due_triggers(tenant_id, tomorrow)) == []
-    next_year = date(tomorrow.year + 1, tomorrow.month, tomorrow.day)
+    [following] = customer_milestones(born, tomorrow + timedelta(days=1))
+    next_year = following.due_on
+    assert next_year.year == tomorrow.year + 1
     assert [j for _, j in journey_store.due_triggers(tenant_id, next_year)] == ["birthday"]
     status, profile = api("GET", f"/v1/customers/{customer_id}", pipeline.dealer.api_key)
     assert status == 200
@@ -281,8 +282,7 @@ def test_birthday_greeting_on_the_day_at_ten_and_next_years_is_set(
         | {"id": "c-BD-1-moved"}
     )
     assert list(journey_store.due_triggers(tenant_id, next_year)) == []
-    due = date(tomorrow.year, moved.month, moved.day)
-    due = due if due >= tomorrow else date(tomorrow.year + 1, moved.month, moved.day)
+    due = customer_milestones(moved, clock.now().date())[0].due_on
     assert [j for _, j in journey_store.due_triggers(tenant_id, due)] == ["birthday"]
 
 
