@@ -3,9 +3,11 @@
     .venv/bin/python -m benchmarks                 # print the report
     .venv/bin/python -m benchmarks --update-docs   # also refresh the figures in docs/benchmarks.md
     .venv/bin/python -m benchmarks --imports 100000  # also the bulk import bench (~15 min)
+    .venv/bin/python -m benchmarks --lifecycle 100000  # the lifecycle bench at its documented size
 
 Single benchmarks: `python -m benchmarks.ingest_cost`, `python -m benchmarks.profile_read`,
-`python -m benchmarks.cold_start [runs]`, `python -m benchmarks.channel_worker [messages] [runs]`.
+`python -m benchmarks.cold_start [runs]`, `python -m benchmarks.channel_worker [messages] [runs]`,
+`python -m benchmarks.lifecycle [--cars N] [--sample N]`.
 """
 
 import argparse
@@ -17,7 +19,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import channel_worker, cold_start, import_bench, ingest_cost, profile_read
+from benchmarks import (
+    channel_worker,
+    cold_start,
+    import_bench,
+    ingest_cost,
+    lifecycle,
+    profile_read,
+)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
@@ -88,6 +97,13 @@ def main() -> None:
         metavar="ROWS",
         help="also run the bulk import bench on this many generated rows (100000: ~15 min)",
     )
+    parser.add_argument(
+        "--lifecycle",
+        type=int,
+        default=10_000,
+        metavar="CARS",
+        help="cars of the lifecycle and journey tick bench (0 skips; documented run: 100000)",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -124,6 +140,16 @@ def main() -> None:
     channels_text = channel_worker.run(runs=args.runs)  # throughput at 100 ms, cold init
     print(channels_text, end="\n\n", flush=True)
 
+    lifecycle_text = "lifecycle: skipped (--lifecycle 0)"
+    if args.lifecycle:
+        try:
+            sample = min(lifecycle.SAMPLE, round(args.lifecycle * lifecycle.DUE_SHARE))
+            cycle = lifecycle.run(args.lifecycle, sample)
+            lifecycle_text = lifecycle.report(cycle)
+        except Exception as error:  # one broken benchmark should not hide the others
+            lifecycle_text = f"lifecycle FAILED: {error!r}"
+        print(lifecycle_text, end="\n\n", flush=True)
+
     if args.imports:  # minutes, not seconds: only when asked (figures in docs/benchmarks.md)
         imported = import_bench.run(args.imports, min(import_bench.SAMPLE, args.imports))
         print(import_bench.summary(imported), end="\n\n", flush=True)
@@ -135,7 +161,8 @@ def main() -> None:
     print(f"\n{footer}")
     if args.update_docs and cost:
         update_docs(
-            f"{header}\n\n{cost_text}\n\n{read_text}\n\n{cold_text}\n\n{channels_text}\n\n{footer}"
+            f"{header}\n\n{cost_text}\n\n{read_text}\n\n{cold_text}\n\n{channels_text}\n\n"
+            f"{lifecycle_text}\n\n{footer}"
         )
         print(f"figures written to {DOCS}")
 

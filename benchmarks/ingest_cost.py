@@ -372,6 +372,8 @@ def item_kind(pk: str, sk: str | None = None) -> str:
     for marker, kind in lookups.items():
         if marker in pk:
             return kind
+    if pk == "TENANTS":
+        return "tenant directory"
     if pk.startswith(("CONNECTOR#", "APIKEY#")):
         return pk.split("#", 1)[0].lower().replace("apikey", "API key")
     if pk.endswith("#STOCK"):
@@ -393,8 +395,23 @@ def _key(item: Mapping[str, Any]) -> tuple[str, str | None]:
     return str(pk.get("S", "")), (str(sk["S"]) if "S" in sk else None)
 
 
+def _read_label(params: Mapping[str, Any]) -> str:
+    """The collection a Query reads; for an index, its partition without tenant and time
+    (`due index T#{tenant}#LIFE#{time}`)."""
+    condition = str(params.get("KeyConditionExpression", ""))
+    values = params.get("ExpressionAttributeValues", {})
+    first = re.search(r":[A-Za-z0-9_]+", condition)
+    pk = str(values.get(first.group(0), {}).get("S", "")) if first else ""
+    if "IndexName" not in params:
+        return item_kind(pk, None)
+    partition = re.sub(r"^T#[^#]+", "T#{tenant}", pk)
+    return f"{params['IndexName']} index {re.sub(r'#[0-9][0-9T:-]+$', '#{time}', partition)}"
+
+
 def touched(operation: str, params: Mapping[str, Any]) -> str:
     """The kinds of item one DynamoDB request addresses, e.g. `car record` or `customer VISIT#`."""
+    if operation in {"Query", "Scan"}:
+        return _read_label(params)
     keys: list[tuple[str, str | None]] = []
     if operation in {"GetItem", "UpdateItem", "DeleteItem"}:
         keys = [_key(params["Key"])]
@@ -411,12 +428,6 @@ def touched(operation: str, params: Mapping[str, Any]) -> str:
         for action in params["TransactItems"]:
             [body] = action.values()
             keys.append(_key(body.get("Item") or body["Key"]))
-    elif operation in {"Query", "Scan"}:
-        condition = str(params.get("KeyConditionExpression", ""))
-        values = params.get("ExpressionAttributeValues", {})
-        first = re.search(r":[A-Za-z0-9_]+", condition)
-        pk = values.get(first.group(0), {}).get("S", "") if first else ""
-        keys = [(str(pk), None)]
     kinds = list(dict.fromkeys(item_kind(pk, sk) for pk, sk in keys))
     return ", ".join(kinds) if kinds else "-"
 
