@@ -250,14 +250,23 @@ def do_booking(link: "CustomerLink", token: str) -> Response[str]:
     `409` with the page showing the slots still free."""
     from urllib.parse import parse_qs
 
-    from trigly.booking.service import SlotTaken, book, booking_offer
+    from trigly.booking.service import SlotTaken, book, booking_offer, cancel
 
-    slot = (parse_qs(_form_body()).get("slot") or [""])[0]
+    form = parse_qs(_form_body())
+    if form.get("action") == ["cancel"]:
+        cancel(link.tenant, link.customer_id, link.vin)
+        return _see_other(token)
+    slot = (form.get("slot") or [""])[0]
     try:
         book(link.tenant, link.customer_id, link.vin, slot)
     except SlotTaken:
         offer = booking_offer(link.tenant, link.customer_id, link.vin)
         return page("booking.html", 409, **_booking_context(link, offer), taken=True)
+    return _see_other(token)
+
+
+def _see_other(token: str) -> Response[str]:
+    """Back to the same link after a POST: it shows the booking (or the slots) as they stand."""
     return Response(
         status_code=303,
         content_type="text/html; charset=utf-8",

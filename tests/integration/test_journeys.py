@@ -242,6 +242,19 @@ def test_booking_from_a_link_takes_a_place_once_tells_the_dms_and_ends_the_remin
     work_sms_queue(stack)
     kinds = [m["meta"]["kind"] for m in outbox(dealer.tenant.tenant_id)]
     assert kinds == ["booking_confirmation"]
+    # Cancelling from the confirmation page frees the place and tells the DMS
+    status, _, headers = page("POST", link, {"action": "cancel"})
+    assert status == 303 and headers["location"] == link
+    status, html, _ = page("GET", link)
+    assert status == 200 and f'value="{chosen}"' in html
+    cancelled = [
+        d["event"]
+        for d in outbound(stack, dealer.tenant.tenant_id)
+        if d["event"]["type"] == "service_appointment.cancelled"
+    ]
+    assert [e["data"]["appointment_id"] for e in cancelled] == [appointment["id"]]
+    [appointment] = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]
+    assert appointment["status"] == "cancelled"
 
 
 def test_journeys_are_listed_edited_and_validated_through_the_api(dealer: TenantFixture) -> None:

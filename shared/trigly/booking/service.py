@@ -140,7 +140,8 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
         return offer.booked  # the same form posted twice
     slot = parse_slot(slot_text, offer)
     location = offer.location
-    assert location.capacity is not None
+    if location.capacity is None:  # booking_offer found one; a concurrent edit removed it
+        raise NotFound("No location takes bookings.")
     key = slot_key(slot.starts_at, offer.zone)
     appointment_id = appointment_id_for(tenant.tenant_id, customer_id, vin, key)
     if not slot_store.take_slot(
@@ -160,6 +161,26 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
     )
     _announce(tenant, customer_id, appointment, offer.external_ids)
     return appointment
+
+
+def cancel(tenant: Tenant, customer_id: str, vin: str | None) -> Appointment | None:
+    """Cancel the car's upcoming booking made through Trigly: the place is freed, the DMS hears
+    `service_appointment.cancelled`, the journeys `service_appointment.changed`."""
+    offer = booking_offer(tenant, customer_id, vin)
+    if offer.booked is None:
+        return None  # nothing booked (or cancelled already: a resubmitted form)
+    cancelled = offer.booked.model_copy(update={"status": "cancelled"})
+    slot_store.release_slot(
+        tenant.tenant_id,
+        offer.location.location_id,
+        slot_key(cancelled.starts_at, offer.zone),
+        cancelled.appointment_id,
+    )
+    record_store.put_customer_records(
+        tenant.tenant_id, customer_id, [(Appointment.sk(cancelled.appointment_id), cancelled)]
+    )
+    _announce(tenant, customer_id, cancelled, offer.external_ids)
+    return cancelled
 
 
 def _parse(text: str) -> datetime | None:
