@@ -14,6 +14,7 @@ from trigly.events.types import Channel
 from trigly.messaging import customer_links, suppression, tracking
 from trigly.messaging.channels import Recipient, Route
 from trigly.messaging.decision import Hold, Refuse, SendNow, decide
+from trigly.messaging.guardrails import capped_purpose
 from trigly.messaging.intent import (
     HistoryEntry,
     MessagePurpose,
@@ -176,7 +177,12 @@ def _apply_decision(
         now=now,
         # Bounced, complained, refused or unsubscribed contacts, kept by keyed hash (one read).
         suppressions=suppression.for_profile(tenant.tenant_id, profile),
-        recent_marketing=_recent_marketing(tenant, message.customer_id, now),
+        # The cap counts marketing only: a service or transactional message reads no history.
+        recent_marketing=(
+            _recent_marketing(tenant, message.customer_id, now)
+            if capped_purpose(intent.purpose)
+            else ()
+        ),
         supported=template.channels(),
     )
     if isinstance(decision, Refuse):
