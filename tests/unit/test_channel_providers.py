@@ -628,3 +628,17 @@ def test_a_provider_down_hands_back_without_a_wait_of_its_own(waits: list[float]
     with pytest.raises(RetryLater) as later:
         http.with_retries(down)
     assert later.value.retry_after is None and len(waits) == http.DEFAULT_POLICY.attempts - 1
+
+
+@respx.mock
+def test_fcm_a_token_endpoint_timeout_is_retried_nothing_was_sent(
+    fcm_credentials: dict[str, Any], waits: list[float]
+) -> None:
+    tokens = respx.post(TOKEN_URL)
+    tokens.side_effect = [
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, json={"access_token": "t", "expires_in": 3599}),
+    ]
+    send = respx.post(FCM_URL).respond(200, json={"name": "projects/avtomir-app/messages/4"})
+    assert provider(fcm_credentials).send("ten_1", message(Channel.PUSH, to="dev"))
+    assert tokens.call_count == 2 and send.call_count == 1 and len(waits) == 1

@@ -70,14 +70,17 @@ def access_token(account: ServiceAccount) -> str:
     cached = _tokens.get(account.client_email)
     if cached and cached[1] - REFRESH_MARGIN > now:
         return cached[0]
-    response = http.request(
-        "POST",
-        account.token_uri,
-        data={
-            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-            "assertion": signed_assertion(account, now),
-        },
-    )
+    try:
+        response = http.request(
+            "POST",
+            account.token_uri,
+            data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": signed_assertion(account, now),
+            },
+        )
+    except OutcomeUnknown as exc:  # a token request sends nothing to anyone: safe to repeat
+        raise RetryLater("fcm: the token endpoint did not answer") from exc
     body = http.json_body(response)
     if response.status_code == 429 or response.status_code >= 500:
         # Asking for a token sends nothing to the customer: any failure here is safe to retry.

@@ -25,7 +25,9 @@ from trigly.channels.provider import OutcomeUnknown, RetryLater
 # Connect fails fast (nothing was sent); read waits for slow providers, but not past the point
 # where a batch could outlive the worker's timeout.
 TIMEOUT = httpx.Timeout(connect=3.0, read=8.0, write=5.0, pool=2.0)
-LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=60.0)
+# Idle connections are dropped after 20 s, before providers' and NATs' idle timeouts: a request
+# on a connection the other side already closed fails after it was sent (an unknown outcome).
+LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=20.0)
 
 _client: httpx.Client | None = None
 _client_lock = threading.Lock()
