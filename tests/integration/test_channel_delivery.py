@@ -6,7 +6,7 @@ limiter on the template's main table."""
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,11 +52,16 @@ class FakeProvider:
     requests: list[dict[str, str]] = field(default_factory=list)
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    chooser: Callable[[], Reply] | None = None  # instead of the queue: a reply per request
 
     def next_reply(self, form: dict[str, str]) -> Reply:
         with self.lock:
-            self.requests.append(form)
-            return self.replies.pop(0) if self.replies else self.ok
+            if self.chooser is not None:
+                reply = self.chooser()
+            else:
+                reply = self.replies.pop(0) if self.replies else self.ok
+            self.requests.append({**form, "replied": str(reply.status), "late": str(reply.delay)})
+            return reply
 
 
 def smsru_ok(number: str, sms_id: str) -> dict[str, Any]:
@@ -402,3 +407,67 @@ def test_the_client_keeps_its_connection_alive_between_requests(fake_smsru: Fake
         response = http.request("POST", url, data={"n": str(n)})
         assert response.status_code == 200
     assert fake_smsru.connections == 1 and len(fake_smsru.requests) == 5
+
+
+def test_random_provider_faults_never_make_a_second_message(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    fake_smsru: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """40 messages against an SMS.ru that answers at random: OK, 429, 502, too late, or a final
+    refusal. Each message ends sent or failed, and the provider never got a second request for a
+    message after a request it may have accepted."""
+    import random
+
+    monkeypatch.setattr(http, "TIMEOUT", httpx.Timeout(2.0, read=0.3))
+    http.forget_client()
+    rng = random.Random(5)
+    ok = smsru_ok("79164000001", "id")
+    refused = {"status": "OK", "sms": {"79164000001": {"status": "ERROR", "status_code": 207}}}
+    faults = [
+        (0.5, Reply(200, ok)),
+        (0.2, Reply(429, {"status": "ERROR"}, headers={"Retry-After": "30"})),
+        (0.1, Reply(502, "<html>Bad Gateway</html>")),
+        (0.1, Reply(200, ok, delay=0.6)),
+        (0.1, Reply(200, refused)),
+    ]
+    fake_smsru.chooser = lambda: rng.choices([r for _, r in faults], [w for w, _ in faults])[0]
+    customer_id = customer(dealer, drain, "CH-6", consents=SMS_CONSENT)
+    configure_smsru(dealer)
+    for n in range(40):
+        status, _ = send(
+            dealer,
+            customer_id=customer_id,
+            purpose="transactional",
+            text=f"Заказ {n:02d} готов.",
+            channel="sms",
+            idempotency_key=f"fault:{n}",
+        )
+        assert status == 202
+    pending = sms_records(stack)
+    for _ in range(30):  # the queue redelivering what was handed back
+        if not pending:
+            break
+        event = sqs_event(pending, stack.queues["ChannelSmsQueue"].arn)
+        bodies = {r["messageId"]: r["body"] for r in event["Records"]}
+        result = channel_worker(event, FakeLambdaContext())
+        pending = [bodies[f["itemIdentifier"]] for f in result["batchItemFailures"]]
+    assert pending == []
+    by_text: dict[str, list[dict[str, str]]] = {}
+    for request in fake_smsru.requests:
+        by_text.setdefault(request["msg"][:14], []).append(request)
+    assert len(by_text) == 40
+    for requests in by_text.values():
+        # only 429s (surely not taken) come before the last request for a message
+        assert all(r["replied"] == "429" for r in requests[:-1]), requests
+    outcomes = {(m["status"], m["reason"]) for m in messages_of(dealer, customer_id)}
+    assert outcomes <= {
+        ("sent", None),
+        ("failed", "unknown_outcome"),
+        ("failed", "provider_rejected"),
+    }
+    listed = messages_of(dealer, customer_id)
+    assert len(listed) == 40 and all(m["status"] != "queued" for m in listed)
+    assert {"sent", "failed"} <= {m["status"] for m in listed}
