@@ -64,9 +64,7 @@ def purge_feedback(stack: DeployedStack) -> None:
     """Drop what waits on the feedback queue (PurgeQueue is allowed once a minute)."""
     sqs = boto3.client("sqs")
     url = stack.queues["FeedbackQueue"].url
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
-        "Messages", []
-    ):
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -202,3 +200,70 @@ def test_ses_events_move_an_email_forward_only_and_a_hard_bounce_suppresses_the_
     publish_ses(stack, ses_event("ten_other", provider_id, "Bounce", **bounce))
     assert work_feedback(stack, failures=1) == 1
     assert history(dealer, customer_id, first["id"])["status"] == "clicked"
+
+
+def test_an_ses_event_reconciles_an_email_whose_worker_died_after_ses_took_it(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    from functions.channels.app import handler as channel_worker
+    from trigly.channels.ses import message_place
+    from trigly.messaging.message import StoredMessage
+    from trigly.store import messages as store
+
+    business_clock.move_to(datetime(2026, 12, 7, 12, 0, tzinfo=MSK))
+    tenant_id = dealer.tenant.tenant_id
+    customer_id = customer(
+        dealer, drain, "FB-4", consents=EMAIL_CONSENT, emails=["rec@example.com"]
+    )
+    _, sent = send(
+        dealer,
+        customer_id=customer_id,
+        purpose="transactional",
+        text="Запись подтверждена",
+        channel="email",
+        idempotency_key="fb:4",
+    )
+    # Given a worker that claimed the message, had SES take it and died before saving: the
+    # redelivered queue message finds the claim and ends the message `failed: unknown_outcome`
+    [message_ref] = [r for r in _email_queue_refs(stack)]
+    assert store.claim_for_sending(message_ref, clock.now())
+    work_queue(stack, "ChannelEmailQueue", channel_worker)
+    assert history(dealer, customer_id, sent["id"])["reason"] == "unknown_outcome"
+    loaded = store.load(message_ref)
+    assert loaded is not None
+    message = StoredMessage.model_validate_json(loaded[0])
+    # When SES reports the mail delivered, naming our headers (SES events carry them)
+    event = ses_event(tenant_id, "0100-ses-lost", "Delivery", recipients=["rec@example.com"])
+    event["mail"]["headers"] = [
+        {"name": "X-Trigly-Message-Id", "value": sent["id"]},
+        {"name": "X-Trigly-Message-Ref", "value": f"{customer_id} {message_place(message)}"},
+    ]
+    publish_ses(stack, event)
+    assert work_feedback(stack) == 1
+    # Then the message is reconciled: delivered, and later events find it by SES's id
+    assert history(dealer, customer_id, sent["id"])["status"] == "delivered"
+    publish_ses(stack, ses_event(tenant_id, "0100-ses-lost", "Click", link="https://x"))
+    assert work_feedback(stack) == 1
+    assert history(dealer, customer_id, sent["id"])["status"] == "clicked"
+    # A hint naming a message that is not in doubt changes nothing
+    forged = ses_event(tenant_id, "0100-other", "Delivery")
+    forged["mail"]["headers"] = event["mail"]["headers"]
+    publish_ses(stack, forged)
+    assert work_feedback(stack, failures=1) == 1
+
+
+def _email_queue_refs(stack: DeployedStack) -> list[Any]:
+    """Peek at the email queue's messages (left for the worker: visibility reset)."""
+    from trigly.store.messages import MessageRef
+
+    sqs = boto3.client("sqs")
+    url = stack.queues["ChannelEmailQueue"].url
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    for message in got:
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    return [MessageRef(**json.loads(m["Body"])) for m in got]

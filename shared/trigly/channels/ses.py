@@ -16,6 +16,14 @@ from trigly.platform import aws, clock
 from trigly.platform.settings import get_settings
 
 
+def message_place(message: StoredMessage) -> str:
+    """The message's sort key as the send path builds it from its creation time and id."""
+    from trigly.profiles.records import newest_first
+    from trigly.store.messages import message_sk
+
+    return message_sk(newest_first(message.created_at), message.message_id)
+
+
 class SesProvider:
     def __init__(self, sender: str, sender_name: str = "") -> None:
         self.sender = sender
@@ -33,6 +41,9 @@ class SesProvider:
         mail["X-Trigly-Customer-Id"] = message.customer_id
         mail["X-Trigly-Kind"] = message.kind
         mail["X-Trigly-Purpose"] = message.purpose.value
+        # Where the message is stored: an SES event for a message whose worker died after SES
+        # took it (no provider-id lookup) still finds it (messaging/feedback.py reconciles).
+        mail["X-Trigly-Message-Ref"] = f"{message.customer_id} {message_place(message)}"
         unsubscribe = next(
             (link["url"] for link in message.links if link["purpose"] == "unsubscribe"), None
         )

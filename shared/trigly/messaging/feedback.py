@@ -49,6 +49,9 @@ class ProviderEvent:
     reason: Reason | None = None  # with `failed`
     suppress: SuppressionKind | None = None  # the contact must not be messaged again
     machine: bool = False  # an open by a mail proxy or scanner, not by the person
+    # Where the provider says the message is stored (SES echoes our headers): (customer, sort
+    # key, message id). Used only to reconcile a message whose outcome was unknown.
+    hint: tuple[str, str, str] | None = None
 
 
 def remember(ref: MessageRef, channel: Channel, provider_message_id: str, at: datetime) -> None:
@@ -63,12 +66,39 @@ def apply(event: ProviderEvent) -> Outcome:
         event.tenant_id, event.channel.value, event.provider_message_id, clock.now()
     )
     if ref is None:
+        ref = _reconcilable(event)
+    if ref is None:
         logger.info(
             "feedback for an unknown message",
             extra={"channel": event.channel.value, "status": event.status.value},
         )
         return Outcome.UNKNOWN
     return apply_to(ref, event)
+
+
+def _reconcilable(event: ProviderEvent) -> MessageRef | None:
+    """A message the provider names by our headers, whose worker died after the provider took
+    it (`failed: unknown_outcome`, so no provider-id lookup was written): the provider's fact
+    settles it (CONTRACT §3: reconciled from provider callbacks), and the lookup is written now
+    for the events that follow. Anything else the hint names is ignored: a message still being
+    sent gets its lookup from its worker."""
+    if event.hint is None:
+        return None
+    customer_id, sk, message_id = event.hint
+    ref = MessageRef(event.tenant_id, customer_id, sk)
+    loaded = store.load(ref)
+    if loaded is None:
+        return None
+    message = StoredMessage.model_validate_json(loaded[0])
+    unknown = (message.state.status, message.state.reason) == (
+        MessageStatus.FAILED,
+        Reason.UNKNOWN_OUTCOME,
+    )
+    if message.message_id != message_id or message.channel is not event.channel or not unknown:
+        return None
+    remember(ref, event.channel, event.provider_message_id, event.at)
+    logger.info("unknown outcome reconciled", extra={"message_id": message_id})
+    return ref
 
 
 def apply_to(ref: MessageRef, event: ProviderEvent) -> Outcome:

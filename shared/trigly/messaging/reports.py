@@ -1,6 +1,6 @@
 """Providers' delivery reports, read into `feedback.ProviderEvent`s (pure parsing, no I/O).
 
-- **SES** event publishing (configuration set → SNS → SQS): `eventType` `Send`, `Delivery`,
+- **SES** event publishing (configuration set → SNS → SQS): `eventType` `Send` (sent), `Delivery`,
   `Bounce` (`bounceType` `Permanent` is a hard bounce), `Complaint`, `Open`, `Click`; identity
   notifications (`notificationType`) have the same body. The tenant is the `tenant` message tag
   the SES provider sets; the provider id is `mail.messageId`.
@@ -48,8 +48,13 @@ def ses_events(  # noqa: PLR0911  # one return per SES event type
         return []
     sent_at = _ses_time(mail.get("timestamp"), received_at)
 
+    hint = _ses_hint(mail)
+
     def event(status: MessageStatus, at: datetime, **more: Any) -> ProviderEvent:
-        return ProviderEvent(tenant, Channel.EMAIL, message_id, status, at, **more)
+        return ProviderEvent(tenant, Channel.EMAIL, message_id, status, at, hint=hint, **more)
+
+    if kind == "Send":
+        return [event(MessageStatus.SENT, sent_at)]
 
     if kind in {"Delivery"}:
         detail = document.get("delivery") or {}
@@ -82,7 +87,21 @@ def ses_events(  # noqa: PLR0911  # one return per SES event type
     if kind == "Click":
         detail = document.get("click") or {}
         return [event(MessageStatus.CLICKED, _ses_time(detail.get("timestamp"), received_at))]
-    return []  # Send, Reject, DeliveryDelay, Rendering Failure: nothing the status shows
+    return []  # Reject, DeliveryDelay, Rendering Failure: nothing the status shows
+
+
+def _ses_hint(mail: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(customer, sort key, message id) from the X-Trigly-* headers SES includes in events."""
+    headers = {
+        str(h.get("name", "")).lower(): str(h.get("value", ""))
+        for h in mail.get("headers") or []
+        if isinstance(h, Mapping)
+    }
+    place = headers.get("x-trigly-message-ref", "").split(" ")
+    message_id = headers.get("x-trigly-message-id")
+    if len(place) != 2 or not message_id:  # customer and sort key
+        return None
+    return place[0], place[1], message_id
 
 
 def unwrap_sns(body: str) -> Any:
