@@ -21,11 +21,13 @@ from trigly.platform.observability import logger, metrics, tracer
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from trigly.journeys.service import daily_job, journey_tick
     from trigly.messaging.service import release_due
+    from trigly.store.due import due_work
 
     now = clock.now()
+    due = due_work(now)  # one Query per hour bucket, whatever waits in it
     result = {
-        "messages_released": release_due(now),
-        "runs_due": journey_tick(now),
+        "messages_released": release_due(now, due.messages),
+        "runs_due": journey_tick(now, due.runs),
         "triggers_due": daily_job(now),
     }
     logger.info("hourly tick", extra=result)

@@ -34,7 +34,7 @@ from trigly.platform.clock import isoformat
 from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
-from trigly.platform.tenancy import Tenant, get_tenant_cached, list_tenant_ids
+from trigly.platform.tenancy import Tenant, get_tenant_cached, list_tenant_ids_cached
 from trigly.profiles.model import CustomerProfile
 from trigly.profiles.records import CustomerHistory
 from trigly.store import journeys as store
@@ -86,7 +86,7 @@ def daily_job(now: datetime) -> int:
     """For each tenant whose local morning it is, queue the date triggers of today and
     yesterday (a trigger written after yesterday's run). Reads only the due partitions."""
     queued = 0
-    for tenant_id in list_tenant_ids():
+    for tenant_id in list_tenant_ids_cached():
         tenant = get_tenant_cached(tenant_id)
         today, hour = _local_day(now, tenant.timezone)
         if hour != MORNING_HOUR:
@@ -109,9 +109,12 @@ def daily_job(now: datetime) -> int:
     return queued
 
 
-def journey_tick(now: datetime) -> int:
-    """Queue every run whose wait ended: the `due` index's current and previous hour only."""
-    refs = {ref for hour in (now - timedelta(hours=1), now) for ref in store.due_runs(hour, now)}
+def journey_tick(now: datetime, due: list[RunRef] | None = None) -> int:
+    """Queue every run whose wait ended. `due`: what the tick read from the `due` index's
+    current and previous hour (read here when not given)."""
+    from trigly.store.due import due_work
+
+    refs = set(due if due is not None else due_work(now).runs)
     _enqueue(
         [
             {"kind": "run", "tenant_id": r.tenant_id, "customer_id": r.customer_id, "sk": r.sk}

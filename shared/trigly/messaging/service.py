@@ -303,30 +303,31 @@ def _load(ref: MessageRef) -> StoredMessage:
     return StoredMessage.model_validate_json(loaded[0])
 
 
-def release_due(now: datetime) -> int:
+def release_due(now: datetime, due: list[MessageRef] | None = None) -> int:
     """Held messages whose moment came, for every tenant: decide again (consent may have changed
-    meanwhile) and queue them. Reads the `due` index's current and previous hour only."""
+    meanwhile) and queue them. `due`: what the tick read from the `due` index's current and
+    previous hour (read here when not given)."""
     from trigly.platform.tenancy import get_tenant_cached
+    from trigly.store.due import due_work
 
     released = 0
-    for hour in (now - timedelta(hours=1), now):
-        for ref in store.due_messages(hour, now):
-            loaded = store.load(ref)
-            profile = customer_store.load_profile(ref.tenant_id, ref.customer_id)
-            if loaded is None or profile is None:
-                continue
-            message = StoredMessage.model_validate_json(loaded[0])
-            if message.state.status is not MessageStatus.HELD:
-                continue
-            tenant = get_tenant_cached(ref.tenant_id)
-            message, hold_until = _apply_decision(tenant, message, profile[0], now, sk=ref.sk)
-            try:
-                store.save(ref, message.model_dump_json(), loaded[1], due=hold_until)
-            except store.StaleMessage:
-                continue  # another tick released it
-            if message.state.status is MessageStatus.QUEUED and message.channel is not None:
-                _enqueue(ref, message.channel)
-                released += 1
+    for ref in due if due is not None else due_work(now).messages:
+        loaded = store.load(ref)
+        profile = customer_store.load_profile(ref.tenant_id, ref.customer_id)
+        if loaded is None or profile is None:
+            continue
+        message = StoredMessage.model_validate_json(loaded[0])
+        if message.state.status is not MessageStatus.HELD:
+            continue
+        tenant = get_tenant_cached(ref.tenant_id)
+        message, hold_until = _apply_decision(tenant, message, profile[0], now, sk=ref.sk)
+        try:
+            store.save(ref, message.model_dump_json(), loaded[1], due=hold_until)
+        except store.StaleMessage:
+            continue  # another tick released it
+        if message.state.status is MessageStatus.QUEUED and message.channel is not None:
+            _enqueue(ref, message.channel)
+            released += 1
     return released
 
 

@@ -10,10 +10,17 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
+
+
+@lru_cache(maxsize=1)
+def dynamodb() -> "DynamoDBClient":
+    """For the few reads PynamoDB's models cannot express (one Query across item kinds)."""
+    return boto3.client("dynamodb")
 
 
 @lru_cache(maxsize=1)
@@ -43,5 +50,5 @@ def secretsmanager() -> Any:
 
 def forget_clients() -> None:
     """For tests that start a fresh emulator: the next call creates new clients."""
-    for factory in (sqs, s3, events, ses, secretsmanager):
+    for factory in (dynamodb, sqs, s3, events, ses, secretsmanager):
         factory.cache_clear()

@@ -123,6 +123,7 @@ def create_tenant(
             created_at=clock.isoformat(tenant.created_at),
         ),
     )
+    _tenant_ids_cache.clear()
     return tenant
 
 
@@ -275,6 +276,19 @@ def rotate_connector_secret(
 
 _TENANT_CACHE_SECONDS = 300.0
 _tenant_cache: dict[str, tuple[float, Tenant]] = {}
+
+
+_tenant_ids_cache: list[tuple[float, list[str]]] = []
+
+
+def list_tenant_ids_cached() -> list[str]:
+    """The tenant directory for scheduled jobs, read at most every few minutes (the local stack
+    fires hundreds of hourly ticks a second while it replays); a tenant created in this process
+    shows at once."""
+    moment = time.monotonic()
+    if not _tenant_ids_cache or moment - _tenant_ids_cache[0][0] >= _TENANT_CACHE_SECONDS:
+        _tenant_ids_cache[:] = [(moment, list_tenant_ids())]
+    return _tenant_ids_cache[0][1]
 
 
 def get_tenant_cached(tenant_id: str) -> Tenant:

@@ -3,7 +3,7 @@
 - a tenant's journey definitions: `T#{tenant}` / `JOURNEY#{id}` (one Query lists them);
 - a run (enrollment): in the customer's collection under `JRN#{journey}#{key}`, created with a
   conditional put so one key never starts twice; while it waits it is on the `due` index under
-  the UTC hour it wakes (`DUE#JRN#{hour}`), which the hourly tick reads;
+  the UTC hour it wakes (`DUE#{hour}`, shared with held messages), which the hourly tick reads;
 - a date trigger: on the car (or customer) it concerns, `DUE#{journey}`, on the `due` index under
   `T#{tenant}#LIFE#{date}` — the daily job reads exactly the day's partition;
 - service slots: `T#{tenant}#LOC#{location}#SLOTS` / `{date}T{HH:MM}`, one Query for a range of
@@ -12,12 +12,12 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from trigly.platform.clock import isoformat
-from trigly.store import keys
+from trigly.store import due_hours, keys
 from trigly.store.customers import StaleProfile
 from trigly.store.models import EnrollmentItem, JourneyItem, SlotItem, TriggerItem, bind
 
@@ -79,14 +79,10 @@ class RunRef:
         return cls(tenant_id, customer_id, f"{ENROLLMENT_PREFIX}{journey_id}#{key}")
 
 
-def due_partition(moment: datetime) -> str:
-    return f"DUE#JRN#{moment.astimezone(UTC):%Y-%m-%dT%H}"
-
-
 def _run_item(ref: RunRef, doc: str, due: datetime | None) -> EnrollmentItem:
     item = EnrollmentItem(keys.customer(ref.tenant_id, ref.customer_id), ref.sk, doc=doc)
     if due is not None:
-        item.due_pk = due_partition(due)
+        item.due_pk = due_hours.mark(due)
         item.due_sk = f"{isoformat(due)}#{ref.tenant_id}#{ref.customer_id}#{ref.sk}"
     return item
 
@@ -135,18 +131,6 @@ def customer_runs(tenant_id: str, customer_id: str) -> list[tuple[RunRef, str]]:
             keys.customer(tenant_id, customer_id), EnrollmentItem.sk.startswith(ENROLLMENT_PREFIX)
         )
     ]
-
-
-def due_runs(hour: datetime, until: datetime) -> list[RunRef]:
-    """Runs of the hour bucket due by `until`: one Query of the `due` index."""
-    bind()
-    refs = []
-    for item in EnrollmentItem.due_index.query(
-        due_partition(hour), EnrollmentItem.due_sk <= f"{isoformat(until)}#~"
-    ):
-        _, tenant_id, customer_id, sk = item.due_sk.split("#", 3)
-        refs.append(RunRef(tenant_id, customer_id, sk))
-    return refs
 
 
 # --- date triggers ----------------------------------------------------------------------------

@@ -5,12 +5,12 @@ provider in the tenant's outbox."""
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from trigly.platform.clock import isoformat
-from trigly.store import keys
+from trigly.store import due_hours, keys
 from trigly.store.models import MessageItem, MessageKeyItem, OutboxItem, bind
 
 KEY_SK = "KEY"
@@ -79,7 +79,7 @@ def save(ref: MessageRef, doc: str, version: int | None, due: datetime | None = 
     bind()
     item = MessageItem(keys.customer(ref.tenant_id, ref.customer_id), ref.sk, doc=doc)
     if due is not None:
-        item.due_pk = due_partition(due)
+        item.due_pk = due_hours.mark(due)
         item.due_sk = f"{isoformat(due)}#{ref.tenant_id}#{ref.customer_id}#{ref.sk}"
     if version is not None:
         item.version = version
@@ -135,24 +135,6 @@ def recent(tenant_id: str, customer_id: str, limit: int = 50) -> Iterator[str]:
     )
     for item in query:
         yield item.doc
-
-
-def due_partition(moment: datetime) -> str:
-    """Held messages are bucketed by the UTC hour they may go: the hourly tick reads its bucket
-    (and the previous one, in case a tick came late) for every tenant in one Query each."""
-    return f"DUE#MSG#{moment.astimezone(UTC):%Y-%m-%dT%H}"
-
-
-def due_messages(hour: datetime, until: datetime) -> list[MessageRef]:
-    """Held messages of the hour bucket due by `until`: one Query of the `due` index."""
-    bind()
-    refs = []
-    for item in MessageItem.due_index.query(
-        due_partition(hour), MessageItem.due_sk <= f"{isoformat(until)}#~"
-    ):
-        _, tenant_id, customer_id, sk = item.due_sk.split("#", 3)
-        refs.append(MessageRef(tenant_id, customer_id, sk))
-    return refs
 
 
 def record_outbox(tenant_id: str, sent_at: datetime, message_id: str, doc: str) -> None:

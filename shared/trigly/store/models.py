@@ -176,6 +176,10 @@ class MessageItem(MainItem, discriminator="message"):
     due_index = DueIndex()
 
 
+class DueMarkItem(MainItem, discriminator="due_mark"):
+    """pk `DUEMARK#DUE#{UTC hour}`, sk `MARK`: the hour bucket holds due work (store.due_hours)."""
+
+
 class EnrollmentDueIndex(GlobalSecondaryIndex["EnrollmentItem"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "due"
@@ -188,7 +192,7 @@ class EnrollmentDueIndex(GlobalSecondaryIndex["EnrollmentItem"]):  # type: ignor
 class EnrollmentItem(MainItem, discriminator="enrollment"):
     """pk `T#{tenant}#C#{customer}`, sk `JRN#{journey}#{enrollment key}`: one run of a journey
     for one customer (and car), with its step transitions; created once per key (no double
-    start). While a step waits it sits on the `due` index under `DUE#JRN#{UTC hour}`."""
+    start). While a step waits it sits on the `due` index under `DUE#{UTC hour}`."""
 
     doc = CompressedText()
     version = VersionAttribute()
