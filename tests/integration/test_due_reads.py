@@ -57,6 +57,6 @@ def test_the_tick_reads_the_runs_due_and_the_worker_advances_them(
     measured: lifecycle.Lifecycle,
 ) -> None:
     assert measured.tick.units == 10  # the sample's 3 runs and the 7 cloned ones
-    assert _index_items(measured.tick, "DUE#JRN#{time}") == 10
+    assert _index_items(measured.tick, "DUE#{time}") == 10
     assert measured.start.extra["runs"] == 3
     assert measured.advance.units == 3 and measured.advance.steps >= 3

@@ -39,8 +39,8 @@ def test_an_index_query_names_the_partition_without_its_tenant_and_time() -> Non
     due = {"KeyConditionExpression": "#0 = :0", "IndexName": "due"}
     triggers = {**due, "ExpressionAttributeValues": {":0": {"S": f"{T}#LIFE#2026-11-20"}}}
     assert touched("Query", triggers) == "due index T#{tenant}#LIFE#{time}"
-    runs = {**due, "ExpressionAttributeValues": {":0": {"S": "DUE#JRN#2026-11-27T07"}}}
-    assert touched("Query", runs) == "due index DUE#JRN#{time}"
+    runs = {**due, "ExpressionAttributeValues": {":0": {"S": "DUE#2026-11-27T07"}}}
+    assert touched("Query", runs) == "due index DUE#{time}"
 
 
 def test_a_batch_names_each_kind_once() -> None:
