@@ -22,7 +22,8 @@ Then, metered by `benchmarks.meter` (every request, its operation, capacity from
    `--sample` of those messages (default 200): one started run each, the reminder sent;
 3. the other due customers' runs are cloned from the sample's (so the hour bucket holds every
    run the morning started, as on AWS), the clock moves 7 days on, and the scheduler's tick
-   queues the runs whose `wait_for` timed out (the `DUE#{hour}` buckets it shares with held messages);
+   queues the runs whose `wait_for` timed out (the `DUE#{hour}` buckets, shared with held
+   messages);
 4. the worker over the sample's runs again: timeout, nudge sent, the next wait.
 
 Asserted on every run: no DynamoDB Scan in any phase, and the daily job reads at most 1.2 items
