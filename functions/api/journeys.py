@@ -1,8 +1,10 @@
-"""Journeys (data, versioned), free service slots and the prices reminders quote."""
+"""Journeys (data, versioned), free service slots, and the service catalogue reminders use:
+maintenance plans and prices per make and model."""
 
 import re
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, Field, JsonValue, ValidationError
@@ -11,7 +13,7 @@ from functions.api.context import current_tenant
 from trigly.events.validation import field_errors
 from trigly.journeys import catalog
 from trigly.journeys.definition import JourneyDefinition
-from trigly.platform.errors import FieldError, ValidationFailed
+from trigly.platform.errors import FieldError, NotFound, ValidationFailed
 
 router = APIGatewayHttpRouter()
 JOURNEY_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -106,3 +108,64 @@ def quote_price(
 
     key = price_key(make, model, number)
     return {"key": key, "amount": prices.quote(current_tenant(router).tenant_id, key)}
+
+
+@router.get(
+    "/maintenance-plans",
+    tags=["journeys"],
+    summary="The tenant's own maintenance plans (the built-in catalogue applies elsewhere)",
+)
+def list_plans() -> dict[str, Any]:
+    from trigly.vehicles import plans
+
+    own = plans.tenant_plans(current_tenant(router).tenant_id)
+    return {"items": [p.model_dump(mode="json") for p in own], "cursor": None}
+
+
+@router.put(
+    "/maintenance-plans",
+    tags=["journeys"],
+    summary="Set a plan for a make (model optional; make '*' for unknown makes): intervals in km "
+    "and months, whichever comes first, an optional first-service exception, works per step",
+)
+def save_plan(plan: Annotated[dict[str, JsonValue], Body()]) -> dict[str, Any]:
+    from trigly.lifecycle.plans import MaintenancePlan
+    from trigly.vehicles import plans
+
+    try:
+        parsed = MaintenancePlan.model_validate({**plan, "source": "tenant"})
+    except ValidationError as exc:
+        raise ValidationFailed(errors=field_errors(exc)) from exc
+    return plans.save_plan(current_tenant(router).tenant_id, parsed).model_dump(mode="json")
+
+
+@router.get(
+    "/maintenance-plans/effective",
+    tags=["journeys"],
+    summary="The plan a car of this make and model follows, and its first steps",
+)
+def effective_plan(
+    make: Annotated[str, Query(min_length=1)], model: Annotated[str | None, Query()] = None
+) -> dict[str, Any]:
+    from trigly.vehicles import plans
+
+    plan = plans.plan_of(current_tenant(router).tenant_id, make, model)
+    return {
+        **plan.model_dump(mode="json"),
+        "steps": [plan.step(n).model_dump(mode="json") for n in range(1, 7)],
+    }
+
+
+@router.delete(
+    "/maintenance-plans",
+    tags=["journeys"],
+    summary="Remove the tenant's plan for a make (and model): the built-in one applies again",
+)
+def delete_plan(
+    make: Annotated[str, Query(min_length=1)], model: Annotated[str | None, Query()] = None
+) -> Response[None]:
+    from trigly.vehicles import plans
+
+    if not plans.delete_plan(current_tenant(router).tenant_id, make, model):
+        raise NotFound("No such plan.")
+    return Response(status_code=204)

@@ -52,7 +52,9 @@ def tick(stack: DeployedStack) -> dict[str, Any]:
     return result
 
 
-def rio_serviced(dealer: TenantFixture, drain: IngestDrain, now: datetime, consent: bool) -> str:
+def rio_serviced(
+    dealer: TenantFixture, drain: IngestDrain, now: datetime, consent: bool, days_ago: int = 335
+) -> str:
     consents = (
         {
             "sms": {
@@ -64,7 +66,7 @@ def rio_serviced(dealer: TenantFixture, drain: IngestDrain, now: datetime, conse
         if consent
         else {}
     )
-    serviced = (now - timedelta(days=335)).isoformat()
+    serviced = (now - timedelta(days=days_ago)).isoformat()
     ingest(
         dealer,
         drain,
@@ -320,3 +322,47 @@ def test_bookings_the_dms_makes_and_cancels_hold_and_free_their_place(
     ingest(dealer, drain, {**appointment("a1-late", "booked", "2026-11-20T10:00:00+03:00")})
     _, free = api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)
     assert slot in [s["starts_at"] for s in free["items"]]
+
+
+def test_a_tenant_plan_moves_the_next_maintenance_of_its_cars(
+    dealer: TenantFixture, drain: IngestDrain, business_clock: clock.AdjustableClock
+) -> None:
+    # Given the dealer services its Rios every 10,000 km or 6 months
+    plan = {"make": "Kia", "model": "Rio", "interval_km": 10_000, "interval_months": 6}
+    status, saved = api("PUT", "/v1/maintenance-plans", dealer.api_key, body=plan)
+    assert status == 200 and saved["source"] == "tenant"
+    status, effective = api(
+        "GET",
+        "/v1/maintenance-plans/effective",
+        dealer.api_key,
+        query={"make": "KIA", "model": "rio"},
+    )
+    assert status == 200 and effective["interval_km"] == 10_000
+    assert [s["due_km"] for s in effective["steps"][:2]] == [10_000, 20_000]
+    # When a Rio serviced at 15,000 km two months ago comes in
+    customer_id = rio_serviced(dealer, drain, business_clock.now(), consent=True, days_ago=60)
+    # Then its next service is ТО-3 within 6 months of the last, not a year
+    status, profile = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)
+    due = profile["vehicles"][0]["next_maintenance"]
+    assert (
+        due["due_km"] == 30_000
+    )  # 15,000 km counts as ТО-2 done (the nearer step, later on a tie)
+    last = (business_clock.now() - timedelta(days=60)).date()
+    assert date.fromisoformat(due["due_on"]) <= last + relativedelta(months=6)
+    # And removing the plan brings back the catalogue's
+    assert (
+        api(
+            "DELETE", "/v1/maintenance-plans", dealer.api_key, query={"make": "kia", "model": "Rio"}
+        )[0]
+        == 204
+    )
+    status, effective = api(
+        "GET",
+        "/v1/maintenance-plans/effective",
+        dealer.api_key,
+        query={"make": "Kia", "model": "Rio"},
+    )
+    assert effective["interval_km"] == 15_000
+    bad = {**plan, "interval_km": 0}
+    status, problem = api("PUT", "/v1/maintenance-plans", dealer.api_key, body=bad)
+    assert status == 422 and problem["errors"][0]["field"] == "interval_km"

@@ -21,10 +21,10 @@ from pydantic import BaseModel, Field
 from trigly.journeys import catalog
 from trigly.lifecycle.milestones import Milestone as CarMilestone
 from trigly.lifecycle.milestones import car_milestones, customer_milestones
-from trigly.lifecycle.plans import plan_for
 from trigly.store import journeys as store
 from trigly.store import keys
 from trigly.vehicles.model import DEALER, Vehicle
+from trigly.vehicles.plans import plan_of
 
 STALE_AFTER = timedelta(days=1)
 
@@ -56,7 +56,7 @@ def car_schedule(tenant_id: str, vehicle: Vehicle, today: date) -> dict[str, Sch
             owner_since=since[0].date() if since else None,
             region=None,
             today=today,
-            plan=plan_for(vehicle.make, vehicle.model),
+            plan=plan_of(tenant_id, vehicle.make, vehicle.model),
         )
     }
     starts: dict[str, ScheduledStart] = {}

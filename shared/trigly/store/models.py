@@ -176,6 +176,12 @@ class MessageItem(MainItem, discriminator="message"):
     due_index = DueIndex()
 
 
+class PlanItem(MainItem, discriminator="maintenance_plan"):
+    """pk `T#{tenant}#PLANS`, sk `{MAKE}|{MODEL or *}`: the tenant's own maintenance plan."""
+
+    doc = UnicodeAttribute()
+
+
 class DueMarkItem(MainItem, discriminator="due_mark"):
     """pk `DUEMARK#DUE#{UTC hour}`, sk `MARK`: the hour bucket holds due work (store.due_hours)."""
 

@@ -1,9 +1,10 @@
-"""What the tenant charges for each scheduled service per make and model (reminders quote it):
-`T#{tenant}#PRICES` / `{make}|{model}|{step}`, learnt from closed repair orders and editable."""
+"""The tenant's service catalogue: what each scheduled service costs per make and model
+(reminders quote it; `T#{tenant}#PRICES` / `{make}|{model}|{step}`, learnt from closed repair
+orders and editable) and its own maintenance plans (`T#{tenant}#PLANS` / `{MAKE}|{MODEL or *}`)."""
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from trigly.store.models import PriceItem, bind
+from trigly.store.models import PlanItem, PriceItem, bind
 
 
 def _pk(tenant_id: str) -> str:
@@ -52,3 +53,26 @@ def _learn(item: PriceItem, at: str) -> None:
 def set_price(tenant_id: str, key: str, amount: float, at: str) -> None:
     bind()
     PriceItem(_pk(tenant_id), key, amount=amount, source="tenant", updated_at=at).save()
+
+
+def _plans_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#PLANS"
+
+
+def put_plan(tenant_id: str, key: str, doc: str) -> None:
+    bind()
+    PlanItem(_plans_pk(tenant_id), key, doc=doc).save()
+
+
+def delete_plan(tenant_id: str, key: str) -> bool:
+    bind()
+    try:
+        PlanItem.get(_plans_pk(tenant_id), key).delete()
+    except DoesNotExist:
+        return False
+    return True
+
+
+def list_plans(tenant_id: str) -> list[str]:
+    bind()
+    return [item.doc for item in PlanItem.query(_plans_pk(tenant_id))]

@@ -12,7 +12,6 @@ from trigly.events.service import ServiceOrderClosed
 from trigly.events.vehicles import InsurancePolicy as InsurancePolicyEvent
 from trigly.events.vehicles import VehicleOdometer, VehicleRegistered, VehicleSold
 from trigly.lifecycle.maintenance import next_maintenance
-from trigly.lifecycle.plans import plan_for
 from trigly.lifecycle.prices import price_from_visit
 from trigly.platform import clock
 from trigly.platform.clock import isoformat
@@ -35,6 +34,7 @@ from trigly.vehicles.model import (
     Sale,
     Vehicle,
 )
+from trigly.vehicles.plans import plan_of
 from trigly.vehicles.vin import decode_vin, normalize_vehicle_id
 from trigly.vehicles.warranty import warranty_ends_on
 
@@ -81,7 +81,9 @@ def _periods(vehicle: Vehicle | None) -> dict[str, tuple[datetime, datetime | No
     }
 
 
-def customer_view(vehicle: Vehicle, since: datetime, until: datetime | None) -> CustomerVehicle:
+def customer_view(
+    tenant_id: str, vehicle: Vehicle, since: datetime, until: datetime | None
+) -> CustomerVehicle:
     new_sale = next((s for s in vehicle.sales if s.condition == "new"), None)
     financing_ends = [
         s.financing.ends_on for s in vehicle.sales if s.financing and s.financing.ends_on
@@ -89,7 +91,7 @@ def customer_view(vehicle: Vehicle, since: datetime, until: datetime | None) -> 
     rate, _ = daily_rate(vehicle.readings, vehicle.year)
     last = vehicle.last_reading
     upcoming = next_maintenance(
-        vehicle.as_maintained(), plan_for(vehicle.make, vehicle.model), clock.now().date()
+        vehicle.as_maintained(), plan_of(tenant_id, vehicle.make, vehicle.model), clock.now().date()
     )
     return CustomerVehicle(
         next_maintenance=upcoming.view() if upcoming else None,
@@ -123,7 +125,7 @@ def refresh_owner_views(tenant_id: str, before: Vehicle | None, after: Vehicle) 
             store.put_customer_records(
                 tenant_id,
                 customer_id,
-                [(CustomerVehicle.sk(after.vin), customer_view(after, since, until))],
+                [(CustomerVehicle.sk(after.vin), customer_view(tenant_id, after, since, until))],
             )
 
 
@@ -261,7 +263,8 @@ def apply_service_order_closed(
     )
     sk = ServiceVisit.sk(event.closed_at, event.order_id)
     store.put_customer_records(tenant.tenant_id, customer_id, [(sk, visit)])
-    learnt = price_from_visit(visit, after.make, after.model, plan_for(after.make, after.model))
+    plan = plan_of(tenant.tenant_id, after.make, after.model)
+    learnt = price_from_visit(visit, after.make, after.model, plan)
     if learnt is not None:  # reminders quote what this service last cost on this model
         prices.learn_price(tenant.tenant_id, *learnt, at=isoformat(event.closed_at))
     # The car keeps its technical history without the person (it survives the owner's erasure).
