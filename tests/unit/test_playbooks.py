@@ -400,3 +400,29 @@ def test_birthdays_are_scheduled_for_the_next_occurrence_whose_start_has_not_pas
     # After one fires, the next is next year's
     following = triggers.next_customer_start("t", starts["birthday"])
     assert following is not None and following.fire_on == date(2027, 12, 3)
+
+
+def test_a_reminder_by_telegram_books_with_a_button_instead_of_a_long_link() -> None:
+    from zoneinfo import ZoneInfo
+
+    from trigly.events.types import Channel
+    from trigly.messaging.defaults import DEFAULT_TEMPLATES
+    from trigly.messaging.templates import message_variables, render
+
+    variables = message_variables(
+        {
+            "car": {"make": "Kia", "model": "Rio", "plate": None},
+            "maintenance": {"service": "ТО-2", "due_km": 30000, "price": 12500.0},
+        },
+        offer=None,
+        include_offer=False,
+        customer={"name": "Андрей"},
+        links={"booking": "https://go.dealer.ru/l/abc"},
+    )
+    template = DEFAULT_TEMPLATES["maintenance_reminder"]
+    zone = ZoneInfo("Europe/Moscow")
+    telegram = render(template, Channel.TELEGRAM, variables, zone=zone, currency="RUB")
+    assert "https://" not in telegram.text and "по кнопке ниже" in telegram.text
+    assert [b.url for b in telegram.buttons] == ["https://go.dealer.ru/l/abc"]
+    sms = render(template, Channel.SMS, variables, zone=zone, currency="RUB")
+    assert sms.text.endswith("https://go.dealer.ru/l/abc") and not sms.buttons

@@ -6,7 +6,9 @@ then these are what its journeys send. Variables: `customer`, `car`, `maintenanc
 docs/journeys.md).
 """
 
-from trigly.messaging.templates import EmailVariant, MessageTemplate, TelegramVariant
+import re
+
+from trigly.messaging.templates import Button, EmailVariant, MessageTemplate, TelegramVariant
 
 _CAR = "{{ car.make }} {{ car.model }}{% if car.plate %} ({{ car.plate }}){% endif %}"
 _HELLO = "{% if customer.name %}{{ customer.name }}, з{% else %}З{% endif %}дравствуйте!"
@@ -136,14 +138,23 @@ _ORDER_STATUS = (
 )
 
 
-def _template(
-    template_id: str, text: str, subject: str, button: str | None = None
-) -> MessageTemplate:
+_BOOKING_LINK = re.compile(r":\s*\{\{ links\.booking \}\}")
+
+
+def _template(template_id: str, text: str, subject: str) -> MessageTemplate:
+    """Every channel's variant of one text. A text that ends with the booking link gets a
+    Telegram variant with the link as a button instead (booking from Telegram in one tap)."""
+    telegram = None
+    if "{{ links.booking }}" in text:
+        telegram = TelegramVariant(
+            text=_BOOKING_LINK.sub(" — по кнопке ниже.", text).strip(),
+            buttons=(Button(text="Записаться онлайн", url="{{ links.booking }}"),),
+        )
     return MessageTemplate(
         template_id=template_id,
         text=text,
         email=EmailVariant(subject=subject, text=text),
-        telegram=None if button is None else TelegramVariant(text=text),
+        telegram=telegram,
     )
 
 
