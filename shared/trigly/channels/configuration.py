@@ -82,16 +82,19 @@ def _write_secret(name: str, document: dict[str, Any]) -> None:
 
 
 def remove(tenant_id: str, channel_name: str) -> None:
+    """The secret goes first: it is what makes the worker send for real, so a failure halfway
+    leaves the channel listed but in sandbox, never listed as sandbox but sending."""
     _channel(channel_name)
-    if not store.delete_channel(tenant_id, channel_name):
-        raise NotFound(f"Channel '{channel_name}' has no provider configured.")
     client = aws.secretsmanager()
     # At once, not after a recovery window: a new PUT may recreate the same name right away.
+    # (Secrets Manager answers a forced delete of a missing secret with success.)
     with contextlib.suppress(client.exceptions.ResourceNotFoundException):
         client.delete_secret(
             SecretId=creds.secret_name(tenant_id, channel_name), ForceDeleteWithoutRecovery=True
         )
     creds.forget(tenant_id, channel_name)
+    if not store.delete_channel(tenant_id, channel_name):
+        raise NotFound(f"Channel '{channel_name}' has no provider configured.")
 
 
 def modes(tenant_id: str) -> list[ChannelMode]:
