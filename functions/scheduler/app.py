@@ -20,13 +20,14 @@ from trigly.platform.observability import logger, metrics, tracer
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from trigly.journeys.service import daily_job, journey_tick
-    from trigly.messaging.service import release_due
+    from trigly.messaging.service import fall_back, release_due
     from trigly.store.due import due_work
 
     now = clock.now()
     due = due_work(now)  # one Query per hour bucket, whatever waits in it
     result = {
         "messages_released": release_due(now, due.messages),
+        "fallbacks_sent": fall_back(now, due.fallbacks),
         "runs_due": journey_tick(now, due.runs),
         "triggers_due": daily_job(now),
     }

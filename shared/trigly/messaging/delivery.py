@@ -19,7 +19,7 @@ from trigly.channels.registry import configured_provider
 from trigly.channels.sandbox import SandboxProvider
 from trigly.channels.ses import SesProvider
 from trigly.events.types import Channel
-from trigly.messaging.intent import HistoryEntry, MessageStatus, Reason, record
+from trigly.messaging.intent import HistoryEntry, MessageState, MessageStatus, Reason, record
 from trigly.messaging.message import StoredMessage
 from trigly.platform import clock
 from trigly.platform.observability import logger
@@ -41,6 +41,11 @@ def provider_for(tenant_id: str, message: StoredMessage) -> Provider:
     return SandboxProvider()
 
 
+# A refusal falls back at once; an unknown outcome waits like a sent message (it may well have
+# arrived): messaging.channels.fallback_at.
+_FALLS_BACK = frozenset({Reason.PROVIDER_REJECTED, Reason.UNKNOWN_OUTCOME})
+
+
 def _save(ref: MessageRef, message: StoredMessage, entry: HistoryEntry) -> None:
     for _ in range(5):
         loaded = store.load(ref)
@@ -50,6 +55,8 @@ def _save(ref: MessageRef, message: StoredMessage, entry: HistoryEntry) -> None:
         state, changed = record(current.state, entry)
         if not changed:
             return
+        if entry.status is MessageStatus.SENT or entry.reason in _FALLS_BACK:
+            _schedule_fallback(ref, current, state, entry)
         update: dict[str, object] = {"state": state}
         if entry.status is MessageStatus.SENT:
             update |= {"sent_at": entry.at, "provider_message_id": message.provider_message_id}
@@ -63,6 +70,24 @@ def _save(ref: MessageRef, message: StoredMessage, entry: HistoryEntry) -> None:
             # Callbacks name the message by the provider's id: one GetItem finds it (pattern 9).
             feedback.remember(ref, message.channel, message.provider_message_id, entry.at)
         return
+
+
+def _schedule_fallback(
+    ref: MessageRef, message: StoredMessage, state: MessageState, entry: HistoryEntry
+) -> None:
+    """A refused message tries the next channel at the next tick; a sent one is looked at again
+    when its channel's rule says (Telegram: no click within 4 h). Written before the status, so
+    a crash in between leaves a look that finds nothing to do rather than a lost fallback."""
+    from trigly.messaging.channels import fallback_at
+    from trigly.messaging.service import policy_for
+    from trigly.platform.tenancy import get_tenant_cached
+
+    if message.channel is None:
+        return
+    policy = policy_for(get_tenant_cached(ref.tenant_id))
+    at = fallback_at(policy, message.channel, state, entry.at)
+    if at is not None:
+        store.schedule_fallback(ref, at)
 
 
 def deliver(body: str) -> None:

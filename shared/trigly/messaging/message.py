@@ -25,6 +25,10 @@ class StoredMessage(BaseModel):
     intent: dict[str, object] = Field(default_factory=dict)  # kept to re-decide when released
     links: list[dict[str, str]] = Field(default_factory=list)  # [{"purpose", "url"}] (§4)
     provider_message_id: str | None = None
+    # A fallback to the next channel: the message it follows up, and every channel the content
+    # already went by (it never goes twice on one).
+    fallback_of: str | None = None
+    tried: list[Channel] = Field(default_factory=list)
     sent_at: datetime | None = None
     # The open pixel fetched by a mail proxy or scanner (Apple Mail Privacy Protection...): noted,
     # never counted as `opened` (delivery feedback, messaging/feedback.py).
@@ -44,6 +48,7 @@ def message_view(message: StoredMessage) -> dict[str, Any]:
         "history": history_json(message.state),
         "created_at": isoformat(message.created_at),
         "sent_at": isoformat(message.sent_at) if message.sent_at else None,
+        **({"fallback_of": message.fallback_of} if message.fallback_of else {}),
         **(
             {"machine_opened_at": isoformat(message.machine_opened_at)}
             if message.machine_opened_at

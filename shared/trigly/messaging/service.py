@@ -6,6 +6,7 @@ can send without consent, at night, too often, or twice.
 """
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -184,6 +185,8 @@ def _apply_decision(
             else ()
         ),
         supported=template.channels(),
+        tried=message.tried,
+        cap_counted=message.fallback_of is not None,
     )
     if isinstance(decision, Refuse):
         state, _ = record(message.state, decision.entry(now))
@@ -250,8 +253,15 @@ def _apply_decision(
     return message.model_copy(update=update), None
 
 
-def send(tenant: Tenant, intent: SendIntent) -> StoredMessage:
-    """Exactly one message per idempotency key; the same key with another body is a conflict."""
+def send(
+    tenant: Tenant,
+    intent: SendIntent,
+    *,
+    tried: Sequence[Channel] = (),
+    fallback_of: str | None = None,
+) -> StoredMessage:
+    """Exactly one message per idempotency key; the same key with another body is a conflict.
+    `tried`/`fallback_of`: a fallback's channels already used and the message it follows up."""
     loaded = customer_store.load_profile(tenant.tenant_id, intent.customer_id)
     if loaded is None:
         raise NotFound("No such customer.")
@@ -282,6 +292,8 @@ def send(tenant: Tenant, intent: SendIntent) -> StoredMessage:
         created_at=now,
         state=MessageState(),
         intent=intent.model_dump(mode="json"),
+        fallback_of=fallback_of,
+        tried=list(tried),
     )
     message, hold_until = _apply_decision(tenant, message, profile, now, template, sk=ref.sk)
     try:
@@ -301,6 +313,45 @@ def _load(ref: MessageRef) -> StoredMessage:
     if loaded is None:
         raise NotFound("No such message.")
     return StoredMessage.model_validate_json(loaded[0])
+
+
+def fall_back(now: datetime, due: list[MessageRef]) -> int:
+    """Sent messages whose fallback moment came (CONTRACT §3, issue: no click on Telegram in
+    4 h → SMS): the same content goes by the next channel of the cascade it has not used, as
+    its own message keyed after the first, so a repeated tick sends it once. A message that
+    reached the awaited status meanwhile (delivered, clicked) needs none."""
+    from trigly.messaging.channels import fallback_at
+    from trigly.platform.tenancy import get_tenant_cached
+
+    followed = 0
+    for ref in due:
+        loaded = store.load(ref)
+        if loaded is None:
+            store.clear_fallback(ref)
+            continue
+        message = StoredMessage.model_validate_json(loaded[0])
+        tenant = get_tenant_cached(ref.tenant_id)
+        at = (
+            fallback_at(policy_for(tenant), message.channel, message.state, message.sent_at or now)
+            if message.channel is not None
+            else None
+        )
+        if at is not None and at > now:
+            store.schedule_fallback(ref, at)  # a rule changed meanwhile: look again then
+            continue
+        if at is not None:
+            intent = SendIntent.model_validate(message.intent)
+            tried = [*message.tried, *([message.channel] if message.channel else [])]
+            follow_up = intent.model_copy(
+                update={"idempotency_key": f"{intent.idempotency_key}#fallback{len(tried)}"}
+            )
+            try:
+                send(tenant, follow_up, tried=tried, fallback_of=message.message_id)
+                followed += 1
+            except NotFound:  # the customer or the template is gone: nothing to follow up
+                pass
+        store.clear_fallback(ref)
+    return followed
 
 
 def release_due(now: datetime, due: list[MessageRef] | None = None) -> int:

@@ -15,8 +15,9 @@ from trigly.store.messages import MessageRef
 
 @dataclass
 class DueWork:
-    messages: list[MessageRef] = field(default_factory=list)
-    runs: list[RunRef] = field(default_factory=list)
+    messages: list[MessageRef] = field(default_factory=list)  # held messages
+    runs: list[RunRef] = field(default_factory=list)  # journey runs whose wait ended
+    fallbacks: list[MessageRef] = field(default_factory=list)  # sent messages to look at again
 
 
 def due_work(now: datetime) -> DueWork:
@@ -44,6 +45,8 @@ def due_work(now: datetime) -> DueWork:
                     found.messages.append(MessageRef(tenant_id, customer_id, sk))
                 elif item["kind"]["S"] == "enrollment":
                     found.runs.append(RunRef(tenant_id, customer_id, sk))
+                elif item["kind"]["S"] == "fallback":
+                    found.fallbacks.append(MessageRef(tenant_id, customer_id, sk))
             start = page.get("LastEvaluatedKey")  # type: ignore[assignment]
             if not start:
                 break

@@ -5,13 +5,13 @@ provider in the tenant's outbox."""
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from trigly.platform.clock import isoformat
 from trigly.store import due_hours, keys
-from trigly.store.models import MessageItem, MessageKeyItem, OutboxItem, bind
+from trigly.store.models import FallbackItem, MessageItem, MessageKeyItem, OutboxItem, bind
 
 KEY_SK = "KEY"
 
@@ -147,3 +147,29 @@ def outbox(tenant_id: str) -> list[str]:
     return [
         item.doc for item in OutboxItem.query(f"T#{tenant_id}#OUTBOX", scan_index_forward=False)
     ]
+
+
+# --- fallbacks to the next channel ------------------------------------------------------------
+
+FALLBACK_LIFETIME = timedelta(days=7)
+
+
+def _fallback_pk(ref: MessageRef) -> str:
+    return f"T#{ref.tenant_id}#FALLBACK#{ref.customer_id}"
+
+
+def schedule_fallback(ref: MessageRef, at: datetime) -> None:
+    """Look again at `at` whether the message needs the next channel (the hourly tick)."""
+    bind()
+    FallbackItem(
+        _fallback_pk(ref),
+        ref.sk,
+        due_pk=due_hours.mark(at),
+        due_sk=f"{isoformat(at)}#{ref.tenant_id}#{ref.customer_id}#{ref.sk}",
+        expires_at=int((at + FALLBACK_LIFETIME).timestamp()),
+    ).save()
+
+
+def clear_fallback(ref: MessageRef) -> None:
+    bind()
+    FallbackItem(_fallback_pk(ref), ref.sk).delete()

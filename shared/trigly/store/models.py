@@ -250,6 +250,25 @@ class PriceItem(MainItem, discriminator="price"):
     updated_at = UnicodeAttribute()
 
 
+class FallbackDueIndex(GlobalSecondaryIndex["FallbackItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+class FallbackItem(MainItem, discriminator="fallback"):
+    """pk `T#{tenant}#FALLBACK#{customer}`, sk the message's sort key: when to look whether a
+    sent message needs the next channel (no click on Telegram within 4 h, a refusal...). On the
+    `due` index under the hour it falls due; removed once decided; TTL a week."""
+
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    due_index = FallbackDueIndex()
+
+
 class MessageKeyItem(MainItem, discriminator="message_key"):
     """pk `T#{tenant}#MSGKEY#{sha256 of the idempotency key}`: the key's one message."""
 
