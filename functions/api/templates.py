@@ -21,11 +21,16 @@ class PreviewRequest(BaseModel):
     variables: dict[str, JsonValue] = Field(default_factory=dict)
 
 
+def _view(template: MessageTemplate) -> dict[str, Any]:
+    """The template as written (MJML's compiled HTML is Trigly's, and large: not shown)."""
+    return template.model_dump(mode="json", exclude_none=True, exclude={"email": {"compiled_html"}})
+
+
 @router.get("/templates", tags=["templates"], summary="Message templates")
 def list_templates() -> dict[str, Any]:
     templates = library.list_templates(current_tenant(router))
     return {
-        "items": [t.model_dump(mode="json", exclude_none=True) for t in templates],
+        "items": [_view(t) for t in templates],
         "cursor": None,
     }
 
@@ -33,7 +38,10 @@ def list_templates() -> dict[str, Any]:
 @router.put(
     "/templates/<template_id>",
     tags=["templates"],
-    summary="Create or replace a template (text, sms, email {subject, html, text}, telegram, push)",
+    summary=(
+        "Create or replace a template (text, sms, email {subject, html or mjml, text}, telegram,"
+        " push)"
+    ),
 )
 def save_template(
     template_id: str, template: Annotated[dict[str, JsonValue], Body()]
@@ -46,15 +54,13 @@ def save_template(
     return Response(
         status_code=200,
         content_type="application/json",
-        body=saved.model_dump(mode="json", exclude_none=True),
+        body=_view(saved),
     )
 
 
 @router.get("/templates/<template_id>", tags=["templates"], summary="One template")
 def get_template(template_id: str) -> dict[str, Any]:
-    return library.get_template(current_tenant(router), template_id).model_dump(
-        mode="json", exclude_none=True
-    )
+    return _view(library.get_template(current_tenant(router), template_id))
 
 
 @router.delete("/templates/<template_id>", tags=["templates"], summary="Delete a template")

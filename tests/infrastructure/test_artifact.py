@@ -25,6 +25,7 @@ RUNTIME = {
     "httpx",
     "standardwebhooks",
     "phonenumbers",
+    "mjml",
 }
 
 

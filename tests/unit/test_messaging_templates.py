@@ -134,7 +134,7 @@ def test_a_one_off_text_goes_everywhere_and_as_escaped_email_paragraphs() -> Non
 
 
 def test_an_email_without_a_body_is_refused() -> None:
-    with pytest.raises(ValueError, match="needs `html`, `text` or both"):
+    with pytest.raises(ValueError, match="needs `html`, `mjml` or `text`"):
         EmailVariant(subject="s")
 
 

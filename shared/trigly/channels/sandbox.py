@@ -25,6 +25,7 @@ class SandboxProvider:
             "to": message.to,
             "subject": message.subject,
             "body": message.body,
+            **({"html": html} if (html := message.html()) is not None else {}),
             "customer_id": message.customer_id,
             "sent_at": isoformat(now),
             "meta": {

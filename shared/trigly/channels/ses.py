@@ -1,6 +1,7 @@
 """Email through Amazon SES (on the local stack: moto's SES, the real API).
 
-Each message is a raw MIME email with a plain-text part, from the deployment's verified sender.
+Each message is a raw MIME email with a plain-text part (and its template's HTML part, with
+the open pixel, when it has one), from the deployment's verified sender.
 `X-Trigly-*` headers carry our message id, customer, kind and purpose, so delivery events and the
 local outbox can tie a mail back to its message without a lookup.
 """
@@ -52,15 +53,18 @@ class SesProvider:
             mail["List-Unsubscribe"] = f"<{unsubscribe}>"
             mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mail.set_content(message.body or "")
-        if message.open_pixel:
+        body = message.html()
+        if body is None and message.open_pixel:
             # An HTML alternative carries the open pixel (the text part stays the message).
             text = html.escape(message.body or "").replace("\n", "<br>\n")
-            pixel = html.escape(message.open_pixel, quote=True)
-            mail.add_alternative(
-                f'<html><body><p>{text}</p><img src="{pixel}" width="1" height="1" alt="">'
-                "</body></html>",
-                subtype="html",
-            )
+            body = f"<html><body><p>{text}</p></body></html>"
+        if body is not None:
+            if message.open_pixel:
+                pixel = html.escape(message.open_pixel, quote=True)
+                img = f'<img src="{pixel}" width="1" height="1" alt="">'
+                at = body.rfind("</body>")
+                body = body[:at] + img + body[at:] if at >= 0 else body + img
+            mail.add_alternative(body, subtype="html")
         return mail
 
     @staticmethod

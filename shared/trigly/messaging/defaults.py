@@ -7,6 +7,7 @@ docs/journeys.md).
 """
 
 import re
+from functools import lru_cache
 
 from trigly.messaging.templates import Button, EmailVariant, MessageTemplate, TelegramVariant
 
@@ -140,20 +141,98 @@ _ORDER_STATUS = (
 
 _BOOKING_LINK = re.compile(r":\s*\{\{ links\.booking \}\}")
 
+# The one email layout of the built-in templates (MJML): the dealer's name, the message, a
+# button for `links.booking` when the message has one, and a footer with the links messaging
+# adds (unsubscribe for marketing, the preference centre for marketing and service). The
+# message's own Jinja source takes the slot's place after compiling, so the layout is compiled
+# once for all of them (`template`), lazily: MJML is imported only where an email is rendered.
+_SLOT = "@@message@@"
+_HAS = "{% if links is defined and links.KEY is defined and links.KEY %}"
+EMAIL_LAYOUT = (
+    """<mjml>
+  <mj-head>
+    <mj-attributes>
+      <mj-all font-family="Arial, Helvetica, sans-serif" />
+      <mj-text font-size="16px" line-height="1.5" color="#222222" />
+    </mj-attributes>
+  </mj-head>
+  <mj-body background-color="#f2f3f5">
+    <mj-section background-color="#1f2a44" padding="16px 24px">
+      <mj-column>
+        <mj-text color="#ffffff" font-size="18px" font-weight="bold">"""
+    """{% if dealer is defined and dealer.name %}{{ dealer.name }}{% else %}Ваш дилер{% endif %}"""
+    """</mj-text>
+      </mj-column>
+    </mj-section>
+    <mj-section background-color="#ffffff" padding="24px 8px">
+      <mj-column>
+        <mj-text>"""
+    + _SLOT
+    + """</mj-text>
+        <mj-raw>"""
+    + _HAS.replace("KEY", "booking")
+    + """</mj-raw>
+        <mj-button href="{{ links.booking }}" background-color="#1f6feb" font-size="16px"
+          border-radius="6px" inner-padding="12px 28px">Записаться онлайн</mj-button>
+        <mj-raw>{% endif %}</mj-raw>
+      </mj-column>
+    </mj-section>
+    <mj-section padding="16px 24px">
+      <mj-column>
+        <mj-text font-size="12px" color="#6b7280" align="center">Вы получили это письмо"""
+    """ как клиент дилера."""
+    + _HAS.replace("KEY", "preferences")
+    + """<br><a href="{{ links.preferences }}" style="color:#6b7280">Настроить рассылки</a>"""
+    """{% endif %}"""
+    + _HAS.replace("KEY", "unsubscribe")
+    + """<br><a href="{{ links.unsubscribe }}" style="color:#6b7280">Отписаться</a>"""
+    """{% endif %}</mj-text>
+      </mj-column>
+    </mj-section>
+  </mj-body>
+</mjml>
+"""
+)
+
+
+def _email_message(text: str) -> str:
+    """A text's Jinja source as the layout's message: the booking link is the button."""
+    return _BOOKING_LINK.sub(" — по кнопке ниже.", text).strip()
+
+
+@lru_cache(maxsize=1)
+def compiled_layout() -> str:
+    from trigly.messaging.templates import compile_mjml
+
+    return compile_mjml(EMAIL_LAYOUT.replace(_SLOT, "{{ message }}"))
+
+
+def template(template_id: str) -> MessageTemplate | None:
+    """The built-in template with its email's HTML from the layout compiled once."""
+    found = DEFAULT_TEMPLATES.get(template_id)
+    if found is None or found.email is None or found.email.mjml is None:
+        return found
+    message = _email_message(found.text or "")
+    html = compiled_layout().replace("{{ message }}", message, 1)
+    email = found.email.model_copy(update={"compiled_html": html})
+    return found.model_copy(update={"email": email})
+
 
 def _template(template_id: str, text: str, subject: str) -> MessageTemplate:
     """Every channel's variant of one text. A text that ends with the booking link gets a
-    Telegram variant with the link as a button instead (booking from Telegram in one tap)."""
+    Telegram variant with the link as a button instead (booking from Telegram in one tap); the
+    email is the text in the shared layout (HTML) and the text itself (plain-text part)."""
     telegram = None
     if "{{ links.booking }}" in text:
         telegram = TelegramVariant(
-            text=_BOOKING_LINK.sub(" — по кнопке ниже.", text).strip(),
+            text=_email_message(text),
             buttons=(Button(text="Записаться онлайн", url="{{ links.booking }}"),),
         )
+    mjml = EMAIL_LAYOUT.replace(_SLOT, _email_message(text))
     return MessageTemplate(
         template_id=template_id,
         text=text,
-        email=EmailVariant(subject=subject, text=text),
+        email=EmailVariant(subject=subject, mjml=mjml, text=text),
         telegram=telegram,
     )
 

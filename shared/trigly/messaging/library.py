@@ -3,7 +3,13 @@ previewed with a customer's real data on every channel the template speaks on.""
 
 from typing import Any
 
-from trigly.messaging.templates import MessageTemplate, check_template, customer_variables, preview
+from trigly.messaging.templates import (
+    MessageTemplate,
+    TemplateError,
+    check_template,
+    customer_variables,
+    preview,
+)
 from trigly.messaging.timezones import resolve_zone
 from trigly.platform.errors import FieldError, NotFound, ValidationFailed
 from trigly.platform.tenancy import Tenant
@@ -12,6 +18,13 @@ from trigly.store import tenants as store
 
 
 def save_template(tenant: Tenant, template: MessageTemplate) -> MessageTemplate:
+    """Checked, with its MJML compiled once (renders then only fill the compiled HTML)."""
+    if template.email is not None and template.email.mjml is not None:
+        try:
+            email = template.email.compiled()
+        except TemplateError as exc:
+            raise ValidationFailed(errors=[FieldError(exc.part, exc.message)]) from exc
+        template = template.model_copy(update={"email": email})
     problems = check_template(template)
     if problems:
         raise ValidationFailed(errors=[FieldError(p.part, p.message) for p in problems])
@@ -21,14 +34,15 @@ def save_template(tenant: Tenant, template: MessageTemplate) -> MessageTemplate:
 
 def get_template(tenant: Tenant, template_id: str) -> MessageTemplate:
     """The tenant's own template, else the built-in one of that id (the playbooks' defaults)."""
-    from trigly.messaging.defaults import DEFAULT_TEMPLATES
+    from trigly.messaging import defaults
 
     doc = store.get_template(tenant.tenant_id, template_id)
     if doc is not None:
         return MessageTemplate.model_validate_json(doc)
-    if template_id in DEFAULT_TEMPLATES:
-        return DEFAULT_TEMPLATES[template_id]
-    raise NotFound("No such template.")
+    built_in = defaults.template(template_id)
+    if built_in is None:
+        raise NotFound("No such template.")
+    return built_in
 
 
 def list_templates(tenant: Tenant) -> list[MessageTemplate]:
@@ -51,12 +65,19 @@ def preview_template(
     if loaded is None:
         raise NotFound("No such customer.")
     zone = resolve_zone(loaded[0], location_timezone=None, tenant_timezone=tenant.timezone).zone
-    values = {**variables, "customer": customer_variables(loaded[0]), "offer": None}
+    values = {
+        **variables,
+        "customer": customer_variables(loaded[0]),
+        "dealer": {"name": tenant.name},
+        "offer": None,
+    }
     out = []
     for item in preview(template, values, zone=zone, currency=tenant.currency):
         entry: dict[str, Any] = {"channel": item.channel.value}
         if item.rendered is not None:
             entry |= {"subject": item.rendered.subject, "text": item.rendered.text}
+            if item.rendered.html is not None:
+                entry["html"] = item.rendered.html
             if item.rendered.sms is not None:
                 entry["sms"] = {
                     "encoding": item.rendered.sms.encoding,

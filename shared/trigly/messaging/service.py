@@ -26,7 +26,7 @@ from trigly.messaging.intent import (
     intent_fingerprint,
     record,
 )
-from trigly.messaging.message import StoredMessage, message_view
+from trigly.messaging.message import StoredMessage, message_view, pack_html
 from trigly.messaging.policy import MessagingPolicy
 from trigly.platform import aws, clock, ids, tokens
 from trigly.platform.errors import Conflict, NotFound
@@ -96,8 +96,10 @@ def _render(
     zone: ZoneInfo,
     currency: str,
     links: dict[str, str],
-) -> tuple[str | None, str]:
-    """(subject, body) for the chosen channel; an offer rides along only where consent allows."""
+    dealer: str,
+) -> tuple[str | None, str, str | None]:
+    """(subject, body, email HTML) for the chosen channel; an offer rides along only where
+    consent allows."""
     from trigly.messaging import templates
 
     variables = templates.message_variables(
@@ -106,9 +108,61 @@ def _render(
         include_offer=route.include_offer,
         customer=templates.customer_variables(profile),
         links=links,
+        dealer={"name": dealer},
     )
     rendered = templates.render(template, route.channel, variables, zone=zone, currency=currency)
-    return rendered.subject, rendered.text
+    html = rendered.html if route.channel is Channel.EMAIL else None
+    return rendered.subject, rendered.text, html
+
+
+def _html_footer(html: str, links: dict[str, str]) -> str:
+    """The preference and unsubscribe links an email's HTML did not place itself, as a footer
+    before `</body>`."""
+    from markupsafe import escape
+
+    labels = (("preferences", "Настроить рассылки"), ("unsubscribe", "Отписаться"))
+    footer = "".join(
+        f'<p style="font-size:12px;color:#6b7280"><a href="{escape(links[purpose])}">'
+        f"{escape(label)}</a></p>"
+        for purpose, label in labels
+        if purpose in links and str(escape(links[purpose])) not in html
+    )
+    at = html.rfind("</body>")
+    return html[:at] + footer + html[at:] if at >= 0 else html + footer
+
+
+def _track(
+    tenant: Tenant,
+    message: StoredMessage,
+    sk: str,
+    content: tuple[str, str | None],
+    now: datetime,
+) -> tuple[str, str | None, list[str]]:
+    """The text and HTML with foreign links through tracking tokens (one per target)."""
+    body, html = content
+    seen: dict[str, str] = {}
+    public_url = get_settings().public_url
+    customer_id = message.customer_id
+    body, tracked = tracking.track_links(
+        body,
+        tenant_id=tenant.tenant_id,
+        customer_id=customer_id,
+        sk=sk,
+        public_url=public_url,
+        now=now,
+        tracked=seen,
+    )
+    if html is not None:
+        html, tracked = tracking.track_html(
+            html,
+            tenant_id=tenant.tenant_id,
+            customer_id=customer_id,
+            sk=sk,
+            public_url=public_url,
+            now=now,
+            tracked=seen,
+        )
+    return body, html, tracked
 
 
 UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
@@ -200,7 +254,7 @@ def _apply_decision(
     links = _links(tenant, message, decision.route.channel, now)
     links |= _preference_links(tenant, message, decision.route.channel, now)
     try:
-        subject, body = _render(
+        subject, body, html = _render(
             template,
             intent,
             profile,
@@ -208,6 +262,7 @@ def _apply_decision(
             zone=decision.zone.zone,
             currency=tenant.currency,
             links=links,
+            dealer=tenant.name,
         )
     except TemplateError:
         state, _ = record(
@@ -226,18 +281,13 @@ def _apply_decision(
     if preferences and decision.route.channel is Channel.EMAIL and preferences not in body:
         # An email's footer also leads to the preference centre (SMS stays short).
         body = f"{body}\n\nНастроить рассылки: {preferences}"
+    if html is not None:
+        html = _html_footer(html, links)  # the same ways out, where its template has none
     listed = [{"purpose": purpose, "url": url} for purpose, url in links.items()]
     pixel = None
     if sk is not None and get_settings().public_url:
         # Foreign links go through tracking tokens (`clicked`); an email carries an open pixel.
-        body, tracked = tracking.track_links(
-            body,
-            tenant_id=tenant.tenant_id,
-            customer_id=message.customer_id,
-            sk=sk,
-            public_url=get_settings().public_url,
-            now=now,
-        )
+        body, html, tracked = _track(tenant, message, sk, (body, html), now)
         listed += [{"purpose": "tracking", "url": url} for url in tracked]
         if decision.route.channel is Channel.EMAIL:
             pixel = tracking.pixel_url(tenant.tenant_id, message.customer_id, sk, now)
@@ -247,6 +297,7 @@ def _apply_decision(
         "to": decision.route.address,
         "subject": subject,
         "body": body,
+        "html_z": pack_html(html) if html is not None else None,
         "links": listed,
         "open_pixel": pixel,
     }

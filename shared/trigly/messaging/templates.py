@@ -20,6 +20,7 @@ Russian formatting comes from babel: `{{ price|money }}` → "12 500 ₽", `{{ d
 
 import contextvars
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -58,23 +59,93 @@ class TemplateError(Exception):
 # --- the template model -----------------------------------------------------------------------
 
 
+MAX_COMPILED = 400_000
+_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+def _jinja_tags(source: str) -> Counter[str]:
+    return Counter(" ".join(tag.split()) for tag in _JINJA_TAG.findall(source))
+
+
+@lru_cache(maxsize=64)
+def compile_mjml(source: str) -> str:
+    """MJML → responsive HTML, or `TemplateError('email.mjml', ...)`.
+
+    MJML keeps what is inside `<mj-text>`, `<mj-button>`, `<mj-raw>` and attribute values, and
+    drops text between components, so a Jinja tag there (`{% if %}` around an `<mj-button>`)
+    would vanish and change what the template means: every tag of the source must come out
+    unchanged, or the template is refused (wrap such tags in `<mj-raw>`).
+    """
+    from mjml import mjml_to_html  # ~0.3 s of imports: only where a template is compiled
+
+    try:
+        result = mjml_to_html(source)
+    except KeyError as exc:
+        raise TemplateError("email.mjml", f"not valid MJML: unknown element {exc}") from exc
+    except Exception as exc:  # the compiler's own failures on malformed input
+        raise TemplateError("email.mjml", f"not valid MJML ({type(exc).__name__})") from exc
+    if result.errors:
+        raise TemplateError("email.mjml", f"not valid MJML: {result.errors[0]}")
+    html = str(result.html)
+    lost = _jinja_tags(source) - _jinja_tags(html)
+    if lost:
+        tag = next(iter(lost))
+        raise TemplateError(
+            "email.mjml",
+            f"MJML drops or changes the template tag {tag[:80]!r} here; put tags that stand"
+            " between components inside <mj-raw>",
+        )
+    if len(html) > MAX_COMPILED:
+        raise TemplateError("email.mjml", f"the compiled HTML is over {MAX_COMPILED} characters")
+    return html
+
+
 class EmailVariant(BaseModel):
-    """Subject and body; with only HTML the plain-text part is derived from it, with only text
-    the HTML part is the text's paragraphs."""
+    """Subject and body; with only HTML (or MJML) the plain-text part is derived from it, with
+    only text the HTML part is the text's paragraphs.
+
+    `mjml` is the responsive-email markup (https://documentation.mjml.io) instead of `html`:
+    saving the template compiles it once to HTML (`compiled_html`, set by Trigly); Jinja tags in
+    its text and attributes survive compilation and are filled, autoescaped, when rendering.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     subject: str = Field(min_length=1, max_length=1000)
-    html: str | None = Field(
-        default=None, min_length=1, max_length=200_000, description="Compiled HTML (MJML's output)"
+    html: str | None = Field(default=None, min_length=1, max_length=200_000)
+    mjml: str | None = Field(
+        default=None, min_length=1, max_length=200_000, description="MJML instead of `html`"
+    )
+    compiled_html: str | None = Field(
+        default=None,
+        max_length=MAX_COMPILED,
+        description="The HTML compiled from `mjml` when the template was saved (read-only)",
     )
     text: str | None = Field(default=None, min_length=1, max_length=50_000)
 
     @model_validator(mode="after")
     def _a_body(self) -> Self:
-        if self.html is None and self.text is None:
-            raise ValueError("an email needs `html`, `text` or both")
+        if self.html is not None and self.mjml is not None:
+            raise ValueError("an email has `html` or `mjml`, not both")
+        if self.compiled_html is not None and self.mjml is None:
+            raise ValueError("`compiled_html` is compiled from `mjml`")
+        if self.html is None and self.mjml is None and self.text is None:
+            raise ValueError("an email needs `html`, `mjml` or `text`")
         return self
+
+    def html_source(self) -> tuple[str, str] | None:
+        """(part, HTML with Jinja tags) of the body: `html`, or `mjml` compiled (once, cached)."""
+        if self.html is not None:
+            return "email.html", self.html
+        if self.mjml is not None:
+            return "email.mjml", self.compiled_html or compile_mjml(self.mjml)
+        return None
+
+    def compiled(self) -> "EmailVariant":
+        """This variant with its MJML compiled (what saving a template stores)."""
+        if self.mjml is None:
+            return self
+        return self.model_copy(update={"compiled_html": compile_mjml(self.mjml)})
 
 
 class Button(BaseModel):
@@ -485,7 +556,11 @@ def _render_part(part: str, source: str, variables: Mapping[str, Any], *, html: 
 def check_template(template: MessageTemplate) -> list[TemplateError]:
     """Every part that does not compile, or uses what templates may not (for the API on save)."""
     problems: list[TemplateError] = []
-    for part, source, html in _parts(template):
+    try:
+        parts = list(_parts(template))
+    except TemplateError as exc:  # MJML that does not compile
+        return [exc]
+    for part, source, html in parts:
         try:
             _compile(source, html)
         except Exception as exc:
@@ -500,8 +575,9 @@ def _parts(template: MessageTemplate) -> Iterator[tuple[str, str, bool]]:
         yield "sms", template.sms, False
     if template.email is not None:
         yield "email.subject", template.email.subject, False
-        if template.email.html is not None:
-            yield "email.html", template.email.html, True
+        source = template.email.html_source()
+        if source is not None:
+            yield source[0], source[1], True
         if template.email.text is not None:
             yield "email.text", template.email.text, False
     if template.telegram is not None:
@@ -574,8 +650,9 @@ def _render_email(email: EmailVariant, variables: Mapping[str, Any]) -> Rendered
     subject = _one_line(_render_part("email.subject", email.subject, variables, html=False))
     _not_empty("email.subject", subject)
     html = text = None
-    if email.html is not None:
-        html = _render_part("email.html", email.html, variables, html=True)
+    source = email.html_source()
+    if source is not None:
+        html = _render_part(source[0], source[1], variables, html=True)
     if email.text is not None:
         text = _render_part("email.text", email.text, variables, html=False).strip()
     if text is None:

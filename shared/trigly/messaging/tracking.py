@@ -55,11 +55,19 @@ def _url(kind: str, claims: dict[str, Any], expires_at: datetime) -> str:
 
 
 def track_links(
-    body: str, *, tenant_id: str, customer_id: str, sk: str, public_url: str, now: datetime
+    body: str,
+    *,
+    tenant_id: str,
+    customer_id: str,
+    sk: str,
+    public_url: str,
+    now: datetime,
+    tracked: dict[str, str] | None = None,
 ) -> tuple[str, list[str]]:
-    """The body with every foreign link replaced by its tracking link, and those links."""
+    """The body with every foreign link replaced by its tracking link, and those links
+    (`tracked`: target → tracking link, shared with the email's HTML part)."""
     own = f"{public_url.rstrip('/')}/l/" if public_url else None
-    tracked: dict[str, str] = {}
+    tracked = {} if tracked is None else tracked
 
     def replace(match: re.Match[str]) -> str:
         url = match.group(0).rstrip(".,;:!?")
@@ -72,6 +80,37 @@ def track_links(
         return tracked[url] + tail
 
     return _URL.sub(replace, body), list(tracked.values())
+
+
+_HREF = re.compile(r"""(<a\b[^>]*?\bhref=)(["'])(https?://[^"'\s]+)\2""", re.IGNORECASE)
+
+
+def track_html(
+    html: str,
+    *,
+    tenant_id: str,
+    customer_id: str,
+    sk: str,
+    public_url: str,
+    now: datetime,
+    tracked: dict[str, str],
+) -> tuple[str, list[str]]:
+    """An email's HTML with every foreign `<a href>` replaced by its tracking link (the same
+    link as the plain-text part's for the same target), and all tracking links so far."""
+    from html import escape, unescape
+
+    own = f"{public_url.rstrip('/')}/l/" if public_url else None
+
+    def replace(match: re.Match[str]) -> str:
+        url = unescape(match.group(3))
+        if own and url.startswith(own):
+            return match.group(0)
+        if url not in tracked:
+            claims = {**_claims(tenant_id, customer_id, sk, TRACK), "u": url}
+            tracked[url] = _url("c", claims, now + LINK_LIFETIME)
+        return f"{match.group(1)}{match.group(2)}{escape(tracked[url])}{match.group(2)}"
+
+    return _HREF.sub(replace, html), list(tracked.values())
 
 
 def pixel_url(tenant_id: str, customer_id: str, sk: str, now: datetime) -> str:
