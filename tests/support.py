@@ -98,13 +98,14 @@ def reset_process_caches() -> None:
     """Forget what a container caches (settings, clients, bound tables) between test stacks."""
     from trigly.platform import aws, tenancy
     from trigly.platform.settings import get_settings
-    from trigly.store import due_hours, models
+    from trigly.store import due_hours, models, prices
 
     get_settings.cache_clear()
     aws.forget_clients()
     tenancy._tenant_cache.clear()
     tenancy._tenant_ids_cache.clear()
     due_hours._written.clear()
+    prices._learnt.clear()
     models._bound = None
 
 

@@ -14,6 +14,7 @@ when `customer.upserted` changes the birth date (from the profile already in han
 on to the next occurrence when one fires, since no car event recomputes them.
 """
 
+import hashlib
 import time
 from datetime import date, timedelta
 
@@ -30,6 +31,8 @@ from trigly.vehicles.model import DEALER, Vehicle
 from trigly.vehicles.plans import plan_of
 
 STALE_AFTER = timedelta(days=1)
+# Milestone details no message shows: left off the trigger so it stays one write unit.
+BULKY_DETAILS = frozenset({"works", "window"})
 
 
 class ScheduledStart(BaseModel):
@@ -42,6 +45,10 @@ class ScheduledStart(BaseModel):
     fire_on: date
     due_on: date  # the milestone's own date
     details: dict[str, object] = Field(default_factory=dict)
+
+    def digest(self) -> str:
+        """What the car record keeps of it: enough to tell a change (12 hex of SHA-256)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
 
 
 _LOCATIONS_SECONDS = 300.0
@@ -103,18 +110,16 @@ def car_schedule(tenant_id: str, vehicle: Vehicle, today: date) -> dict[str, Sch
             vin=vehicle.vin,
             fire_on=max(fire_on, today),
             due_on=milestone.due_on,
-            details={str(k): v for k, v in milestone.details.items()},
+            details={str(k): v for k, v in milestone.details.items() if k not in BULKY_DETAILS},
         )
     return starts
 
 
 def sync_car(
-    tenant_id: str,
-    vin: str,
-    before: dict[str, ScheduledStart],
-    after: dict[str, ScheduledStart],
+    tenant_id: str, vin: str, before: dict[str, str], after: dict[str, ScheduledStart]
 ) -> None:
-    """Write the triggers that changed; take off the index those no longer called for."""
+    """Write the triggers that changed (`before`: the digests the car record kept); take off
+    the index those no longer called for."""
     _sync(tenant_id, keys.vehicle(tenant_id, vin), before, after)
 
 
@@ -155,7 +160,10 @@ def sync_customer(
     _sync(
         tenant_id,
         keys.customer(tenant_id, customer_id),
-        customer_schedule(tenant_id, customer_id, before, today),
+        {
+            k: v.digest()
+            for k, v in customer_schedule(tenant_id, customer_id, before, today).items()
+        },
         customer_schedule(tenant_id, customer_id, after, today),
     )
 
@@ -176,13 +184,10 @@ def next_customer_start(tenant_id: str, scheduled: ScheduledStart) -> ScheduledS
 
 
 def _sync(
-    tenant_id: str,
-    owner_pk: str,
-    before: dict[str, ScheduledStart],
-    after: dict[str, ScheduledStart],
+    tenant_id: str, owner_pk: str, before: dict[str, str], after: dict[str, ScheduledStart]
 ) -> None:
     for journey_id, start in after.items():
-        if before.get(journey_id) != start:
+        if before.get(journey_id) != start.digest():
             store.put_trigger(
                 tenant_id, owner_pk, journey_id, start.model_dump_json(), start.fire_on
             )

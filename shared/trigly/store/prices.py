@@ -19,27 +19,34 @@ def get_price(tenant_id: str, key: str) -> float | None:
         return None
 
 
-def any_step(key: str) -> str:
-    """The model's "latest maintenance of any step" key beside `{make}|{model}|{step}`."""
-    return f"{key.rsplit('|', 1)[0]}|*"
+def _model_prefix(key: str) -> str:
+    return f"{key.rsplit('|', 1)[0]}|"
 
 
 def quote(tenant_id: str, key: str) -> float | None:
     """What a reminder quotes: this step's price on this model, else what the latest
-    maintenance of this model cost (a first ТО-2 quoted at the ТО-1 price beats no price)."""
+    maintenance of this model cost (a first ТО-2 quoted at the ТО-1 price beats no price;
+    one small Query of the model's prices, off the hot path)."""
     exact = get_price(tenant_id, key)
-    return exact if exact is not None else get_price(tenant_id, any_step(key))
+    if exact is not None:
+        return exact
+    bind()
+    known = PriceItem.query(_pk(tenant_id), PriceItem.sk.startswith(_model_prefix(key)))
+    latest = max(known, key=lambda item: item.updated_at, default=None)
+    return float(latest.amount) if latest is not None else None
+
+
+_learnt: dict[tuple[str, str], float] = {}  # what this container wrote or saw, per price
 
 
 def learn_price(tenant_id: str, key: str, amount: float, at: str) -> None:
-    """A price a closed visit teaches (for its step, and as the model's latest of any step); it
-    never overwrites a newer one or one the tenant set."""
+    """A price a closed visit teaches; it never overwrites a newer one or one the tenant set.
+    Most visits repeat the price list: a container writes a price only when it differs from
+    what it last wrote for that key."""
+    if _learnt.get((tenant_id, key)) == amount:
+        return
     bind()
-    for sk in (key, any_step(key)):
-        _learn(PriceItem(_pk(tenant_id), sk, amount=amount, source="visit", updated_at=at), at)
-
-
-def _learn(item: PriceItem, at: str) -> None:
+    item = PriceItem(_pk(tenant_id), key, amount=amount, source="visit", updated_at=at)
     try:
         item.save(
             condition=PriceItem.pk.does_not_exist()
@@ -48,6 +55,7 @@ def _learn(item: PriceItem, at: str) -> None:
     except PutError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
+    _learnt[(tenant_id, key)] = amount
 
 
 def set_price(tenant_id: str, key: str, amount: float, at: str) -> None:

@@ -1,7 +1,6 @@
 """The car record (one per VIN per tenant) and the customer's view of a car they own or owned."""
 
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -68,9 +67,9 @@ class Vehicle(BaseModel):
     last_service_at: datetime | None = None
     last_maintenance_at: datetime | None = None  # the last visit with maintenance work
     stamps: dict[str, str] = Field(default_factory=dict)
-    # Date-triggered journey starts this car calls for (journeys.triggers), kept with the car so
-    # the next event knows what changed without a read.
-    schedule: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # A digest of each date-triggered journey start this car calls for (journeys.triggers), kept
+    # with the car so the next event knows what changed without a read.
+    schedule: dict[str, str] = Field(default_factory=dict)
 
     def as_maintained(self) -> "Vehicle":
         """The car as its maintenance plan sees it: the last maintenance visit is its last

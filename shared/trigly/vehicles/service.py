@@ -55,18 +55,14 @@ def update_vehicle(
         after = before.model_copy(deep=True) if before else Vehicle(vin=vin)
         change(after)
         starts = triggers.car_schedule(tenant_id, after, today)
-        after.schedule = {k: v.model_dump(mode="json") for k, v in starts.items()}
+        after.schedule = {k: v.digest() for k, v in starts.items()}
         if before is not None and after == before:
             return before, after
         try:
             store.save_vehicle(tenant_id, after, version)
         except store.StaleVehicle:
             continue
-        previous = {
-            k: triggers.ScheduledStart.model_validate(v)
-            for k, v in (before.schedule if before else {}).items()
-        }
-        triggers.sync_car(tenant_id, vin, previous, starts)
+        triggers.sync_car(tenant_id, vin, before.schedule if before else {}, starts)
         return before, after
     raise store.StaleVehicle(vin)
 
