@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.api import (
     channels,
     credentials,
+    customer_channels,
     customers,
     feedback,
     journeys,
@@ -88,6 +89,7 @@ def handle_not_found(_: Exception) -> Response[str]:
 
 
 app.include_router(customers.router, prefix="/v1")
+app.include_router(customer_channels.router, prefix="/v1")
 app.include_router(rejected_events.router, prefix="/v1")
 app.include_router(credentials.router, prefix="/v1")
 app.include_router(locations.router, prefix="/v1")

@@ -17,7 +17,8 @@ router = APIGatewayHttpRouter()
 CREDENTIALS_HELP = (
     "The provider and its credentials, by `provider`: `smsru` {api_id, sender?, test?, "
     "per_second?}, "
-    "`smsc` {login, password, sender?, per_second?} (channel sms); `telegram` {bot_token}; "
+    "`smsc` {login, password, sender?, per_second?} (channel sms); `telegram` {bot_token, "
+    "bot_username?} (checked with getMe, the webhook set with its secret token); "
     "`max` {token}; "
     "`whatsapp` {phone_number_id, access_token, template_name, template_language?}; "
     "`viber` {auth_token, sender_name, sender_avatar?}; `fcm` {service_account: the Firebase "
@@ -26,12 +27,15 @@ CREDENTIALS_HELP = (
 
 
 def _view(mode: ChannelMode) -> dict[str, Any]:
-    return {
+    view: dict[str, Any] = {
         "channel": mode.channel,
         "mode": mode.mode,
         "provider": mode.provider,
         "configured_at": mode.configured_at,
     }
+    if mode.bot_username:
+        view["bot_username"] = mode.bot_username
+    return view
 
 
 @router.get("/channels", tags=["channels"], summary="How each channel sends (no credentials)")

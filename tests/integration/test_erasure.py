@@ -14,6 +14,7 @@ from tests.support import customer_event
 
 PHONE_RAW, PHONE = "8 (917) 246-80-13", "+79172468013"
 EMAIL = "zinaida.erasable@example.ru"
+PUSH_TOKEN = "fErAsE0n1y:APA91bE" + "z" * 140
 
 
 def _readable(value: Any) -> Any:
@@ -65,7 +66,11 @@ def test_export_then_erase_leaves_no_contact_in_clear(
     big = customer_event("er-3", "DMS-ER", emails=[EMAIL], notes="x" * (300 * 1024))
     post(dealer, encode(big))
     customer = only_customer(dealer, phone=PHONE)
+    # and a push device the dealer's app registered
+    device = f"/v1/customers/{customer['id']}/devices/{PUSH_TOKEN}"
+    assert api("PUT", device, dealer.api_key, body={"platform": "ios"})[0] == 200
     assert PHONE in everything_stored(stack) and EMAIL in everything_stored(stack)
+    assert PUSH_TOKEN in everything_stored(stack)
 
     # When the dealer exports, then erases the customer
     status, exported = api("GET", f"/v1/customers/{customer['id']}/export", dealer.api_key)
@@ -79,7 +84,7 @@ def test_export_then_erase_leaves_no_contact_in_clear(
     assert api("GET", "/v1/customers", dealer.api_key, query={"phone": PHONE})[1]["items"] == []
     assert api("DELETE", f"/v1/customers/{customer['id']}", dealer.api_key)[0] == 404
     stored = everything_stored(stack)
-    for trace in (PHONE, PHONE_RAW, EMAIL, "Зинаида"):
+    for trace in (PHONE, PHONE_RAW, EMAIL, "Зинаида", PUSH_TOKEN):
         assert trace not in stored
 
 

@@ -3,6 +3,7 @@ never read back by the API), the provider's name is noted in the main table for 
 
 import contextlib
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from trigly.events.types import Channel
 from trigly.events.validation import field_errors
 from trigly.platform import aws, clock
 from trigly.platform.clock import isoformat
-from trigly.platform.errors import FieldError, NotFound, ValidationFailed
+from trigly.platform.errors import FieldError, NotFound, UpstreamUnavailable, ValidationFailed
 from trigly.platform.settings import get_settings
 from trigly.store import channels as store
 
@@ -24,6 +25,7 @@ class ChannelMode:
     mode: str  # "live" (the tenant's provider), "ses" (the deployment's sender) or "sandbox"
     provider: str | None
     configured_at: str | None
+    bot_username: str | None = None  # Telegram: the bot customers link their chat with
 
 
 def _channel(name: str) -> Channel:
@@ -60,12 +62,76 @@ def parse(channel_name: str, body: dict[str, Any]) -> creds.Credentials:
 
 def configure(tenant_id: str, channel_name: str, body: dict[str, Any]) -> ChannelMode:
     parsed = parse(channel_name, body)
+    if isinstance(parsed, creds.TelegramCredentials):
+        parsed = connect_telegram(tenant_id, parsed)
     secret = creds.to_secret(parsed)
     _write_secret(creds.secret_name(tenant_id, channel_name), secret)
     at = isoformat(clock.now())
-    store.save_channel(tenant_id, channel_name, parsed.provider, at)
+    username = getattr(parsed, "bot_username", None)
+    store.save_channel(tenant_id, channel_name, parsed.provider, at, bot_username=username)
     creds.forget(tenant_id, channel_name)
-    return ChannelMode(channel_name, "live", parsed.provider, at)
+    forget_bot(tenant_id)
+    return ChannelMode(channel_name, "live", parsed.provider, at, username)
+
+
+def connect_telegram(
+    tenant_id: str, credentials: creds.TelegramCredentials
+) -> creds.TelegramCredentials:
+    """The bot checked with `getMe` (its username, unless given), registered as the tenant's
+    (`inbound.connect_bot`: its updates find the tenant) and pointed at Trigly's webhook with
+    the secret Telegram must send back (`setWebhook(secret_token=…)`). Without a public URL
+    (the local stack) there is nothing Telegram could call: no webhook is set."""
+    from trigly.channels import telegram
+    from trigly.channels.provider import OutcomeUnknown, RetryLater
+    from trigly.messaging import inbound
+
+    settings = get_settings()
+    base = settings.provider_endpoints.get("telegram") or telegram.BASE_URL
+    token = credentials.bot_token.get_secret_value()
+    bot_id = token.split(":", 1)[0]
+    try:
+        me = telegram.bot_call(token, "getMe", base_url=base)
+        username = credentials.bot_username or (me or {}).get("username")
+        if not isinstance(username, str) or not username:
+            raise ValidationFailed(errors=[FieldError("bot_username", "the bot has no username")])
+        secret = inbound.connect_bot(tenant_id, bot_id)
+        if settings.public_url:
+            webhook = f"{settings.public_url.rstrip('/')}/v1/telegram/{bot_id}/webhook"
+            telegram.bot_call(
+                token,
+                "setWebhook",
+                {"url": webhook, "secret_token": secret, "allowed_updates": ["message"]},
+                base_url=base,
+            )
+    except telegram.BotApiRefused as exc:
+        field = "bot_token" if exc.status in {401, 404} else "provider"
+        raise ValidationFailed(
+            errors=[FieldError(field, f"Telegram refused it: {exc.description or exc.status}")]
+        ) from exc
+    except (RetryLater, OutcomeUnknown) as exc:
+        raise UpstreamUnavailable("Telegram did not answer; try again.") from exc
+    return credentials.model_copy(update={"bot_username": username})
+
+
+# tenant -> (read at, the Telegram bot's username or None): a send that offers a t.me link
+# reads the channel's setting once per few minutes, not per message.
+_bots: dict[str, tuple[float, str | None]] = {}
+BOT_CACHE_SECONDS = 300
+
+
+def telegram_bot(tenant_id: str) -> str | None:
+    """The username of the tenant's connected Telegram bot, or None (cached)."""
+    cached = _bots.get(tenant_id)
+    if cached is not None and time.monotonic() - cached[0] < BOT_CACHE_SECONDS:
+        return cached[1]
+    found = store.get_channel(tenant_id, Channel.TELEGRAM.value)
+    username = found.bot_username if found is not None else None
+    _bots[tenant_id] = (time.monotonic(), username)
+    return username
+
+
+def forget_bot(tenant_id: str) -> None:
+    _bots.pop(tenant_id, None)
 
 
 def _write_secret(name: str, document: dict[str, Any]) -> None:
@@ -93,6 +159,7 @@ def remove(tenant_id: str, channel_name: str) -> None:
             SecretId=creds.secret_name(tenant_id, channel_name), ForceDeleteWithoutRecovery=True
         )
     creds.forget(tenant_id, channel_name)
+    forget_bot(tenant_id)
     if not store.delete_channel(tenant_id, channel_name):
         raise NotFound(f"Channel '{channel_name}' has no provider configured.")
 
@@ -105,7 +172,11 @@ def modes(tenant_id: str) -> list[ChannelMode]:
     for channel in Channel:
         found = configured.get(channel.value)
         if found is not None:
-            result.append(ChannelMode(channel.value, "live", found.provider, found.updated_at))
+            result.append(
+                ChannelMode(
+                    channel.value, "live", found.provider, found.updated_at, found.bot_username
+                )
+            )
         elif channel is Channel.EMAIL and ses:
             result.append(ChannelMode(channel.value, "ses", "ses", None))
         else:

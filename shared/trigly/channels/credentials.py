@@ -57,6 +57,21 @@ class SmscCredentials(_SmsCredentials):
 class TelegramCredentials(_Credentials):
     provider: Literal["telegram"]
     bot_token: SecretStr = Field(description="The token @BotFather gave: `123456:ABC…`.")
+    bot_username: str | None = Field(
+        default=None,
+        description="The bot's username (`dealer_bot`) for `t.me` links; read with `getMe` "
+        "when not given.",
+    )
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", name):
+            raise ValueError("a Telegram username is 5–32 latin letters, digits or _")
+        return name
 
     @field_validator("bot_token")
     @classmethod

@@ -92,3 +92,36 @@ class TelegramProvider:
         if not isinstance(result, dict) or "message_id" not in result:
             raise OutcomeUnknown("telegram: an answer without a message id")
         return Accepted(f"{chat_id}:{result['message_id']}", clock.now())
+
+
+# --- connecting a tenant's bot (management API, not the send path) ------------------------------
+
+
+class BotApiRefused(Exception):
+    """The Bot API said no (`ok: false`): a wrong or revoked token (401), a bad webhook URL..."""
+
+    def __init__(self, method: str, status: int, description: str) -> None:
+        super().__init__(f"telegram {method}: HTTP {status} ({description})")
+        self.status = status
+        self.description = description
+
+
+def bot_call(
+    token: str, method: str, payload: dict[str, Any] | None = None, base_url: str = BASE_URL
+) -> Any:
+    """One Bot API method (`getMe`, `setWebhook`...): its `result`, or `BotApiRefused`.
+    Transport failures and 5xx go up as the provider errors they are (`RetryLater`,
+    `OutcomeUnknown`): the caller answers 503 and the tenant tries again."""
+    url = f"{base_url.rstrip('/')}/bot{token}/{method}"
+    response = http.request("POST", url, json=payload or {})
+    http.unknown_unless_client_error(response, "telegram")
+    body = http.json_body(response)
+    if not isinstance(body, dict) or not body.get("ok") or response.status_code >= 400:
+        description = str(body.get("description", ""))[:200] if isinstance(body, dict) else ""
+        raise BotApiRefused(method, response.status_code, description)
+    return body.get("result")
+
+
+def deep_link(bot_username: str, token: str) -> str:
+    """`t.me/<bot>?start=<token>`: opening it sends the bot `/start <token>`."""
+    return f"https://t.me/{bot_username}?start={token}"

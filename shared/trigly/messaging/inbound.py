@@ -6,8 +6,10 @@ bot id (`TGBOT#{bot id}`, registered when the tenant connects its bot); the requ
 `X-Telegram-Bot-Api-Secret-Token` equal to the secret Trigly gave Telegram in `setWebhook`
 (`webhook_secret`: an HMAC of tenant and bot under the link-signing key, so nothing is stored).
 
-- `/start <token>`: the customer opened `t.me/<bot>?start=<token>` from an SMS or email; the token
-  (random, 22 chars — Telegram allows 64 of `[A-Za-z0-9_-]`) names the customer; the chat is
+- `/start <token>`: the customer opened `t.me/<bot>?start=<token>` from an SMS or email (the
+  template's `links.telegram`, or the link `POST /v1/customers/{id}/telegram-link` gives a
+  manager); the token (random, 22 chars — Telegram allows 64 of `[A-Za-z0-9_-]`) names the
+  customer; the chat is
   linked as the customer's Telegram address (`profile.linked`), and the customer's own action
   is recorded as their `service` consent for Telegram (source `telegram /start`).
 - a shared contact (the "share my phone" button; only the sender's own contact counts) links
@@ -83,6 +85,17 @@ def link_token(tenant_id: str, customer_id: str, now: datetime) -> str:
     token = secrets.token_urlsafe(16)
     store.save_link_token(tenant_id, token, customer_id, now + LINK_TOKEN_LIFETIME)
     return token
+
+
+def deep_link(tenant_id: str, customer_id: str, now: datetime) -> str | None:
+    """`https://t.me/<bot>?start=<token>` for this customer, or None when the tenant has
+    connected no Telegram bot (`PUT /v1/channels/telegram`). Each call is a new token."""
+    from trigly.channels import configuration, telegram
+
+    username = configuration.telegram_bot(tenant_id)
+    if username is None:
+        return None
+    return telegram.deep_link(username, link_token(tenant_id, customer_id, now))
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,32 @@ def _preference_links(
     return {"preferences": url}
 
 
+_INVITES_TO_TELEGRAM = frozenset({Channel.SMS, Channel.EMAIL})
+
+
+def _telegram_link(  # noqa: PLR0917
+    tenant: Tenant,
+    message: StoredMessage,
+    profile: CustomerProfile,
+    template: "MessageTemplate",
+    channel: Channel,
+    now: datetime,
+) -> dict[str, str]:
+    """`links.telegram` (`t.me/<bot>?start=<token>`) for an SMS or email whose template uses
+    it, when the tenant has a bot and the customer has linked no chat yet. Only then: the
+    token is a write, and the bot's username a (cached) read."""
+    if (
+        channel not in _INVITES_TO_TELEGRAM
+        or Channel.TELEGRAM in profile.linked
+        or not template.uses_link("telegram")
+    ):
+        return {}
+    from trigly.messaging import inbound
+
+    url = inbound.deep_link(tenant.tenant_id, message.customer_id, now)
+    return {"telegram": url} if url else {}
+
+
 def _queue_url(channel: Channel) -> str:
     return get_settings().channel_queue_urls[channel.value]
 
@@ -253,6 +279,7 @@ def _apply_decision(
 
     links = _links(tenant, message, decision.route.channel, now)
     links |= _preference_links(tenant, message, decision.route.channel, now)
+    links |= _telegram_link(tenant, message, profile, template, decision.route.channel, now)
     try:
         subject, body, html = _render(
             template,

@@ -195,6 +195,12 @@ class MessageTemplate(BaseModel):
             found.add(Channel.PUSH)
         return frozenset(found)
 
+    def uses_link(self, purpose: str) -> bool:
+        """Whether any part names `links.<purpose>` (so a link costly to make is made only for
+        templates that show it)."""
+        pattern = rf"""links\s*(\.\s*{purpose}\b|\[\s*['"]{purpose}['"])"""
+        return any(re.search(pattern, source) for _, source, _ in _parts(self, compiled=False))
+
     @classmethod
     def from_text(cls, text: str, subject: str) -> "MessageTemplate":
         """A one-off `text` (`POST /v1/messages`) as a template: the same text on every channel,
@@ -568,15 +574,17 @@ def check_template(template: MessageTemplate) -> list[TemplateError]:
     return problems
 
 
-def _parts(template: MessageTemplate) -> Iterator[tuple[str, str, bool]]:
+def _parts(template: MessageTemplate, *, compiled: bool = True) -> Iterator[tuple[str, str, bool]]:
+    """(part, Jinja source, is HTML) of every part; MJML compiled, or as written."""
     if template.text is not None:
         yield "text", template.text, False
     if template.sms is not None:
         yield "sms", template.sms, False
     if template.email is not None:
         yield "email.subject", template.email.subject, False
-        source = template.email.html_source()
-        if source is not None:
+        if not compiled and template.email.mjml is not None:
+            yield "email.mjml", template.email.mjml, True
+        elif (source := template.email.html_source()) is not None:
             yield source[0], source[1], True
         if template.email.text is not None:
             yield "email.text", template.email.text, False

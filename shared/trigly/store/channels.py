@@ -9,7 +9,7 @@
 from dataclasses import dataclass
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from trigly.store import keys
 from trigly.store.models import MainItem, bind
@@ -23,6 +23,7 @@ class ChannelConfigItem(MainItem, discriminator="channel_config"):
 
     provider = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    bot_username = UnicodeAttribute(null=True)  # Telegram: the tenant's bot, for t.me links
 
 
 class RateWindowItem(MainItem, discriminator="rate_window"):
@@ -36,17 +37,34 @@ class ChannelConfig:
     channel: str
     provider: str
     updated_at: str
+    bot_username: str | None = None
 
 
 def _channels_pk(tenant_id: str) -> str:
     return f"{keys.tenant(tenant_id)}#CHANNELS"
 
 
-def save_channel(tenant_id: str, channel: str, provider: str, updated_at: str) -> None:
+def save_channel(
+    tenant_id: str, channel: str, provider: str, updated_at: str, bot_username: str | None = None
+) -> None:
     bind()
     ChannelConfigItem(
-        _channels_pk(tenant_id), channel, provider=provider, updated_at=updated_at
+        _channels_pk(tenant_id),
+        channel,
+        provider=provider,
+        updated_at=updated_at,
+        bot_username=bot_username,
     ).save()
+
+
+def get_channel(tenant_id: str, channel: str) -> ChannelConfig | None:
+    """One channel's setting (a GetItem)."""
+    bind()
+    try:
+        item = ChannelConfigItem.get(_channels_pk(tenant_id), channel)
+    except DoesNotExist:
+        return None
+    return ChannelConfig(item.sk, item.provider, item.updated_at, item.bot_username)
 
 
 def delete_channel(tenant_id: str, channel: str) -> bool:
@@ -65,7 +83,7 @@ def delete_channel(tenant_id: str, channel: str) -> bool:
 def list_channels(tenant_id: str) -> list[ChannelConfig]:
     bind()
     return [
-        ChannelConfig(item.sk, item.provider, item.updated_at)
+        ChannelConfig(item.sk, item.provider, item.updated_at, item.bot_username)
         for item in ChannelConfigItem.query(_channels_pk(tenant_id))
     ]
 
