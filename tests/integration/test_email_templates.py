@@ -2,6 +2,7 @@
 data, and sent in sandbox mode with its HTML and plain-text parts in the outbox."""
 
 import os
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -16,6 +17,7 @@ from tests.integration.test_messages import customer, send
 from tests.support import reset_process_caches
 from trigly.channels.sandbox import outbox
 from trigly.platform import clock
+from trigly.store.models import MessageItem
 
 
 @pytest.fixture
@@ -99,6 +101,13 @@ def test_an_mjml_template_is_compiled_previewed_and_sent_as_html_and_text(
     ]
     assert preferences in mail["body"]
     assert "Настроить рассылки" in html
+    # The HTML part was stored once beside the message, which stays small for its status writes
+    [item] = list(
+        MessageItem.query(
+            f"T#{dealer.tenant.tenant_id}#C#{customer_id}", MessageItem.sk.startswith("MSG#")
+        )
+    )
+    assert "<!doctype" not in item.doc and len(zlib.compress(item.doc.encode())) < 1024
 
 
 def test_links_in_the_html_part_are_tracked_like_the_text_s(

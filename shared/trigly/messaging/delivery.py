@@ -20,7 +20,7 @@ from trigly.channels.sandbox import SandboxProvider
 from trigly.channels.ses import SesProvider
 from trigly.events.types import Channel
 from trigly.messaging.intent import HistoryEntry, MessageState, MessageStatus, Reason, record
-from trigly.messaging.message import StoredMessage
+from trigly.messaging.message import StoredMessage, pack_html
 from trigly.platform import clock
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
@@ -109,6 +109,9 @@ def deliver(body: str) -> None:
                 HistoryEntry(status=MessageStatus.FAILED, at=now, reason=Reason.UNKNOWN_OUTCOME),
             )
         return
+    if message.has_html:
+        html = store.get_body(ref)
+        message = message.model_copy(update={"html_z": pack_html(html) if html else None})
     try:
         accepted = provider_for(ref.tenant_id, message).send(ref.tenant_id, message)
     except ProviderRejected as refused:

@@ -36,9 +36,11 @@ class StoredMessage(BaseModel):
     # never counted as `opened` (delivery feedback, messaging/feedback.py).
     machine_opened_at: datetime | None = None
     open_pixel: str | None = None  # an email's 1×1 open-tracking image URL
-    # An email's HTML part (templates with `html` or `mjml`), zlib-compressed and base64: a
-    # layout's 9 KB would otherwise cost 9 WRU on every write of the item (2-3 KB packed).
+    # An email's HTML part (templates with `html` or `mjml`): stored once in its own item
+    # (`has_html`), packed here only in memory, between the decision and its save and in the
+    # worker that sends it (a layout's kilobytes would cost on every status write otherwise).
     html_z: str | None = None
+    has_html: bool = False
 
     def html(self) -> str | None:
         return unpack_html(self.html_z) if self.html_z else None

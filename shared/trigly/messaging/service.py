@@ -26,7 +26,7 @@ from trigly.messaging.intent import (
     intent_fingerprint,
     record,
 )
-from trigly.messaging.message import StoredMessage, message_view, pack_html
+from trigly.messaging.message import StoredMessage, message_view, pack_html, unpack_html
 from trigly.messaging.policy import MessagingPolicy
 from trigly.platform import aws, clock, ids, tokens
 from trigly.platform.errors import Conflict, NotFound
@@ -331,6 +331,17 @@ def _apply_decision(
     return message.model_copy(update=update), None
 
 
+def _save_decided(
+    ref: MessageRef, message: StoredMessage, version: int | None, *, due: datetime | None
+) -> None:
+    """Save a decided message; an email's HTML part goes once into its own item (the worker
+    reads it back), so the status updates that follow rewrite only the small message."""
+    if message.html_z is not None:
+        store.put_body(ref, unpack_html(message.html_z), message.created_at)
+        message = message.model_copy(update={"html_z": None, "has_html": True})
+    store.save(ref, message.model_dump_json(), version, due=due)
+
+
 def send(
     tenant: Tenant,
     intent: SendIntent,
@@ -375,7 +386,7 @@ def send(
     )
     message, hold_until = _apply_decision(tenant, message, profile, now, template, sk=ref.sk)
     try:
-        store.save(ref, message.model_dump_json(), None, due=hold_until)
+        _save_decided(ref, message, None, due=hold_until)
     except store.StaleMessage:  # a concurrent retry finished it first
         return _load(ref)
     if message.state.status is MessageStatus.QUEUED and message.channel is not None:
@@ -451,7 +462,7 @@ def release_due(now: datetime, due: list[MessageRef] | None = None) -> int:
         tenant = get_tenant_cached(ref.tenant_id)
         message, hold_until = _apply_decision(tenant, message, profile[0], now, sk=ref.sk)
         try:
-            store.save(ref, message.model_dump_json(), loaded[1], due=hold_until)
+            _save_decided(ref, message, loaded[1], due=hold_until)
         except store.StaleMessage:
             continue  # another tick released it
         if message.state.status is MessageStatus.QUEUED and message.channel is not None:

@@ -94,6 +94,7 @@ def _keep_suppressions_and_forget_lookups(
     from trigly.messaging import suppression
     from trigly.messaging.message import StoredMessage
     from trigly.store import feedback as feedback_store
+    from trigly.store import messages as message_store
 
     suppression.keep_before_erasure(tenant.tenant_id, profile, clock.now())
     sent = []
@@ -103,6 +104,7 @@ def _keep_suppressions_and_forget_lookups(
             if message.provider_message_id and message.channel:
                 sent.append((message.channel.value, message.provider_message_id))
     feedback_store.forget_provider_ids(tenant.tenant_id, sent)
+    message_store.delete_bodies(tenant.tenant_id, profile.customer_id)
     for channel, address in profile.linked.items():
         if channel == "telegram":
             feedback_store.unlink_chat(tenant.tenant_id, address)

@@ -11,7 +11,14 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from trigly.platform.clock import isoformat
 from trigly.store import due_hours, keys
-from trigly.store.models import FallbackItem, MessageItem, MessageKeyItem, OutboxItem, bind
+from trigly.store.models import (
+    FallbackItem,
+    MessageBodyItem,
+    MessageItem,
+    MessageKeyItem,
+    OutboxItem,
+    bind,
+)
 
 KEY_SK = "KEY"
 
@@ -173,3 +180,38 @@ def schedule_fallback(ref: MessageRef, at: datetime) -> None:
 def clear_fallback(ref: MessageRef) -> None:
     bind()
     FallbackItem(_fallback_pk(ref), ref.sk).delete()
+
+
+# --- an email's HTML part, written once ---------------------------------------------------------
+
+BODY_LIFETIME = timedelta(days=30)
+
+
+def _body_pk(tenant_id: str, customer_id: str) -> str:
+    return f"T#{tenant_id}#MSGBODY#{customer_id}"
+
+
+def put_body(ref: MessageRef, html: str, at: datetime) -> None:
+    bind()
+    MessageBodyItem(
+        _body_pk(ref.tenant_id, ref.customer_id),
+        ref.sk,
+        html=html,
+        expires_at=int((at + BODY_LIFETIME).timestamp()),
+    ).save()
+
+
+def get_body(ref: MessageRef) -> str | None:
+    bind()
+    try:
+        return MessageBodyItem.get(_body_pk(ref.tenant_id, ref.customer_id), ref.sk).html
+    except DoesNotExist:
+        return None
+
+
+def delete_bodies(tenant_id: str, customer_id: str) -> None:
+    """Erasure: the customer's email bodies (one Query of their own partition)."""
+    bind()
+    with MessageBodyItem.batch_write() as batch:
+        for item in MessageBodyItem.query(_body_pk(tenant_id, customer_id)):
+            batch.delete(item)

@@ -269,6 +269,14 @@ class FallbackItem(MainItem, discriminator="fallback"):
     due_index = FallbackDueIndex()
 
 
+class MessageBodyItem(MainItem, discriminator="message_body"):
+    """pk `T#{tenant}#MSGBODY#{customer}`, sk the message's sort key: an email's HTML part,
+    written once when the message is decided (the message item is rewritten at every status and
+    would pay for a layout's kilobytes each time); TTL 30 days, erased with the customer."""
+
+    html = CompressedText()
+
+
 class MessageKeyItem(MainItem, discriminator="message_key"):
     """pk `T#{tenant}#MSGKEY#{sha256 of the idempotency key}`: the key's one message."""
 
