@@ -218,9 +218,11 @@ def enroll(
     now = clock.now()
     ref = RunRef.of(tenant.tenant_id, customer_id, journey.journey_id, key)
     run = start(journey, key=key, customer_id=customer_id, vin=vin, subject=subject, at=at or now)
-    if store.create_run(ref, run.model_dump_json(), run.due_at):
+    doc = run.model_dump_json()
+    version = store.create_run(ref, doc, run.due_at)
+    if version is not None:
         logger.info("journey started", extra={"journey": journey.journey_id})
-        advance_run(ref)
+        advance_run(ref, created=(doc, version))
         return ref
     if journey.reentry == "after_exit":
         loaded = store.load_run(ref)
@@ -249,10 +251,11 @@ def enroll(
 # --- advancing runs ---------------------------------------------------------------------------
 
 
-def advance_run(ref: RunRef) -> None:
-    """Walk the run's due steps and carry out what they ask; safe to repeat at any point."""
+def advance_run(ref: RunRef, created: tuple[str, int] | None = None) -> None:
+    """Walk the run's due steps and carry out what they ask; safe to repeat at any point.
+    `created`: the run as just written (document, version), so it is not read back."""
     for _ in range(MAX_SAVE_ATTEMPTS):
-        loaded = store.load_run(ref)
+        loaded, created = created or store.load_run(ref), None
         if loaded is None:
             return
         run = Enrollment.model_validate_json(loaded[0])
@@ -265,7 +268,9 @@ def advance_run(ref: RunRef) -> None:
             run.status, run.due_at, run.exit_reason = RunStatus.EXITED, None, "customer_gone"
             after, actions = run, list[SendAction | TaskAction]()
         else:
-            journey = catalog.get_journey(ref.tenant_id, run.journey_id)
+            journey = catalog.journeys_cached(ref.tenant_id).get(
+                run.journey_id
+            ) or catalog.get_journey(ref.tenant_id, run.journey_id)
             facts = _facts(tenant, run, *customer, paced=_paced(journey))
             after, actions = advance(journey, run, facts, now)
             for action in actions:

@@ -87,16 +87,18 @@ def _run_item(ref: RunRef, doc: str, due: datetime | None) -> EnrollmentItem:
     return item
 
 
-def create_run(ref: RunRef, doc: str, due: datetime | None) -> bool:
-    """False when a run with this key exists already (a replayed trigger starts nothing)."""
+def create_run(ref: RunRef, doc: str, due: datetime | None) -> int | None:
+    """The new run's version; None when a run with this key exists already (a replayed
+    trigger starts nothing)."""
     bind()
+    item = _run_item(ref, doc, due)
     try:
-        _run_item(ref, doc, due).save(condition=EnrollmentItem.pk.does_not_exist())
+        item.save(condition=EnrollmentItem.pk.does_not_exist())
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
+            return None
         raise
-    return True
+    return int(item.version or 0)
 
 
 def load_run(ref: RunRef) -> tuple[str, int] | None:
