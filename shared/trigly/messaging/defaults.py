@@ -16,7 +16,8 @@ _HELLO = "{% if customer.name %}{{ customer.name }}, з{% else %}З{% endif %}д
 
 _MAINTENANCE = (
     _HELLO + " Вашему " + _CAR + " пора на {{ maintenance.service }}"
-    "{% if maintenance.due_km %} (пробег около {{ maintenance.due_km|number }} км){% endif %}."
+    "{% if maintenance.due_km and 'км' not in (maintenance.service or '') %}"
+    " (пробег около {{ maintenance.due_km|number }} км){% endif %}."
     "{% if maintenance.price %} Стоимость работ — {{ maintenance.price|money }}.{% endif %}"
     "{% if offer %} {{ offer.text }}{% endif %}"
     " Выберите удобное время: {{ links.booking }}"
