@@ -17,7 +17,8 @@ Then, metered by `benchmarks.meter` (every request, its operation, capacity from
 
 1. the scheduler at 10:02 local time (a cold container: tenant cache empty): `release_due`,
    `journey_tick` and `daily_job` as the hourly handler calls them; the daily job queues one
-   journey message per due trigger;
+   job per tenant whose morning it is, and the worker's part of it (`queue_due_triggers`, metered
+   with the job) reads the tenant's due partitions and queues one message per due trigger;
 2. the journey worker (`functions.journeys.app.handler`, batches of the template's size) over
    `--sample` of those messages (default 200): one started run each, the reminder sent;
 3. the other due customers' runs are cloned from the sample's (so the hour bucket holds every
@@ -486,7 +487,7 @@ def run(cars: int = CARS, sample: int = SAMPLE) -> Lifecycle:
     install()
     started = time.perf_counter()
     with emulated_stack() as stack:
-        from trigly.journeys.service import daily_job, journey_tick
+        from trigly.journeys.service import daily_job, journey_tick, queue_due_triggers
         from trigly.locations.model import LocationDetails
         from trigly.locations.service import create_location
         from trigly.messaging.service import release_due
@@ -543,8 +544,16 @@ def run(cars: int = CARS, sample: int = SAMPLE) -> Lifecycle:
                 release_due(now)
             with measuring(tick_job):
                 journey_tick(now)
+            # The tick queues one job per tenant whose morning it is; the worker reads the
+            # tenant's due partitions and queues one message per due trigger (one phase).
             with measuring(job):
-                job.units = daily_job(now)
+                daily_job(now)
+            days = [json.loads(m["Body"]) for m in receive_all(stack.queues["JourneyQueue"].url)]
+            with measuring(job):
+                job.units = sum(
+                    queue_due_triggers(b["tenant_id"], [date.fromisoformat(d) for d in b["days"]])
+                    for b in days
+                )
             queued = receive_all(stack.queues["JourneyQueue"].url)
 
             # 2. the worker starts the sample's runs

@@ -29,10 +29,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "messages_released": release_due(now, due.messages),
         "fallbacks_sent": fall_back(now, due.fallbacks),
         "runs_due": journey_tick(now, due.runs),
-        "triggers_due": daily_job(now),
+        "tenant_days_queued": daily_job(now),
     }
     logger.info("hourly tick", extra=result)
     metrics.add_metric(name="MessagesReleased", unit="Count", value=result["messages_released"])
     metrics.add_metric(name="JourneyRunsDue", unit="Count", value=result["runs_due"])
-    metrics.add_metric(name="LifecycleTriggersDue", unit="Count", value=result["triggers_due"])
+    metrics.add_metric(name="LifecycleTenantDays", unit="Count", value=result["tenant_days_queued"])
     return result

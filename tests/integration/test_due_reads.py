@@ -49,7 +49,7 @@ def test_the_daily_job_reads_the_due_items_and_queues_one_message_each(
     assert measured.due == 10 and job.units == 10
     assert _index_items(job, "T#{tenant}#LIFE#{time}") == 10  # today's 10, yesterday's none
     assert job.items_read <= lifecycle.READ_GOAL * job.units  # + directory and tenant: 12
-    assert job.queued == 10
+    assert job.queued == 1 + 10  # the tenant's day, then one message per due trigger
     operations = set(job.ops())
     assert {"dynamodb.Query", "sqs.SendMessageBatch"} <= operations
     assert operations <= {"dynamodb.Query", "dynamodb.GetItem", "sqs.SendMessageBatch"}

@@ -106,10 +106,12 @@ def test_a_serviced_car_gets_one_reminder_on_its_day_and_a_replay_changes_nothin
     starts = list(journey_store.due_triggers(dealer.tenant.tenant_id, fire_on))
     assert [journey for _, journey in starts] == ["maintenance_reminder"]
     # Nothing is sent before that day
-    assert tick(stack)["triggers_due"] == 0
+    tick(stack)
+    work_sms_queue(stack)
+    assert outbox(dealer.tenant.tenant_id) == []
     # On that day's morning (10:00 in Moscow) the daily job hands it to the journey: one SMS
     business_clock.move_to(datetime.combine(fire_on, time(7, 5), tzinfo=UTC))
-    assert tick(stack)["triggers_due"] == 1
+    assert tick(stack)["tenant_days_queued"] >= 1  # this tenant's morning, among others'
     work_sms_queue(stack)
     [reminder] = outbox(dealer.tenant.tenant_id)
     assert reminder["meta"]["kind"] == "maintenance_reminder"

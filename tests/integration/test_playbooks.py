@@ -250,10 +250,11 @@ def test_birthday_greeting_on_the_day_at_ten_and_next_years_is_set(
     pipeline.send(person("BD-1", "+79161110021", morning, birth_date=born.isoformat()))
     customer_id = only_customer(pipeline.dealer, external_id="BD-1")["id"]
     assert [j for _, j in journey_store.due_triggers(tenant_id, tomorrow)] == ["birthday"]
-    assert pipeline.tick()["triggers_due"] == 0
+    pipeline.tick()
+    assert pipeline.sent() == []
     # Tomorrow at 10:00: the greeting (marketing), once
     business_clock.move_to(datetime.combine(tomorrow, time(7, 5), UTC))
-    assert pipeline.tick()["triggers_due"] == 1
+    assert pipeline.tick()["tenant_days_queued"] >= 1  # this tenant's morning, among others'
     [greeting] = pipeline.sent()
     assert (greeting["meta"]["kind"], greeting["meta"]["purpose"]) == ("birthday", "marketing")
     assert "с днём рождения" in str(greeting["body"])

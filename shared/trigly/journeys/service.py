@@ -66,6 +66,9 @@ def handle(body: str) -> None:
     message = json.loads(body)
     if "detail-type" in message:  # an EventBridge envelope
         on_domain_event(message["detail"])
+    elif message["kind"] == "tenant_day":
+        days = [date.fromisoformat(day) for day in message["days"]]
+        queue_due_triggers(message["tenant_id"], days)
     elif message["kind"] == "trigger":
         start_from_trigger(
             message["tenant_id"], message["owner_pk"], message["journey_id"], message["partition"]
@@ -83,30 +86,39 @@ def _local_day(now: datetime, zone: str) -> tuple[date, int]:
 
 
 def daily_job(now: datetime) -> int:
-    """For each tenant whose local morning it is, queue the date triggers of today and
-    yesterday (a trigger written after yesterday's run). Reads only the due partitions."""
-    queued = 0
+    """For each tenant whose local morning it is, queue its day's job (one message): the
+    journey worker reads the tenant's due partitions, so the tick stays short however many
+    tenants share the hour. Returns how many tenants it queued."""
+    bodies = []
     for tenant_id in list_tenant_ids_cached():
         tenant = get_tenant_cached(tenant_id)
         today, hour = _local_day(now, tenant.timezone)
-        if hour != MORNING_HOUR:
-            continue
-        bodies = []
-        for day in (today - timedelta(days=1), today):
-            partition = store.trigger_partition(tenant_id, day)
-            for owner_pk, journey_id in store.due_triggers(tenant_id, day):
-                bodies.append(
-                    {
-                        "kind": "trigger",
-                        "tenant_id": tenant_id,
-                        "owner_pk": owner_pk,
-                        "journey_id": journey_id,
-                        "partition": partition,
-                    }
-                )
-        _enqueue(bodies)
-        queued += len(bodies)
-    return queued
+        if hour == MORNING_HOUR:
+            # Yesterday's too: a trigger written after yesterday's run.
+            days = [(today - timedelta(days=1)).isoformat(), today.isoformat()]
+            bodies.append({"kind": "tenant_day", "tenant_id": tenant_id, "days": days})
+    _enqueue(bodies)
+    return len(bodies)
+
+
+def queue_due_triggers(tenant_id: str, days: list[date]) -> int:
+    """A tenant's day: every date trigger due on these days, one journey message each (each is
+    retried on its own). Reads only the days' partitions of the `due` index."""
+    bodies = []
+    for day in days:
+        partition = store.trigger_partition(tenant_id, day)
+        for owner_pk, journey_id in store.due_triggers(tenant_id, day):
+            bodies.append(
+                {
+                    "kind": "trigger",
+                    "tenant_id": tenant_id,
+                    "owner_pk": owner_pk,
+                    "journey_id": journey_id,
+                    "partition": partition,
+                }
+            )
+    _enqueue(bodies)
+    return len(bodies)
 
 
 def journey_tick(now: datetime, due: list[RunRef] | None = None) -> int:
