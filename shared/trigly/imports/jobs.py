@@ -128,17 +128,7 @@ def _queue_url() -> str:
 
 
 def _send(messages: list[ImportMessage]) -> None:
-    url = _queue_url()
-    for start in range(0, len(messages), 10):
-        chunk = messages[start : start + 10]
-        response = aws.sqs().send_message_batch(
-            QueueUrl=url,
-            Entries=[
-                {"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)
-            ],
-        )
-        if response.get("Failed"):
-            raise RuntimeError(f"{len(response['Failed'])} import messages not queued")
+    aws.send_all(_queue_url(), [m.model_dump_json() for m in messages], "import messages")
 
 
 # ------------------------------------------------------------------------------------ the API

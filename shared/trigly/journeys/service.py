@@ -50,15 +50,9 @@ MAX_SAVE_ATTEMPTS = 5
 
 
 def _enqueue(bodies: list[dict[str, Any]]) -> None:
-    url = get_settings().journey_queue_url
-    for begin in range(0, len(bodies), 10):
-        chunk = bodies[begin : begin + 10]
-        response = aws.sqs().send_message_batch(
-            QueueUrl=url,
-            Entries=[{"Id": str(i), "MessageBody": json.dumps(b)} for i, b in enumerate(chunk)],
-        )
-        if response.get("Failed"):
-            raise RuntimeError(f"{len(response['Failed'])} journey messages were not queued")
+    aws.send_all(
+        get_settings().journey_queue_url, [json.dumps(b) for b in bodies], "journey messages"
+    )
 
 
 def handle(body: str) -> None:

@@ -1,6 +1,5 @@
 """Queueing outbound events: one SQS message per (event, connector), so each DMS retries alone."""
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -51,14 +50,9 @@ def send_to_connectors(
                 connector_id=connector.connector_id, tenant_id=tenant_id, queued_at=now, event=event
             )
         )
-    for start in range(0, len(deliveries), 10):
-        chunk = deliveries[start : start + 10]
-        response = aws.sqs().send_message_batch(
-            QueueUrl=get_settings().outbound_queue_url,
-            Entries=[
-                {"Id": str(i), "MessageBody": d.model_dump_json()} for i, d in enumerate(chunk)
-            ],
-        )
-        if response.get("Failed"):
-            raise RuntimeError(json.dumps(response["Failed"]))
+    aws.send_all(
+        get_settings().outbound_queue_url,
+        [d.model_dump_json() for d in deliveries],
+        "outbound deliveries",
+    )
     return len(deliveries)

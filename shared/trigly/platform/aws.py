@@ -4,6 +4,7 @@ Endpoints come from the standard `AWS_ENDPOINT_URL*` variables, so the same code
 on moto and on AWS-compatible clouds.
 """
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,22 @@ def ses() -> "SESClient":
 @lru_cache(maxsize=1)
 def secretsmanager() -> Any:
     return boto3.client("secretsmanager")
+
+
+SQS_BATCH = 10  # SendMessageBatch's limit
+
+
+def send_all(queue_url: str, bodies: Sequence[str], what: str) -> None:
+    """Queue every body, ten to a request; raises when SQS did not take one (the caller's
+    retry queues them again, and every consumer is idempotent)."""
+    for start in range(0, len(bodies), SQS_BATCH):
+        chunk = bodies[start : start + SQS_BATCH]
+        response = sqs().send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)],
+        )
+        if response.get("Failed"):
+            raise RuntimeError(f"{len(response['Failed'])} {what} not queued")
 
 
 def forget_clients() -> None:

@@ -152,8 +152,10 @@ class RecordItem(MainItem, discriminator="record"):
     stamp = UnicodeAttribute(null=True)  # ordering stamp, for records where the latest event wins
 
 
-class DueIndex(GlobalSecondaryIndex["MessageItem"]):  # type: ignore[no-untyped-call]
-    """The `due` GSI: what falls due for a tenant on a day, by time (template.yaml)."""
+class DueIndex(GlobalSecondaryIndex["TriggerItem"]):  # type: ignore[no-untyped-call]
+    """The `due` GSI (template.yaml, sparse): date triggers by tenant and day
+    (`T#{tenant}#LIFE#{day}`); held messages, waiting runs and fallbacks by UTC hour
+    (`DUE#{hour}`, read across kinds by store.due). Only date triggers are read through a model."""
 
     class Meta:
         index_name = "due"
@@ -173,7 +175,6 @@ class MessageItem(MainItem, discriminator="message"):
     claimed_at = UnicodeAttribute(null=True)
     due_pk = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
-    due_index = DueIndex()
 
 
 class PlanItem(MainItem, discriminator="maintenance_plan"):
@@ -186,15 +187,6 @@ class DueMarkItem(MainItem, discriminator="due_mark"):
     """pk `DUEMARK#DUE#{UTC hour}`, sk `MARK`: the hour bucket holds due work (store.due_hours)."""
 
 
-class EnrollmentDueIndex(GlobalSecondaryIndex["EnrollmentItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "due"
-        projection = AllProjection()
-
-    due_pk = UnicodeAttribute(hash_key=True)
-    due_sk = UnicodeAttribute(range_key=True)
-
-
 class EnrollmentItem(MainItem, discriminator="enrollment"):
     """pk `T#{tenant}#C#{customer}`, sk `JRN#{journey}#{enrollment key}`: one run of a journey
     for one customer (and car), with its step transitions; created once per key (no double
@@ -204,16 +196,6 @@ class EnrollmentItem(MainItem, discriminator="enrollment"):
     version = VersionAttribute()
     due_pk = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
-    due_index = EnrollmentDueIndex()
-
-
-class TriggerDueIndex(GlobalSecondaryIndex["TriggerItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "due"
-        projection = AllProjection()
-
-    due_pk = UnicodeAttribute(hash_key=True)
-    due_sk = UnicodeAttribute(range_key=True)
 
 
 class TriggerItem(MainItem, discriminator="trigger"):
@@ -224,7 +206,7 @@ class TriggerItem(MainItem, discriminator="trigger"):
     doc = UnicodeAttribute()
     due_pk = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
-    due_index = TriggerDueIndex()
+    due_index = DueIndex()
 
 
 class JourneyItem(MainItem, discriminator="journey"):
@@ -235,7 +217,7 @@ class JourneyItem(MainItem, discriminator="journey"):
 
 
 class SlotItem(MainItem, discriminator="slot"):
-    """pk `T#{tenant}#LOC#{location}#DAY#{date}`, sk `{HH:MM}`: bookings of one service slot;
+    """pk `T#{tenant}#LOC#{location}#SLOTS`, sk `{date}T{HH:MM}`: bookings of one service slot;
     `booked` never exceeds the location's posts (a conditional update takes a place)."""
 
     booked = NumberAttribute()
@@ -250,15 +232,6 @@ class PriceItem(MainItem, discriminator="price"):
     updated_at = UnicodeAttribute()
 
 
-class FallbackDueIndex(GlobalSecondaryIndex["FallbackItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "due"
-        projection = AllProjection()
-
-    due_pk = UnicodeAttribute(hash_key=True)
-    due_sk = UnicodeAttribute(range_key=True)
-
-
 class FallbackItem(MainItem, discriminator="fallback"):
     """pk `T#{tenant}#FALLBACK#{customer}`, sk the message's sort key: when to look whether a
     sent message needs the next channel (no click on Telegram within 4 h, a refusal...). On the
@@ -266,7 +239,6 @@ class FallbackItem(MainItem, discriminator="fallback"):
 
     due_pk = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
-    due_index = FallbackDueIndex()
 
 
 class MessageBodyItem(MainItem, discriminator="message_body"):
