@@ -96,6 +96,7 @@ def customer_event(
 
 def reset_process_caches() -> None:
     """Forget what a container caches (settings, clients, bound tables) between test stacks."""
+    from trigly.locations import service as locations_service
     from trigly.platform import aws, tenancy
     from trigly.platform.settings import get_settings
     from trigly.store import due_hours, models, prices
@@ -106,6 +107,7 @@ def reset_process_caches() -> None:
     tenancy._tenant_ids_cache.clear()
     due_hours._written.clear()
     prices._learnt.clear()
+    locations_service._cache.clear()
     models._bound = None
 
 

@@ -25,13 +25,12 @@ from trigly.journeys.engine import (
 )
 from trigly.lifecycle.prices import price_key
 from trigly.locations.model import Location
-from trigly.locations.service import get_location, list_locations
+from trigly.locations.service import locations_cached
 from trigly.messaging.intent import Offer, SendIntent
 from trigly.messaging.templates import customer_variables
 from trigly.messaging.timezones import resolve_zone
 from trigly.platform import aws, clock, tokens
 from trigly.platform.clock import isoformat
-from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
 from trigly.platform.tenancy import Tenant, get_tenant_cached, list_tenant_ids_cached
@@ -304,17 +303,13 @@ def service_location(
 ) -> Location | None:
     """Where the car is serviced: the customer's own location, else where the car was last
     serviced, else the tenant's first location that takes bookings."""
-    wanted = [profile.location_id]
-    wanted += [v.location_id for v in history.visits if v.vin == vin]
+    known = locations_cached(tenant.tenant_id)
+    wanted = [profile.location_id, *(v.location_id for v in history.visits if v.vin == vin)]
     for location_id in wanted:
-        if location_id:
-            try:
-                found = get_location(tenant.tenant_id, location_id)
-            except NotFound:
-                continue
-            if found.capacity is not None:
-                return found
-    return next((loc for loc in list_locations(tenant.tenant_id) if loc.capacity), None)
+        found = known.get(location_id or "")
+        if found is not None and found.capacity is not None:
+            return found
+    return next((loc for loc in known.values() if loc.capacity), None)
 
 
 def _paced(journey: Journey) -> bool:
@@ -367,12 +362,7 @@ def _facts(
     values |= _trigger_values(run, history)
     location_id = appointment.location_id if appointment else None
     location_id = location_id or run.subject.get("location_id")  # a test drive's, a sale's
-    location = None
-    if location_id:
-        try:
-            location = get_location(tenant.tenant_id, location_id)
-        except NotFound:
-            location = None
+    location = locations_cached(tenant.tenant_id).get(location_id or "")
     if location is None:
         location = service_location(tenant, profile, history, run.vin)
     values["location"] = None  # templates guard it: `{% if location and location.phone %}`

@@ -15,7 +15,6 @@ on to the next occurrence when one fires, since no car event recomputes them.
 """
 
 import hashlib
-import time
 from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
@@ -23,8 +22,7 @@ from pydantic import BaseModel, Field
 from trigly.journeys import catalog
 from trigly.lifecycle.milestones import Milestone as CarMilestone
 from trigly.lifecycle.milestones import car_milestones, customer_milestones
-from trigly.locations.model import Location
-from trigly.locations.service import list_locations
+from trigly.locations.service import locations_cached
 from trigly.store import journeys as store
 from trigly.store import keys
 from trigly.vehicles.model import DEALER, Vehicle
@@ -51,25 +49,10 @@ class ScheduledStart(BaseModel):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
 
 
-_LOCATIONS_SECONDS = 300.0
-_locations: dict[str, tuple[float, list[Location]]] = {}
-
-
-def _tenant_locations(tenant_id: str) -> list[Location]:
-    """Locations change rarely and every car event asks: read at most every few minutes."""
-    hit = _locations.get(tenant_id)
-    moment = time.monotonic()
-    if hit and moment - hit[0] < _LOCATIONS_SECONDS:
-        return hit[1]
-    found = list_locations(tenant_id)
-    _locations[tenant_id] = (moment, found)
-    return found
-
-
 def car_region(tenant_id: str, vehicle: Vehicle) -> str | None:
     """The region whose tyre seasons a car follows: where it was sold, else the tenant's first
     location with a region (the owner's own region is not read on the car's hot path)."""
-    located = [loc for loc in _tenant_locations(tenant_id) if loc.region]
+    located = [loc for loc in locations_cached(tenant_id).values() if loc.region]
     sold_at = {s.location_id for s in vehicle.sales[-1:] if s.location_id}
     for location in located:
         if location.location_id in sold_at:
