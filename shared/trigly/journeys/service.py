@@ -36,6 +36,7 @@ from trigly.platform.settings import get_settings
 from trigly.platform.tenancy import Tenant, get_tenant_cached, list_tenant_ids_cached
 from trigly.profiles.model import CustomerProfile
 from trigly.profiles.records import CustomerHistory
+from trigly.profiles.service import load_customer
 from trigly.store import journeys as store
 from trigly.store.journeys import RunRef
 from trigly.store.prices import quote
@@ -268,7 +269,7 @@ def advance_run(ref: RunRef, created: tuple[str, int] | None = None) -> None:
             return
         tenant = get_tenant_cached(ref.tenant_id)
         now = clock.now()
-        customer = _load_customer(tenant, run)
+        customer = load_customer(tenant.tenant_id, run.customer_id)
         if customer is None:  # erased meanwhile
             run.status, run.due_at, run.exit_reason = RunStatus.EXITED, None, "customer_gone"
             after, actions = run, list[SendAction | TaskAction]()
@@ -288,14 +289,6 @@ def advance_run(ref: RunRef, created: tuple[str, int] | None = None) -> None:
             continue  # someone advanced it meanwhile: look again (actions are idempotent)
         return
     raise store.StaleEnrollment(ref.sk)
-
-
-def _load_customer(
-    tenant: Tenant, run: Enrollment
-) -> tuple[CustomerProfile, CustomerHistory] | None:
-    from trigly.profiles.service import load_customer
-
-    return load_customer(tenant.tenant_id, run.customer_id)
 
 
 def service_location(
