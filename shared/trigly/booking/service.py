@@ -119,7 +119,8 @@ def appointment_id_for(tenant_id: str, customer_id: str, vin: str | None, slot: 
     return f"trg-{digest[:16]}"
 
 
-def parse_slot(text: str, offer: BookingOffer) -> Slot:
+def parse_slot_time(text: str) -> datetime:
+    """The form's `slot` value: an ISO 8601 time with its offset."""
     try:
         wanted = datetime.fromisoformat(text.strip())
     except ValueError as error:
@@ -128,17 +129,17 @@ def parse_slot(text: str, offer: BookingOffer) -> Slot:
         ) from error
     if wanted.tzinfo is None:
         raise ValidationFailed(errors=[FieldError("slot", "a time needs its offset")])
-    for slot in offer.slots:
-        if slot.starts_at == wanted:
-            return slot
-    raise SlotTaken("This time is no longer free.")
+    return wanted
 
 
 def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> Appointment:
+    wanted = parse_slot_time(slot_text)
     offer = booking_offer(tenant, customer_id, vin)
-    if offer.booked is not None and offer.booked.starts_at == _parse(slot_text):
+    if offer.booked is not None and offer.booked.starts_at == wanted:
         return offer.booked  # the same form posted twice
-    slot = parse_slot(slot_text, offer)
+    slot = next((s for s in offer.slots if s.starts_at == wanted), None)
+    if slot is None:
+        raise SlotTaken("This time is no longer free.")
     location = offer.location
     if location.capacity is None:  # booking_offer found one; a concurrent edit removed it
         raise NotFound("No location takes bookings.")
@@ -181,13 +182,6 @@ def cancel(tenant: Tenant, customer_id: str, vin: str | None) -> Appointment | N
     )
     _announce(tenant, customer_id, cancelled, offer.external_ids)
     return cancelled
-
-
-def _parse(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
 
 
 def _announce(
