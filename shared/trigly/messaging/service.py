@@ -169,10 +169,9 @@ UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
 
 
 def _links(
-    tenant: Tenant, message: StoredMessage, channel: Channel, now: datetime
+    tenant: Tenant, message: StoredMessage, intent: SendIntent, channel: Channel, now: datetime
 ) -> dict[str, str]:
     """Signed links the message carries (CONTRACT §4): marketing always gets its unsubscribe."""
-    intent = SendIntent.model_validate(message.intent)
     carried: dict[str, str] = {str(purpose): url for purpose, url in intent.links.items()}
     if message.purpose is not MessagePurpose.MARKETING:
         return carried
@@ -277,7 +276,7 @@ def _apply_decision(
     assert isinstance(decision, SendNow)
     from trigly.messaging.templates import TemplateError
 
-    links = _links(tenant, message, decision.route.channel, now)
+    links = _links(tenant, message, intent, decision.route.channel, now)
     links |= _preference_links(tenant, message, decision.route.channel, now)
     links |= _telegram_link(tenant, message, profile, template, decision.route.channel, now)
     try:
