@@ -448,7 +448,7 @@ def cold_scheduler() -> None:
     from trigly.platform import tenancy
 
     tenancy._tenant_cache.clear()
-    catalog._cache.clear()
+    catalog._cache.forget()
 
 
 def runs_of(tenant_id: str, cars: list[Car]) -> dict[str, Any]:

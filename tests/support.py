@@ -107,7 +107,7 @@ def reset_process_caches() -> None:
     tenancy._tenant_ids_cache.clear()
     due_hours._written.clear()
     prices._learnt.clear()
-    locations_service._cache.clear()
+    locations_service._cache.forget()
     models._bound = None
 
 

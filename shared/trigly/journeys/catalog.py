@@ -2,8 +2,6 @@
 saved one, plus the journeys it created. Hot paths (every car event asks which date-triggered
 journeys exist) read them through a short cache."""
 
-import time
-
 from trigly.journeys.definition import (
     EventTrigger,
     Journey,
@@ -11,11 +9,9 @@ from trigly.journeys.definition import (
     MilestoneTrigger,
 )
 from trigly.journeys.playbooks import PLAYBOOKS
+from trigly.platform.cache import TenantCache
 from trigly.platform.errors import NotFound
 from trigly.store import journeys as store
-
-_CACHE_SECONDS = 60.0
-_cache: dict[str, tuple[float, dict[str, Journey]]] = {}
 
 
 def journeys(tenant_id: str) -> dict[str, Journey]:
@@ -27,18 +23,11 @@ def journeys(tenant_id: str) -> dict[str, Journey]:
     return found
 
 
+_cache = TenantCache(journeys, seconds=60.0)
+
+
 def journeys_cached(tenant_id: str) -> dict[str, Journey]:
-    hit = _cache.get(tenant_id)
-    moment = time.monotonic()
-    if hit and moment - hit[0] < _CACHE_SECONDS:
-        return hit[1]
-    found = journeys(tenant_id)
-    _cache[tenant_id] = (moment, found)
-    return found
-
-
-def forget(tenant_id: str) -> None:
-    _cache.pop(tenant_id, None)
+    return _cache.get(tenant_id)
 
 
 def get_journey(tenant_id: str, journey_id: str) -> Journey:
@@ -68,7 +57,7 @@ def save_journey(tenant_id: str, journey_id: str, definition: JourneyDefinition)
         }
     )
     store.put_journey(tenant_id, journey_id, journey.model_dump_json(), stored_version)
-    forget(tenant_id)
+    _cache.forget(tenant_id)
     return journey
 
 
