@@ -11,8 +11,6 @@ from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from functions.api.context import current_tenant
 from trigly.events.validation import field_errors
-from trigly.journeys import catalog
-from trigly.journeys.definition import JourneyDefinition
 from trigly.platform.errors import FieldError, NotFound, ValidationFailed
 
 router = APIGatewayHttpRouter()
@@ -21,6 +19,8 @@ JOURNEY_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 @router.get("/journeys", tags=["journeys"], summary="Journeys: built-in playbooks and your own")
 def list_journeys() -> dict[str, Any]:
+    from trigly.journeys import catalog  # journeys load where they are asked for (cold start)
+
     journeys = catalog.journeys(current_tenant(router).tenant_id)
     return {
         "items": [j.model_dump(mode="json") for _, j in sorted(journeys.items())],
@@ -30,6 +30,8 @@ def list_journeys() -> dict[str, Any]:
 
 @router.get("/journeys/<journey_id>", tags=["journeys"], summary="One journey")
 def get_journey(journey_id: str) -> dict[str, Any]:
+    from trigly.journeys import catalog
+
     return catalog.get_journey(current_tenant(router).tenant_id, journey_id).model_dump(mode="json")
 
 
@@ -41,6 +43,9 @@ def get_journey(journey_id: str) -> dict[str, Any]:
 def save_journey(
     journey_id: str, definition: Annotated[dict[str, JsonValue], Body()]
 ) -> dict[str, Any]:
+    from trigly.journeys import catalog
+    from trigly.journeys.definition import JourneyDefinition
+
     try:
         parsed = JourneyDefinition.model_validate(definition)
     except ValidationError as exc:

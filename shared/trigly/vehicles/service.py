@@ -11,8 +11,6 @@ from typing import Any
 from trigly.events.service import ServiceOrderClosed
 from trigly.events.vehicles import InsurancePolicy as InsurancePolicyEvent
 from trigly.events.vehicles import VehicleOdometer, VehicleRegistered, VehicleSold
-from trigly.lifecycle.maintenance import next_maintenance
-from trigly.lifecycle.prices import price_from_visit
 from trigly.platform import clock
 from trigly.platform.clock import isoformat
 from trigly.platform.errors import NotFound
@@ -34,7 +32,6 @@ from trigly.vehicles.model import (
     Sale,
     Vehicle,
 )
-from trigly.vehicles.plans import plan_of
 from trigly.vehicles.vin import decode_vin, normalize_vehicle_id
 from trigly.vehicles.warranty import warranty_ends_on
 
@@ -86,6 +83,10 @@ def customer_view(
     ]
     rate, _ = daily_rate(vehicle.readings, vehicle.year)
     last = vehicle.last_reading
+    # The maintenance model loads with the first car event, not with every function using cars.
+    from trigly.lifecycle.maintenance import next_maintenance
+    from trigly.vehicles.plans import plan_of
+
     upcoming = next_maintenance(
         vehicle.as_maintained(), plan_of(tenant_id, vehicle.make, vehicle.model), clock.now().date()
     )
@@ -259,6 +260,9 @@ def apply_service_order_closed(
     )
     sk = ServiceVisit.sk(event.closed_at, event.order_id)
     store.put_customer_records(tenant.tenant_id, customer_id, [(sk, visit)])
+    from trigly.lifecycle.prices import price_from_visit
+    from trigly.vehicles.plans import plan_of
+
     plan = plan_of(tenant.tenant_id, after.make, after.model)
     learnt = price_from_visit(visit, after.make, after.model, plan)
     if learnt is not None:  # reminders quote what this service last cost on this model
