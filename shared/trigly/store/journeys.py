@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from trigly.platform.clock import isoformat
 from trigly.store import due_hours, keys
+from trigly.store.conditions import held
 from trigly.store.customers import StaleProfile
 from trigly.store.models import EnrollmentItem, JourneyItem, SlotItem, TriggerItem, bind
 
@@ -47,12 +48,8 @@ def put_journey(tenant_id: str, journey_id: str, doc: str, version: int | None) 
     item = JourneyItem(keys.tenant(tenant_id), f"{JOURNEY_PREFIX}{journey_id}", doc=doc)
     if version is not None:
         item.version = version
-    try:
-        item.save()
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleEnrollment(journey_id) from exc
-        raise
+    if not held(item.save):
+        raise StaleEnrollment(journey_id)
 
 
 def list_journeys(tenant_id: str) -> list[str]:
@@ -92,12 +89,8 @@ def create_run(ref: RunRef, doc: str, due: datetime | None) -> int | None:
     trigger starts nothing)."""
     bind()
     item = _run_item(ref, doc, due)
-    try:
-        item.save(condition=EnrollmentItem.pk.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
+    if not held(lambda: item.save(condition=EnrollmentItem.pk.does_not_exist())):
+        return None
     return int(item.version or 0)
 
 
@@ -117,12 +110,8 @@ def save_run(ref: RunRef, doc: str, version: int, due: datetime | None) -> None:
     bind()
     item = _run_item(ref, doc, due)
     item.version = version
-    try:
-        item.save()
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleEnrollment(ref.sk) from exc
-        raise
+    if not held(item.save):
+        raise StaleEnrollment(ref.sk)
 
 
 def customer_runs(tenant_id: str, customer_id: str) -> list[tuple[RunRef, str]]:
@@ -179,16 +168,12 @@ def take_trigger(owner_pk: str, journey_id: str, partition: str) -> bool:
     """Take a fired trigger off the index, unless it was moved meanwhile (a new date)."""
     bind()
     item = TriggerItem(owner_pk, f"{TRIGGER_PREFIX}{journey_id}")
-    try:
-        item.update(
+    return held(
+        lambda: item.update(
             actions=[TriggerItem.due_pk.remove(), TriggerItem.due_sk.remove()],
             condition=TriggerItem.due_pk == partition,
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    )
 
 
 # --- service slots ----------------------------------------------------------------------------
@@ -213,8 +198,8 @@ def take_slot(tenant_id: str, location_id: str, slot: str, posts: int, appointme
     (a resubmitted form books once). False when the slot is full."""
     bind()
     item = SlotItem(_slots_pk(tenant_id, location_id), slot)
-    try:
-        item.update(
+    taken = held(
+        lambda: item.update(
             actions=[
                 SlotItem.booked.add(1),
                 SlotItem.appointment_ids.add({appointment_id}),
@@ -224,25 +209,22 @@ def take_slot(tenant_id: str, location_id: str, slot: str, posts: int, appointme
             condition=(SlotItem.booked.does_not_exist() | (SlotItem.booked < posts))
             & ~SlotItem.appointment_ids.contains(appointment_id),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        try:
-            current = SlotItem.get(item.pk, slot, consistent_read=True)
-        except DoesNotExist:
-            return False
-        return appointment_id in (current.appointment_ids or set())
-    return True
+    )
+    if taken:
+        return True
+    try:
+        current = SlotItem.get(item.pk, slot, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return appointment_id in (current.appointment_ids or set())
 
 
 def release_slot(tenant_id: str, location_id: str, slot: str, appointment_id: str) -> None:
     bind()
     item = SlotItem(_slots_pk(tenant_id, location_id), slot)
-    try:
-        item.update(
+    held(  # not holding a place (released already): nothing to give back
+        lambda: item.update(
             actions=[SlotItem.booked.add(-1), SlotItem.appointment_ids.delete({appointment_id})],
             condition=SlotItem.appointment_ids.contains(appointment_id),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    )

@@ -2,8 +2,9 @@
 (reminders quote it; `T#{tenant}#PRICES` / `{make}|{model}|{step}`, learnt from closed repair
 orders and editable) and its own maintenance plans (`T#{tenant}#PLANS` / `{MAKE}|{MODEL or *}`)."""
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
+from trigly.store.conditions import held
 from trigly.store.models import PlanItem, PriceItem, bind
 
 
@@ -47,14 +48,12 @@ def learn_price(tenant_id: str, key: str, amount: float, at: str) -> None:
         return
     bind()
     item = PriceItem(_pk(tenant_id), key, amount=amount, source="visit", updated_at=at)
-    try:
-        item.save(
+    held(  # refused: a newer visit's price, or the tenant's own, stands
+        lambda: item.save(
             condition=PriceItem.pk.does_not_exist()
             | ((PriceItem.source == "visit") & (PriceItem.updated_at <= at))
         )
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    )
     _learnt[(tenant_id, key)] = amount
 
 

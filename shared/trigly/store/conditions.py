@@ -1,0 +1,17 @@
+"""Conditional writes: the one way a store module tells "the condition did not hold" (someone
+else wrote first, the slot is full, the key is taken) from a real failure."""
+
+from collections.abc import Callable
+
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
+
+
+def held(write: Callable[[], object]) -> bool:
+    """Run one conditional write; False when DynamoDB refused it for its condition."""
+    try:
+        write()
+    except (PutError, UpdateError, DeleteError) as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
