@@ -9,9 +9,10 @@
 from dataclasses import dataclass
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from trigly.store import keys
+from trigly.store.conditions import held
 from trigly.store.models import MainItem, bind
 
 RATE_SK = "RATE"
@@ -71,13 +72,7 @@ def delete_channel(tenant_id: str, channel: str) -> bool:
     """True when the channel was configured."""
     bind()
     item = ChannelConfigItem(_channels_pk(tenant_id), channel)
-    try:
-        item.delete(condition=ChannelConfigItem.pk.exists())
-    except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return held(lambda: item.delete(condition=ChannelConfigItem.pk.exists()))
 
 
 def list_channels(tenant_id: str) -> list[ChannelConfig]:
@@ -92,16 +87,12 @@ def count_in_window(tenant_id: str, scope: str, window_start: int, limit: int) -
     """Count one request in the window if it has room: True when counted, False when full."""
     bind()
     item = RateWindowItem(f"{keys.tenant(tenant_id)}#RATE#{scope}#{window_start}", RATE_SK)
-    try:
-        item.update(
+    return held(
+        lambda: item.update(
             actions=[
                 RateWindowItem.n.add(1),
                 RateWindowItem.expires_at.set(window_start + RATE_ITEM_LIFETIME),
             ],
             condition=RateWindowItem.n.does_not_exist() | (RateWindowItem.n < limit),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    )

@@ -9,10 +9,11 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from trigly.profiles.model import CustomerProfile
 from trigly.store import keys
+from trigly.store.conditions import held
 from trigly.store.models import (
     ConsentRecordItem,
     CustomerLookupItem,
@@ -52,14 +53,10 @@ def claim_external_id(tenant_id: str, connector_id: str, external_id: str, custo
         LOOKUP_SK,
         customer_ids={customer_id},
     )
-    try:
-        item.save(condition=CustomerLookupItem.pk.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not held(lambda: item.save(condition=CustomerLookupItem.pk.does_not_exist())):
         winner = find_by_external_id(tenant_id, connector_id, external_id)
         if winner is None:  # pragma: no cover - the item was there a moment ago
-            raise
+            raise StaleProfile(f"lookup {connector_id}/{external_id} vanished")
         return winner
     return customer_id
 
@@ -107,12 +104,8 @@ def save_profile(tenant_id: str, profile: CustomerProfile, version: int | None) 
     )
     if version is not None:
         item.version = version
-    try:
-        item.save()
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleProfile(profile.customer_id) from exc
-        raise
+    if not held(item.save):
+        raise StaleProfile(profile.customer_id)
 
 
 def append_consent_records(records: list[ConsentRecordItem]) -> None:
@@ -188,15 +181,14 @@ def remove_from_lookups(
 def delete_lookup(pk: str, customer_id: str) -> None:
     bind()
     item = CustomerLookupItem(pk, LOOKUP_SK)
-    try:
-        item.update(
+    removed = held(
+        lambda: item.update(
             actions=[CustomerLookupItem.customer_ids.delete({customer_id})],
             condition=CustomerLookupItem.pk.exists(),
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return
-        raise
+    )
+    if not removed:
+        return
     # DynamoDB drops an emptied set attribute; then the lookup itself goes.
     with contextlib.suppress(DeleteError):
         item.delete(condition=CustomerLookupItem.customer_ids.does_not_exist())

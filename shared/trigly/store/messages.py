@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from trigly.platform.clock import isoformat
 from trigly.store import due_hours, keys
+from trigly.store.conditions import held
 from trigly.store.models import (
     FallbackItem,
     MessageBodyItem,
@@ -53,11 +54,7 @@ def claim_key(tenant_id: str, idempotency_key: str, ref: MessageRef, fingerprint
     item = MessageKeyItem(
         pk, KEY_SK, customer_id=ref.customer_id, message_sk=ref.sk, fingerprint=fingerprint
     )
-    try:
-        item.save(condition=MessageKeyItem.pk.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not held(lambda: item.save(condition=MessageKeyItem.pk.does_not_exist())):
         owner = MessageKeyItem.get(pk, KEY_SK, consistent_read=True)
         return KeyClaim(
             False, MessageRef(tenant_id, owner.customer_id, owner.message_sk), owner.fingerprint
@@ -90,12 +87,8 @@ def save(ref: MessageRef, doc: str, version: int | None, due: datetime | None = 
         item.due_sk = f"{isoformat(due)}#{ref.tenant_id}#{ref.customer_id}#{ref.sk}"
     if version is not None:
         item.version = version
-    try:
-        item.save()
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleMessage(ref.sk) from exc
-        raise
+    if not held(item.save):
+        raise StaleMessage(ref.sk)
 
 
 def claim_for_sending(ref: MessageRef, at: datetime) -> bool:
@@ -103,17 +96,13 @@ def claim_for_sending(ref: MessageRef, at: datetime) -> bool:
     it set and never calls the provider a second time."""
     bind()
     item = MessageItem(keys.customer(ref.tenant_id, ref.customer_id), ref.sk)
-    try:
-        item.update(
+    return held(
+        lambda: item.update(
             actions=[MessageItem.claimed_at.set(isoformat(at))],
             condition=MessageItem.pk.exists() & MessageItem.claimed_at.does_not_exist(),
             add_version_condition=False,  # the claim guards itself; the version guards documents
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    )
 
 
 def release_claim(ref: MessageRef, at: datetime) -> bool:
@@ -121,17 +110,13 @@ def release_claim(ref: MessageRef, at: datetime) -> bool:
     message, so the queue's redelivery can send it; False when the claim is not ours."""
     bind()
     item = MessageItem(keys.customer(ref.tenant_id, ref.customer_id), ref.sk)
-    try:
-        item.update(
+    return held(
+        lambda: item.update(
             actions=[MessageItem.claimed_at.remove()],
             condition=MessageItem.claimed_at == isoformat(at),
             add_version_condition=False,
         )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    )
 
 
 def recent(tenant_id: str, customer_id: str, limit: int = 50) -> Iterator[str]:

@@ -3,9 +3,10 @@
 from collections.abc import Iterable
 
 from pydantic import BaseModel
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from trigly.store import keys
+from trigly.store.conditions import held
 from trigly.store.customers import StaleProfile
 from trigly.store.models import MainItem, RecordItem, VehicleItem, bind
 from trigly.vehicles.model import Vehicle
@@ -34,12 +35,8 @@ def save_vehicle(tenant_id: str, vehicle: Vehicle, version: int | None) -> None:
     )
     if version is not None:
         item.version = version
-    try:
-        item.save()
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleVehicle(vehicle.vin) from exc
-        raise
+    if not held(item.save):
+        raise StaleVehicle(vehicle.vin)
 
 
 def put_customer_records(
@@ -87,13 +84,9 @@ def list_stock(tenant_id: str) -> list[str]:
 def _put_if_newer(pk: str, sk: str, record: BaseModel, stamp: str) -> bool:
     bind()
     item = RecordItem(pk, sk, doc=record.model_dump_json(exclude_none=True), stamp=stamp)
-    try:
-        item.save(condition=RecordItem.pk.does_not_exist() | (RecordItem.stamp <= stamp))
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return held(
+        lambda: item.save(condition=RecordItem.pk.does_not_exist() | (RecordItem.stamp <= stamp))
+    )
 
 
 def read_vehicle_collection(tenant_id: str, vin: str) -> tuple[Vehicle | None, list[str]]:
