@@ -48,6 +48,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.ingest_cost import (
@@ -71,9 +72,11 @@ CARS = 100_000
 DUE_SHARE = 0.01
 SAMPLE = 200
 READ_GOAL = 1.2  # items the daily job reads per due item (issue 6)
-DAY = date(2026, 11, 20)  # the measured day; 10:00 in Moscow is 07:00 UTC
-MORNING = datetime(2026, 11, 20, 7, 2, tzinfo=UTC)
-SETUP_AT = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
+# The measured day is tomorrow (business time only moves forward, so no fixed date); 10:00 in
+# Moscow is 07:00 UTC.
+DAY = datetime.now(UTC).date() + timedelta(days=1)
+MORNING = datetime.combine(DAY, clock_time(7, 2), UTC)
+SETUP_AT = datetime.combine(DAY, clock_time(4, 0), UTC)
 LOCATION = "kzn-pobedy"
 PROTOTYPE = Person(1)
 READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}

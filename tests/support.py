@@ -4,14 +4,27 @@ import base64
 import copy
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from standardwebhooks import Webhook
 
+from trigly.platform import clock
+
 EVENTS = Path(__file__).parent / "events"
+
+
+def days_ahead(days: int, at: time, tz: tzinfo) -> datetime:
+    """`at` o'clock in `tz`, `days` calendar days after the business clock's today there.
+
+    Tests move the business clock only to moments computed from its own now: it never goes back
+    and the wall clock keeps moving, so a literal date is in the past one day and fails the suite
+    (it did; tests/unit/test_test_clocks.py refuses one).
+    """
+    today = clock.now().astimezone(tz).date()
+    return datetime.combine(today + timedelta(days=days), at, tzinfo=tz)
 
 
 def load_event(name: str) -> dict[str, Any]:

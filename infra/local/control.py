@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import calendar
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -54,6 +55,18 @@ def _add_months(moment: datetime, months: int) -> datetime:
     year, month = moment.year + years, month_index + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
+
+
+def starting_clock() -> clock.AdjustableClock:
+    """The business clock a local stack (or a test) starts with.
+
+    It starts at the wall clock, or `TRIGLY_CLOCK_AHEAD` (an ISO 8601 duration, e.g. `P1Y`) ahead
+    of it: `make test-ahead` runs every suite a year on, which shows that no test depends on a
+    date that the wall clock will pass.
+    """
+    ahead = os.environ.get("TRIGLY_CLOCK_AHEAD", "PT0S")
+    now = datetime.now(UTC)
+    return clock.AdjustableClock(after_duration(now, ahead))
 
 
 def after_duration(start: datetime, text: str) -> datetime:

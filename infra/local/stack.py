@@ -143,9 +143,10 @@ def start(port: int) -> Running:
         f"in {time.monotonic() - started:.1f} s"
     )
 
+    from infra.local.control import starting_clock
     from trigly.platform import clock
 
-    business_clock = clock.AdjustableClock()
+    business_clock = starting_clock()
     clock.use(business_clock)
 
     step("loading handlers")

@@ -7,7 +7,7 @@ place of the product's, so each test states exactly what the trigger did.
 import dataclasses
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import boto3
@@ -15,7 +15,13 @@ import pytest
 from moto import mock_aws
 
 from infra.deploy import DeployedStack, deploy
-from infra.local.control import Control, ProblemError, after_duration, parse_instant
+from infra.local.control import (
+    Control,
+    ProblemError,
+    after_duration,
+    parse_instant,
+    starting_clock,
+)
 from infra.local.outbox import Outbox
 from infra.local.queues import QueueConsumer, drain
 from infra.local.runtime import FunctionHost
@@ -177,7 +183,8 @@ def test_an_empty_answer_is_a_complete_success(
     assert waiting(sqs, consumer.mapping.queue_url) == 0
 
 
-START = datetime(2026, 11, 25, 15, 47, 12, tzinfo=UTC)
+# Tomorrow at an odd minute: the business clock is set to it, and it only moves forward.
+START = datetime.combine(starting_clock().now().date() + timedelta(days=1), time(15, 47, 12), UTC)
 
 
 def make_scheduler(stack: DeployedStack, host: FunctionHost, sqs: Any) -> Scheduler:
@@ -204,7 +211,7 @@ def test_scheduler_sends_an_eventbridge_scheduler_event(
     assert set(event) == set(recorded)
     assert event["source"] == "aws.scheduler"
     assert event["detail-type"] == "Scheduled Event"
-    assert event["time"] == "2026-11-25T16:47:12Z"
+    assert event["time"] == clock.isoformat(START + timedelta(hours=1))
     assert event["resources"] == [firing.schedule.arn]
 
 
@@ -219,7 +226,7 @@ def test_scheduler_input_gets_context_attributes(
 
     scheduler.fire(Firing(START, schedule))
 
-    assert local_handlers.calls[0][0] == {"at": "2026-11-25T15:47:12Z", "arn": schedule.arn}
+    assert local_handlers.calls[0][0] == {"at": clock.isoformat(START), "arn": schedule.arn}
 
 
 def test_a_failing_tick_is_retried_like_an_async_invocation(
@@ -249,7 +256,7 @@ def test_clock_move_fires_in_order_at_each_firing_time(
         # When the clock moves five hours
         moved = control.move({"advance": "PT5H"})
     finally:
-        clock.use(clock.SystemClock())
+        clock.use(starting_clock())
     # Then five ticks fired in order, and each handler ran at its own firing time
     assert [f["at"] for f in moved.fired] == [
         clock.isoformat(START + timedelta(hours=h)) for h in range(1, 6)

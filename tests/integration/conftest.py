@@ -9,6 +9,7 @@ import pytest
 from moto import mock_aws
 
 from infra.deploy import DeployedStack, deploy
+from infra.local.control import starting_clock
 from tests.support import reset_process_caches
 from trigly.platform import clock, tenancy
 
@@ -70,10 +71,10 @@ def other_dealer(stack: DeployedStack) -> TenantFixture:
 
 @pytest.fixture
 def business_clock() -> Iterator[clock.AdjustableClock]:
-    adjustable = clock.AdjustableClock()
+    adjustable = starting_clock()
     clock.use(adjustable)
     yield adjustable
-    clock.use(clock.SystemClock())
+    clock.use(starting_clock())
 
 
 @dataclass(frozen=True)

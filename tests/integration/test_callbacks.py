@@ -7,7 +7,7 @@ import hmac
 import json
 import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +20,13 @@ from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_feedback import EMAIL_CONSENT, history, work_email_queue
 from tests.integration.test_ingest_and_api import api, ingest
 from tests.integration.test_messages import customer, send, work_sms_queue
-from tests.support import FakeLambdaContext, customer_event, http_event, reset_process_caches
+from tests.support import (
+    FakeLambdaContext,
+    customer_event,
+    days_ahead,
+    http_event,
+    reset_process_caches,
+)
 from trigly.channels.sandbox import outbox
 from trigly.messaging import inbound
 from trigly.platform import clock
@@ -46,7 +52,7 @@ def call(
 
 @pytest.fixture
 def daytime(business_clock: clock.AdjustableClock) -> clock.AdjustableClock:
-    business_clock.move_to(datetime(2026, 12, 8, 12, 0, tzinfo=MSK))
+    business_clock.move_to(days_ahead(1, time(12), MSK))
     return business_clock
 
 

@@ -5,7 +5,7 @@ chat; push devices the dealer's app registers, used by the send path and removed
 import json
 import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import time, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +18,7 @@ from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_feedback import EMAIL_CONSENT
 from tests.integration.test_ingest_and_api import api
 from tests.integration.test_messages import customer, send, work_sms_queue
-from tests.support import reset_process_caches
+from tests.support import days_ahead, reset_process_caches
 from trigly.channels.sandbox import outbox
 from trigly.messaging import inbound
 from trigly.platform import clock
@@ -32,7 +32,7 @@ FCM_TOKEN = "dQw4w9WgXcQ:APA91bH" + "x" * 140
 
 @pytest.fixture
 def daytime(business_clock: clock.AdjustableClock) -> clock.AdjustableClock:
-    business_clock.move_to(datetime(2026, 12, 8, 12, 0, tzinfo=MSK))
+    business_clock.move_to(days_ahead(1, time(12), MSK))
     return business_clock
 
 

@@ -3,7 +3,7 @@ consent ledger proof, the outbound `customer.consent_changed`, and links nobody 
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +15,7 @@ from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_ingest_and_api import api, only_customer
 from tests.integration.test_messages import send, work_sms_queue
 from tests.integration.test_webhook import encode, post
-from tests.support import FakeLambdaContext, customer_event, http_event
+from tests.support import FakeLambdaContext, customer_event, days_ahead, http_event
 from trigly.channels.sandbox import outbox
 from trigly.messaging import customer_links
 from trigly.platform import clock, tenancy
@@ -217,7 +217,7 @@ def test_marketing_and_service_messages_lead_to_the_preference_centre(
     drain: IngestDrain,
     business_clock: clock.AdjustableClock,
 ) -> None:
-    business_clock.move_to(datetime(2026, 12, 8, 12, 0, tzinfo=MSK))
+    business_clock.move_to(days_ahead(1, time(12), MSK))
     customer_id, dms = known_customer(dealer, drain, "PC-5")
     outbound(stack, dealer.tenant.tenant_id)
     ids = {}
@@ -270,7 +270,7 @@ def test_an_email_footer_leads_to_the_preference_centre(
     from trigly.messaging.intent import MessagePurpose, SendIntent
     from trigly.messaging.service import send as send_intent
 
-    business_clock.move_to(datetime(2026, 12, 9, 12, 0, tzinfo=MSK))
+    business_clock.move_to(days_ahead(2, time(12), MSK))
     customer_id, _ = known_customer(dealer, drain, "PC-6")
     message = send_intent(
         dealer.tenant,

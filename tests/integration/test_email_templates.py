@@ -4,7 +4,7 @@ data, and sent in sandbox mode with its HTML and plain-text parts in the outbox.
 import os
 import zlib
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import time, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_feedback import EMAIL_CONSENT, work_email_queue
 from tests.integration.test_ingest_and_api import api
 from tests.integration.test_messages import customer, send
-from tests.support import reset_process_caches
+from tests.support import days_ahead, reset_process_caches
 from trigly.channels.sandbox import outbox
 from trigly.platform import clock
 from trigly.store.models import MessageItem
@@ -22,7 +22,7 @@ from trigly.store.models import MessageItem
 
 @pytest.fixture
 def daytime(business_clock: clock.AdjustableClock) -> clock.AdjustableClock:
-    business_clock.move_to(datetime(2026, 12, 8, 12, 0, tzinfo=timezone(timedelta(hours=3))))
+    business_clock.move_to(days_ahead(1, time(12), timezone(timedelta(hours=3))))
     return business_clock
 
 

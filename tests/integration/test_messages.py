@@ -9,7 +9,7 @@ from functions.channels.app import handler as channel_worker
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_ingest_and_api import api, ingest, only_customer
-from tests.support import FakeLambdaContext, customer_event, sqs_event
+from tests.support import FakeLambdaContext, customer_event, days_ahead, sqs_event
 from trigly.channels.sandbox import outbox
 from trigly.messaging.service import release_due
 from trigly.platform import clock
@@ -122,7 +122,8 @@ def test_quiet_hours_hold_marketing_until_the_morning(
     business_clock: clock.AdjustableClock,
 ) -> None:
     # Given it is 23:00 in Moscow
-    business_clock.move_to(datetime(2026, 12, 1, 23, 0, tzinfo=MSK))
+    business_clock.move_to(days_ahead(1, time(23), MSK))
+    next_morning = days_ahead(1, time(9), MSK)
     customer_id = customer(dealer, drain, "MS-3", consents=SMS_CONSENT, region="RU-MOW")
     _status, answer = send(
         dealer,
@@ -135,10 +136,10 @@ def test_quiet_hours_hold_marketing_until_the_morning(
     [held] = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
         "items"
     ]
-    assert held["history"][-1]["until"] == "2026-12-02T06:00:00Z"  # 09:00 in Moscow
+    assert held["history"][-1]["until"] == clock.isoformat(next_morning)
     # When the hourly tick runs at night nothing goes; in the morning it is released and sent
     assert release_due(clock.now()) == 0
-    business_clock.move_to(datetime(2026, 12, 2, 9, 5, tzinfo=MSK))
+    business_clock.move_to(next_morning + timedelta(minutes=5))
     assert release_due(clock.now()) == 1
     work_sms_queue(stack)
     [sent] = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
@@ -272,7 +273,7 @@ def test_a_stored_template_is_previewed_and_sent_per_channel(
 def test_a_burst_of_marketing_respects_the_daily_cap(
     dealer: TenantFixture, drain: IngestDrain, business_clock: clock.AdjustableClock
 ) -> None:
-    business_clock.move_to(datetime(2026, 12, 3, 12, 0, tzinfo=MSK))
+    business_clock.move_to(days_ahead(1, time(12), MSK))
     customer_id = customer(dealer, drain, "MS-7", consents=SMS_CONSENT, region="RU-MOW")
     statuses = [
         send(
@@ -298,7 +299,7 @@ def test_a_marketing_message_carries_a_one_click_way_out_that_works_at_once(
     stack: DeployedStack,
     business_clock: clock.AdjustableClock,
 ) -> None:
-    business_clock.move_to(datetime(2026, 12, 4, 12, 0, tzinfo=MSK))
+    business_clock.move_to(days_ahead(1, time(12), MSK))
     customer_id = customer(dealer, drain, "MS-8", consents=SMS_CONSENT, region="RU-MOW")
     status, first = send(
         dealer,
