@@ -261,6 +261,107 @@ def test_booking_from_a_link_takes_a_place_once_tells_the_dms_and_ends_the_remin
     assert appointment["status"] == "cancelled"
 
 
+def booking_path(dealer: TenantFixture, drain: IngestDrain, now: datetime, location_id: str) -> str:
+    """A customer of the location with a Kia Rio, and their car's booking link."""
+    ingest(
+        dealer,
+        drain,
+        customer_event(
+            "c5", "K-5", first_name="Ольга", phones=["+79161115566"], location_id=location_id
+        ),
+        event(
+            "r5",
+            "vehicle.registered",
+            (now - timedelta(days=500)).isoformat(),
+            customer_external_id="K-5",
+            vin=VIN,
+            make="Kia",
+            model="Rio",
+            year=2022,
+        ),
+    )
+    customer_id = str(only_customer(dealer, external_id="K-5")["id"])
+    claims = {"t": dealer.tenant.tenant_id, "c": customer_id, "p": "booking", "v": VIN}
+    return path_of(tokens.link(claims, now + timedelta(days=30)))
+
+
+def test_a_second_slot_on_the_same_link_moves_the_booking_and_it_is_confirmed_once(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    lenina = one_post_workshop(dealer)
+    dms = tenancy.create_connector(dealer.tenant.tenant_id, "DMS", outbound_url=DMS_URL)
+    link = booking_path(dealer, drain, business_clock.now(), lenina)
+    known = customer_event("c5-dms", "DMS-55", phones=["+79161115566"], first_name="Ольга")
+    status, _ = post(dealer, encode(known), connector_id=dms.connector_id, secret=dms.secret)
+    assert status == 202 and not drain()["batchItemFailures"]
+    slots = re.findall(r'name="slot" value="([^"]+)"', page("GET", link)[1])
+    first, second = slots[-1], slots[-2]  # the same day, two weeks out
+    assert page("POST", link, {"slot": first})[0] == 303
+    work_journey_queue(stack)
+    work_sms_queue(stack)
+    # The confirmation page offers other times: the customer takes one
+    status, html, _ = page("GET", link)
+    assert "Вы записаны" in html and f'value="{second}"' in html
+    status, _, headers = page("POST", link, {"slot": second})
+    assert status == 303 and headers["location"] == link
+    customer_id = str(only_customer(dealer, external_id="K-5")["id"])
+    appointments = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]
+    by_status = {a["status"]: a for a in appointments}
+    assert len(appointments) == 2 and set(by_status) == {"booked", "cancelled"}
+    moved, old = by_status["booked"], by_status["cancelled"]
+    assert moved["moved_from"] == old["id"]
+    assert datetime.fromisoformat(moved["starts_at"]) == datetime.fromisoformat(second)
+    # The old place is free again, the new one taken
+    free = [
+        s["starts_at"]
+        for s in api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)[1]["items"]
+    ]
+    assert first in free and second not in free
+    # The DMS hears the old booking cancelled, then the new one booked
+    told = [
+        (d["event"]["type"], d["event"]["data"]["appointment_id"])
+        for d in outbound(stack, dealer.tenant.tenant_id)
+    ]
+    assert told == [
+        ("service_appointment.booked", old["id"]),
+        ("service_appointment.cancelled", old["id"]),
+        ("service_appointment.booked", moved["id"]),
+    ]
+    # The customer hears of the move once; the day before, one reminder of the new time
+    work_journey_queue(stack)
+    work_sms_queue(stack)
+    confirmations = [m["body"] for m in outbox(dealer.tenant.tenant_id)]
+    assert len(confirmations) == 2 and "перенесена" in str(confirmations[0])
+    starts = datetime.fromisoformat(second)
+    business_clock.move_to(
+        datetime.combine(starts.date() - timedelta(days=1), time(10, 5), tzinfo=starts.tzinfo)
+    )
+    tick(stack)
+    work_sms_queue(stack)
+    reminders = [
+        m for m in outbox(dealer.tenant.tenant_id) if m["meta"]["kind"] == "booking_reminder"
+    ]
+    assert len(reminders) == 1 and starts.strftime("%H:%M") in str(reminders[0]["body"])
+    # Posting the moved-to slot again changes nothing (a resubmitted form)
+    assert page("POST", link, {"slot": second})[0] == 303
+    assert len(api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]) == 2
+
+
+def test_a_slot_that_is_not_a_time_answers_the_page_not_json(
+    dealer: TenantFixture, drain: IngestDrain, business_clock: clock.AdjustableClock
+) -> None:
+    lenina = one_post_workshop(dealer)
+    link = booking_path(dealer, drain, business_clock.now(), lenina)
+    for bad in ("tomorrow", "2030-01-01T10:00:00", ""):
+        status, html, headers = page("POST", link, {"slot": bad})
+        assert status == 422 and headers["content-type"].startswith("text/html")
+        assert 'role="alert"' in html and 'name="slot"' in html
+    assert page("GET", link)[1].count("Вы записаны") == 0
+
+
 def test_journeys_are_listed_edited_and_validated_through_the_api(dealer: TenantFixture) -> None:
     status, listed = api("GET", "/v1/journeys", dealer.api_key)
     assert status == 200

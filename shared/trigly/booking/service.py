@@ -6,6 +6,12 @@ posts), records the appointment in the customer's profile, tells the DMS
 (`service_appointment.booked`, CONTRACT §2b) and puts a `service_appointment.changed` domain
 event on the bus — the journeys react to it: the booking confirmation and the day-before
 reminder start, the maintenance reminder's nudges stop. A resubmitted form books once.
+
+One link books one visit of its car: another slot posted to it moves the booking. The new place
+is taken first (a full slot leaves the old booking as it was), then the old booking is cancelled
+(its place freed, the DMS hears `service_appointment.cancelled`, its journey run ends before its
+day-before reminder) and the new one booked (`.booked`, `moved_from` naming the old one): the
+customer gets one confirmation, of the new time, worded as a move.
 """
 
 import hashlib
@@ -26,7 +32,7 @@ from trigly.platform.tenancy import Tenant
 from trigly.profiles.model import known_external_ids
 from trigly.profiles.records import Appointment, CustomerVehicle
 from trigly.profiles.service import load_customer
-from trigly.store import journeys as slot_store
+from trigly.store import slots as slot_store
 from trigly.store import vehicles as record_store
 
 SOURCE = "trigly"
@@ -45,6 +51,7 @@ class BookingOffer:
     zone: ZoneInfo
     slots: list[Slot]
     booked: Appointment | None  # an upcoming booking of this car made through Trigly
+    earlier_bookings: int  # this car's bookings made through Trigly so far (any status)
     external_ids: list[tuple[str, str]]  # (connector, the DMS's customer id)
 
 
@@ -84,6 +91,7 @@ def booking_offer(tenant: Tenant, customer_id: str, vin: str | None) -> BookingO
         None,
     )
     upcoming = car.next_maintenance or {}
+    ours = [a for a in history.appointments if a.vin == vin and a.source == SOURCE]
     return BookingOffer(
         car=car,
         service=upcoming.get("service"),
@@ -92,6 +100,7 @@ def booking_offer(tenant: Tenant, customer_id: str, vin: str | None) -> BookingO
         zone=zone,
         slots=_free(tenant, location, now),
         booked=booked,
+        earlier_bookings=len(ours),
         external_ids=known_external_ids(profile),
     )
 
@@ -113,9 +122,15 @@ def location_slots(tenant: Tenant, location_id: str) -> list[Slot]:
     return _free(tenant, get_location(tenant.tenant_id, location_id), clock.now())
 
 
-def appointment_id_for(tenant_id: str, customer_id: str, vin: str | None, slot: str) -> str:
-    """Deterministic: the same customer, car and slot is the same booking (a double submit)."""
-    digest = hashlib.sha256(f"{tenant_id}|{customer_id}|{vin}|{slot}".encode()).hexdigest()
+def appointment_id_for(
+    tenant_id: str, customer_id: str, vin: str | None, slot: str, earlier: int
+) -> str:
+    """Deterministic: the same customer, car and slot is the same booking (a double submit),
+    while `earlier` (the car's bookings made here before) gives a booking made again after a
+    cancel or a move its own id, so the DMS and the journeys never take it for the old one."""
+    digest = hashlib.sha256(
+        f"{tenant_id}|{customer_id}|{vin}|{slot}|{earlier}".encode()
+    ).hexdigest()
     return f"trg-{digest[:16]}"
 
 
@@ -133,6 +148,7 @@ def parse_slot_time(text: str) -> datetime:
 
 
 def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> Appointment:
+    """Book the slot, or move the car's booking there (one link books one visit)."""
     wanted = parse_slot_time(slot_text)
     offer = booking_offer(tenant, customer_id, vin)
     if offer.booked is not None and offer.booked.starts_at == wanted:
@@ -144,11 +160,16 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
     if location.capacity is None:  # booking_offer found one; a concurrent edit removed it
         raise NotFound("No location takes bookings.")
     key = slot_key(slot.starts_at, offer.zone)
-    appointment_id = appointment_id_for(tenant.tenant_id, customer_id, vin, key)
+    appointment_id = appointment_id_for(
+        tenant.tenant_id, customer_id, vin, key, offer.earlier_bookings
+    )
     if not slot_store.take_slot(
         tenant.tenant_id, location.location_id, key, location.capacity.posts, appointment_id
     ):
         raise SlotTaken("This time is no longer free.")
+    moved = offer.booked
+    if moved is not None:  # the DMS hears the cancel before the new booking
+        _cancel(tenant, customer_id, offer, moved)
     appointment = Appointment(
         appointment_id=appointment_id,
         vin=vin,
@@ -156,6 +177,7 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
         starts_at=slot.starts_at,
         location_id=location.location_id,
         source=SOURCE,
+        moved_from=moved.appointment_id if moved is not None else None,
     )
     record_store.put_customer_records(
         tenant.tenant_id, customer_id, [(Appointment.sk(appointment_id), appointment)]
@@ -170,7 +192,13 @@ def cancel(tenant: Tenant, customer_id: str, vin: str | None) -> Appointment | N
     offer = booking_offer(tenant, customer_id, vin)
     if offer.booked is None:
         return None  # nothing booked (or cancelled already: a resubmitted form)
-    cancelled = offer.booked.model_copy(update={"status": "cancelled"})
+    return _cancel(tenant, customer_id, offer, offer.booked)
+
+
+def _cancel(
+    tenant: Tenant, customer_id: str, offer: BookingOffer, booked: Appointment
+) -> Appointment:
+    cancelled = booked.model_copy(update={"status": "cancelled"})
     slot_store.release_slot(
         tenant.tenant_id,
         offer.location.location_id,
@@ -199,6 +227,8 @@ def _announce(
         "location_id": appointment.location_id,
         "source": SOURCE,
     }
+    if appointment.moved_from is not None:
+        data["moved_from"] = appointment.moved_from
     event_id = f"{SOURCE}:{appointment.appointment_id}:{appointment.status}"
     bus.publish(
         [

@@ -315,12 +315,13 @@ PACING_DAYS = 7
 def workshop_free_share(tenant_id: str, location: Location, now: datetime) -> float | None:
     """How much of the location's next week is still bookable (one Query of its slots)."""
     from trigly.booking.slots import free_share, free_slots
+    from trigly.store import slots as slot_store
 
     if location.capacity is None:
         return None
     zone = ZoneInfo(location.timezone)
     today = now.astimezone(zone).date()
-    taken = store.booked_slots(
+    taken = slot_store.booked_slots(
         tenant_id, location.location_id, today, today + timedelta(days=PACING_DAYS + 1)
     )
     slots = free_slots(location.capacity, zone, taken, now, days=PACING_DAYS)
@@ -374,6 +375,7 @@ def _facts(
             **appointment.model_dump(mode="json", exclude_none=True),
             "starts_at": isoformat(appointment.starts_at),
             "lead_hours": (appointment.starts_at - run.enrolled_at).total_seconds() / 3600,
+            "moved_from": appointment.moved_from,  # a booking moved through its link
         }
     zone = resolve_zone(
         profile,
