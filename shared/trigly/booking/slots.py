@@ -1,10 +1,12 @@
-"""Free service slots: the location's capacity (posts, working hours, slot length, holidays)
-minus what is booked. Pure; times are the location's local times, keyed `{date}T{HH:MM}`."""
+"""Free service slots: the location's capacity (posts, working hours, slot length, its own days
+off and the production calendar's) minus what is booked. Pure; times are the location's local
+times, keyed `{date}T{HH:MM}`."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from trigly.booking import calendar
 from trigly.locations.model import ServiceCapacity
 
 DAYS_SHOWN = 14
@@ -27,14 +29,30 @@ class Slot:
         return self.starts_at.isoformat()
 
 
-def day_slots(capacity: ServiceCapacity, zone: ZoneInfo, day: date) -> list[datetime]:
-    """Every slot start of a working day (none on a holiday or a day without hours)."""
+def _hours_weekday(capacity: ServiceCapacity, day: date) -> int | None:
+    """Whose hours the day has: its own weekday's, none on a day off, or on a weekend the
+    decree made a working day, the hours of the weekday it replaces."""
     if day in capacity.holidays:
+        return None
+    if capacity.works_public_holidays:
+        return day.weekday()
+    if calendar.is_day_off(day):
+        return None
+    replaces = calendar.working_weekend(day)
+    if replaces is not None and not any(h.weekday == day.weekday() for h in capacity.hours):
+        return replaces.weekday()
+    return day.weekday()
+
+
+def day_slots(capacity: ServiceCapacity, zone: ZoneInfo, day: date) -> list[datetime]:
+    """Every slot start of a working day (none on a day off or a day without hours)."""
+    weekday = _hours_weekday(capacity, day)
+    if weekday is None:
         return []
     starts = []
     step = timedelta(minutes=capacity.slot_minutes)
     for hours in capacity.hours:
-        if hours.weekday != day.weekday():
+        if hours.weekday != weekday:
             continue
         moment = datetime.combine(day, hours.opens, tzinfo=zone)
         closes = datetime.combine(day, hours.closes, tzinfo=zone)
