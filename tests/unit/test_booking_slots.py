@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trigly.booking import calendar
-from trigly.booking.slots import MIN_LEAD, day_slots, free_slots, slot_key
+from trigly.booking.slots import (
+    MIN_LEAD,
+    day_slots,
+    days_ahead,
+    free_share,
+    free_slots,
+    slot_key,
+)
 from trigly.locations.model import OpeningHours, ServiceCapacity
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -92,3 +99,24 @@ def test_the_shipped_calendar_is_what_the_holidays_package_says() -> None:
     """Fails when an upgraded `holidays` knows a decree the data lacks: run `make calendar`."""
     shipped = json.loads(calendar.DATA.read_text(encoding="utf-8"))
     assert shipped == calendar.generate()
+
+
+# --- how full the coming week is (capacity pacing) ---------------------------------------------
+
+
+def test_the_free_share_counts_free_and_places_over_the_same_days() -> None:
+    workshop = ServiceCapacity(posts=2, hours=EVERY_DAY, works_public_holidays=True)
+    today = MONDAY_MORNING.astimezone(MOSCOW).date()
+    week = [today + timedelta(days=d) for d in range(1, 8)]
+    full_week = {slot_key(s, MOSCOW): 2 for day in week for s in day_slots(workshop, MOSCOW, day)}
+    # Today is empty but a reminder read today books from tomorrow: a full week is full
+    loads = days_ahead(workshop, MOSCOW, full_week, MONDAY_MORNING, days=7)
+    assert [load.day for load in loads] == week
+    assert free_share(loads) == 0.0 and [load.free for load in loads] == [0] * 7
+    # Half of every day booked: half free
+    half = {slot_key(s, MOSCOW): 1 for day in week for s in day_slots(workshop, MOSCOW, day)}
+    loads = days_ahead(workshop, MOSCOW, half, MONDAY_MORNING, days=7)
+    assert free_share(loads) == 0.5 and [load.free for load in loads] == [9] * 7
+    # A DMS booking beyond the posts does not make a day more than full
+    over = {**full_week, slot_key(day_slots(workshop, MOSCOW, week[0])[0], MOSCOW): 5}
+    assert free_share(days_ahead(workshop, MOSCOW, over, MONDAY_MORNING, days=7)) == 0.0

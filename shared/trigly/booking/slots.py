@@ -92,18 +92,31 @@ def free_slots(
     return found
 
 
-def free_share(
-    slots: list[Slot], capacity: ServiceCapacity, zone: ZoneInfo, now: datetime, days: int
-) -> float:
-    """How much of the next `days` days' capacity is still free (0..1): reminders are paced by
-    it, so nobody is invited into a full workshop."""
+@dataclass(frozen=True)
+class DayLoad:
+    day: date
+    places: int  # posts × slots of the day
+    free: int
+
+
+def days_ahead(
+    capacity: ServiceCapacity, zone: ZoneInfo, booked: dict[str, int], now: datetime, days: int
+) -> list[DayLoad]:
+    """Places and free places of each of the next `days` days, from tomorrow: a reminder sent
+    today is booked from tomorrow on, and today's places are mostly gone by then."""
     first = now.astimezone(zone).date()
-    total = sum(
-        len(day_slots(capacity, zone, first + timedelta(days=d))) * capacity.posts
-        for d in range(1, days + 1)
-    )
-    if total == 0:
-        return 0.0
-    horizon = datetime.combine(first + timedelta(days=days + 1), datetime.min.time(), tzinfo=zone)
-    free = sum(s.free for s in slots if s.starts_at < horizon)
-    return min(1.0, free / total)
+    loads = []
+    for offset in range(1, days + 1):
+        day = first + timedelta(days=offset)
+        starts = day_slots(capacity, zone, day)
+        places = len(starts) * capacity.posts
+        taken = sum(min(capacity.posts, booked.get(slot_key(s, zone), 0)) for s in starts)
+        loads.append(DayLoad(day, places, places - taken))
+    return loads
+
+
+def free_share(loads: list[DayLoad]) -> float:
+    """How much of these days' places is still free (0..1), free and places counted over the
+    same days; no working day at all counts as full."""
+    places = sum(load.places for load in loads)
+    return sum(load.free for load in loads) / places if places else 0.0
