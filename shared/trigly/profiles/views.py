@@ -213,10 +213,12 @@ def profile_view(
         "web_activity": web_summary(history.web_visits, now),
         "messages": [message_view(m) for m in newest(history.messages, "created_at")][:20],
         "journeys": journeys_view(history.journeys),
+        # Only what is computed: no offers yet (CONTRACT §3: `[]` when none), no loyalty
+        # programme (`null`), no readiness score (`null` until scored).
         "offers": [],
-        "loyalty": {"balance": 0},
+        "loyalty": None,
+        "readiness": None,
         "aggregates": aggregates_view(aggregates),
-        "next_needs": [],
         "created_at": isoformat(profile.created_at),
         "updated_at": isoformat(profile.updated_at),
     }
