@@ -362,6 +362,33 @@ def test_a_slot_that_is_not_a_time_answers_the_page_not_json(
     assert page("GET", link)[1].count("Вы записаны") == 0
 
 
+def test_the_new_year_break_offers_no_slots_unless_the_location_works_then(
+    dealer: TenantFixture, business_clock: clock.AdjustableClock
+) -> None:
+    # Given it is the morning of 28 December (this year's, or next year's when past)
+    today = business_clock.now().date()
+    before = date(today.year, 12, 28)
+    before = before if before > today else date(today.year + 1, 12, 28)
+    business_clock.move_to(datetime.combine(before, time(7, 0), tzinfo=UTC))
+    christmas = date(before.year + 1, 1, 7)
+    lenina = one_post_workshop(dealer)  # open every day of the week
+
+    def days_offered() -> set[date]:
+        _, free = api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)
+        return {datetime.fromisoformat(s["starts_at"]).date() for s in free["items"]}
+
+    offered = days_offered()
+    assert offered and max(offered) > christmas  # the fortnight reaches past the break
+    assert not offered & {date(before.year + 1, 1, d) for d in range(1, 9)}
+    # A location that works on public holidays says so
+    _, location = api("GET", f"/v1/locations/{lenina}", dealer.api_key)
+    body = {k: v for k, v in location.items() if k != "id"}
+    body["capacity"] = {**body["capacity"], "works_public_holidays": True}
+    status, saved = api("PUT", f"/v1/locations/{lenina}", dealer.api_key, body=body)
+    assert status == 200 and saved["capacity"]["works_public_holidays"] is True
+    assert christmas in days_offered()
+
+
 def test_journeys_are_listed_edited_and_validated_through_the_api(dealer: TenantFixture) -> None:
     status, listed = api("GET", "/v1/journeys", dealer.api_key)
     assert status == 200
