@@ -252,7 +252,7 @@ def do_booking(link: "CustomerLink", token: str) -> Response[str]:
     a time `422` — both with the page showing the slots still free (a person reads it)."""
     from urllib.parse import parse_qs
 
-    from trigly.booking.service import SlotTaken, book, booking_offer, cancel
+    from trigly.booking.service import BookingChanged, SlotTaken, book, booking_offer, cancel
     from trigly.platform.errors import ValidationFailed
 
     form = parse_qs(_form_body())
@@ -262,6 +262,8 @@ def do_booking(link: "CustomerLink", token: str) -> Response[str]:
     slot = (form.get("slot") or [""])[0]
     try:
         book(link.tenant, link.customer_id, link.vin, slot)
+    except BookingChanged:
+        return _see_other(token)  # another tap from this page booked first: show that booking
     except (SlotTaken, ValidationFailed) as error:
         offer = booking_offer(link.tenant, link.customer_id, link.vin)
         taken = isinstance(error, SlotTaken)

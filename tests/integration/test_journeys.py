@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import boto3
+import pytest
 from dateutil.relativedelta import relativedelta
 
 from functions.journeys.app import handler as journey_worker
@@ -348,6 +349,35 @@ def test_a_second_slot_on_the_same_link_moves_the_booking_and_it_is_confirmed_on
     # Posting the moved-to slot again changes nothing (a resubmitted form)
     assert page("POST", link, {"slot": second})[0] == 303
     assert len(api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]) == 2
+
+
+def test_two_slots_posted_at_once_from_one_link_book_one_visit(
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trigly.booking import service as booking
+
+    lenina = one_post_workshop(dealer)
+    booking_path(dealer, drain, business_clock.now(), lenina)
+    customer_id = str(only_customer(dealer, external_id="K-5")["id"])
+    tenant = dealer.tenant
+    # Two taps from the same page: both requests read the page's state before either wrote
+    seen = booking.booking_offer(tenant, customer_id, VIN)
+    first, second = seen.slots[-1].value, seen.slots[-2].value
+    won = booking.book(tenant, customer_id, VIN, first)
+    monkeypatch.setattr(booking, "booking_offer", lambda *_: seen)
+    with pytest.raises(booking.BookingChanged):
+        booking.book(tenant, customer_id, VIN, second)
+    # ...while the same slot posted twice at once is the one booking
+    assert booking.book(tenant, customer_id, VIN, first) == won
+    monkeypatch.undo()
+    [appointment] = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]
+    assert appointment["id"] == won.appointment_id and appointment["status"] == "booked"
+    # The loser's place was given back; the winner's holds
+    free = api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)[1]["items"]
+    assert second in [s["starts_at"] for s in free] and first not in [s["starts_at"] for s in free]
 
 
 def test_a_slot_that_is_not_a_time_answers_the_page_not_json(

@@ -8,10 +8,12 @@ event on the bus — the journeys react to it: the booking confirmation and the 
 reminder start, the maintenance reminder's nudges stop. A resubmitted form books once.
 
 One link books one visit of its car: another slot posted to it moves the booking. The new place
-is taken first (a full slot leaves the old booking as it was), then the old booking is cancelled
-(its place freed, the DMS hears `service_appointment.cancelled`, its journey run ends before its
-day-before reminder) and the new one booked (`.booked`, `moved_from` naming the old one): the
-customer gets one confirmation, of the new time, worded as a move.
+is taken first (a full slot leaves the old booking as it was), the new booking's record claims
+its id (the car's next booking: two slots posted at once from one link cannot both win), then
+the old booking is cancelled (its place freed, the DMS hears `service_appointment.cancelled`,
+its journey run ends before its day-before reminder) and the new one announced (`.booked`,
+`moved_from` naming the old one): the customer gets one confirmation, of the new time, worded
+as a move.
 """
 
 import hashlib
@@ -40,6 +42,10 @@ SOURCE = "trigly"
 
 class SlotTaken(Conflict):
     """The slot filled up between showing the page and posting the form (`409`)."""
+
+
+class BookingChanged(Conflict):
+    """Another post from the same link booked a different time first (the page shows it)."""
 
 
 @dataclass(frozen=True)
@@ -122,15 +128,12 @@ def location_slots(tenant: Tenant, location_id: str) -> list[Slot]:
     return _free(tenant, get_location(tenant.tenant_id, location_id), clock.now())
 
 
-def appointment_id_for(
-    tenant_id: str, customer_id: str, vin: str | None, slot: str, earlier: int
-) -> str:
-    """Deterministic: the same customer, car and slot is the same booking (a double submit),
-    while `earlier` (the car's bookings made here before) gives a booking made again after a
-    cancel or a move its own id, so the DMS and the journeys never take it for the old one."""
-    digest = hashlib.sha256(
-        f"{tenant_id}|{customer_id}|{vin}|{slot}|{earlier}".encode()
-    ).hexdigest()
+def appointment_id_for(tenant_id: str, customer_id: str, vin: str | None, earlier: int) -> str:
+    """The car's next booking made here: `earlier` counts those before it. Posts made from the
+    same page state (a double submit, two slots tapped at once) share the id and its record is
+    written once; a booking made again after a cancel or a move gets its own id, so the DMS and
+    the journeys never take it for the old one."""
+    digest = hashlib.sha256(f"{tenant_id}|{customer_id}|{vin}|{earlier}".encode()).hexdigest()
     return f"trg-{digest[:16]}"
 
 
@@ -160,16 +163,12 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
     if location.capacity is None:  # booking_offer found one; a concurrent edit removed it
         raise NotFound("No location takes bookings.")
     key = slot_key(slot.starts_at, offer.zone)
-    appointment_id = appointment_id_for(
-        tenant.tenant_id, customer_id, vin, key, offer.earlier_bookings
-    )
+    appointment_id = appointment_id_for(tenant.tenant_id, customer_id, vin, offer.earlier_bookings)
     if not slot_store.take_slot(
         tenant.tenant_id, location.location_id, key, location.capacity.posts, appointment_id
     ):
         raise SlotTaken("This time is no longer free.")
     moved = offer.booked
-    if moved is not None:  # the DMS hears the cancel before the new booking
-        _cancel(tenant, customer_id, offer, moved)
     appointment = Appointment(
         appointment_id=appointment_id,
         vin=vin,
@@ -179,9 +178,20 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
         source=SOURCE,
         moved_from=moved.appointment_id if moved is not None else None,
     )
-    record_store.put_customer_records(
-        tenant.tenant_id, customer_id, [(Appointment.sk(appointment_id), appointment)]
-    )
+    sk = Appointment.sk(appointment_id)
+    if not record_store.put_customer_record_if_absent(
+        tenant.tenant_id, customer_id, sk, appointment
+    ):
+        doc = record_store.get_customer_record(tenant.tenant_id, customer_id, sk)
+        first = Appointment.model_validate_json(doc) if doc else None
+        if first is not None and first.starts_at == slot.starts_at:
+            return first  # the same slot posted twice at once: one booking, one place
+        # Another slot posted from the same page won: give back the place taken for this one
+        # (its slot item only; the winner's place is in another).
+        slot_store.release_slot(tenant.tenant_id, location.location_id, key, appointment_id)
+        raise BookingChanged("This link booked another time meanwhile.")
+    if moved is not None:  # the DMS hears the cancel before the new booking
+        _cancel(tenant, customer_id, offer, moved)
     _announce(tenant, customer_id, appointment, offer.external_ids)
     return appointment
 
