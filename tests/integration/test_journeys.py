@@ -380,6 +380,53 @@ def test_two_slots_posted_at_once_from_one_link_book_one_visit(
     assert second in [s["starts_at"] for s in free] and first not in [s["starts_at"] for s in free]
 
 
+def test_a_move_cut_short_is_finished_by_the_next_post(
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    from trigly.booking import service as booking
+    from trigly.profiles.records import Appointment
+    from trigly.store import slots as slot_store
+    from trigly.store import vehicles as record_store
+
+    lenina = one_post_workshop(dealer)
+    link = booking_path(dealer, drain, business_clock.now(), lenina)
+    customer_id = str(only_customer(dealer, external_id="K-5")["id"])
+    tenant_id = dealer.tenant.tenant_id
+    offer = booking.booking_offer(dealer.tenant, customer_id, VIN)
+    first, second = offer.slots[-1], offer.slots[-2]
+    old = booking.book(dealer.tenant, customer_id, VIN, first.value)
+    # A move to the second slot that stopped (a crash) after writing the new booking
+    moved = Appointment(
+        appointment_id=booking.appointment_id_for(tenant_id, customer_id, VIN, 1),
+        vin=VIN,
+        status="booked",
+        starts_at=second.starts_at,
+        location_id=lenina,
+        source=booking.SOURCE,
+        moved_from=old.appointment_id,
+    )
+    key = booking.slot_key(second.starts_at, offer.zone)
+    assert slot_store.take_slot(tenant_id, lenina, key, 1, moved.appointment_id)
+    assert record_store.put_customer_record_if_absent(
+        tenant_id, customer_id, Appointment.sk(moved.appointment_id), moved
+    )
+    # The page shows where the booking went; posting that time again finishes the move
+    assert f'value="{first.value}"' not in page("GET", link)[1]
+    assert page("POST", link, {"slot": second.value})[0] == 303
+    appointments = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]
+    assert {a["id"]: a["status"] for a in appointments} == {
+        old.appointment_id: "cancelled",
+        moved.appointment_id: "booked",
+    }
+    free = [
+        s["starts_at"]
+        for s in api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)[1]["items"]
+    ]
+    assert first.value in free
+
+
 def test_a_slot_that_is_not_a_time_answers_the_page_not_json(
     dealer: TenantFixture, drain: IngestDrain, business_clock: clock.AdjustableClock
 ) -> None:

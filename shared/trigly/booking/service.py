@@ -57,6 +57,7 @@ class BookingOffer:
     zone: ZoneInfo
     slots: list[Slot]
     booked: Appointment | None  # an upcoming booking of this car made through Trigly
+    moved_away: list[Appointment]  # bookings moved from but not yet cancelled (a move cut short)
     earlier_bookings: int  # this car's bookings made through Trigly so far (any status)
     external_ids: list[tuple[str, str]]  # (connector, the DMS's customer id)
 
@@ -88,16 +89,14 @@ def booking_offer(tenant: Tenant, customer_id: str, vin: str | None) -> BookingO
     if location is None or location.capacity is None:
         raise NotFound("No location takes bookings.")
     zone, now = _zone(location), clock.now()
-    booked = next(
-        (
-            a
-            for a in history.appointments
-            if a.vin == vin and a.source == SOURCE and a.status == "booked" and a.starts_at > now
-        ),
-        None,
-    )
-    upcoming = car.next_maintenance or {}
     ours = [a for a in history.appointments if a.vin == vin and a.source == SOURCE]
+    upcoming_bookings = [a for a in ours if a.status == "booked" and a.starts_at > now]
+    # The booking a move led to; one it moved from still booked is a move cut short (a crash
+    # between writing the new booking and cancelling the old): the next post finishes it.
+    moved_away = {a.moved_from for a in upcoming_bookings}
+    booked = next((a for a in upcoming_bookings if a.appointment_id not in moved_away), None)
+    unfinished = [a for a in upcoming_bookings if a.appointment_id in moved_away]
+    upcoming = car.next_maintenance or {}
     return BookingOffer(
         car=car,
         service=upcoming.get("service"),
@@ -106,6 +105,7 @@ def booking_offer(tenant: Tenant, customer_id: str, vin: str | None) -> BookingO
         zone=zone,
         slots=_free(tenant, location, now),
         booked=booked,
+        moved_away=unfinished,
         earlier_bookings=len(ours),
         external_ids=known_external_ids(profile),
     )
@@ -155,6 +155,8 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
     wanted = parse_slot_time(slot_text)
     offer = booking_offer(tenant, customer_id, vin)
     if offer.booked is not None and offer.booked.starts_at == wanted:
+        for old in offer.moved_away:  # posted again after a move was cut short: finish it
+            _cancel(tenant, customer_id, offer, old)
         return offer.booked  # the same form posted twice
     slot = next((s for s in offer.slots if s.starts_at == wanted), None)
     if slot is None:
@@ -190,8 +192,8 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
         # (its slot item only; the winner's place is in another).
         slot_store.release_slot(tenant.tenant_id, location.location_id, key, appointment_id)
         raise BookingChanged("This link booked another time meanwhile.")
-    if moved is not None:  # the DMS hears the cancel before the new booking
-        _cancel(tenant, customer_id, offer, moved)
+    for old in [*offer.moved_away, *([moved] if moved else [])]:
+        _cancel(tenant, customer_id, offer, old)  # the DMS hears the cancel before the booking
     _announce(tenant, customer_id, appointment, offer.external_ids)
     return appointment
 
@@ -202,6 +204,8 @@ def cancel(tenant: Tenant, customer_id: str, vin: str | None) -> Appointment | N
     offer = booking_offer(tenant, customer_id, vin)
     if offer.booked is None:
         return None  # nothing booked (or cancelled already: a resubmitted form)
+    for old in offer.moved_away:
+        _cancel(tenant, customer_id, offer, old)
     return _cancel(tenant, customer_id, offer, offer.booked)
 
 
