@@ -301,14 +301,13 @@ class _Walk:
         self.run.due_at = until
 
 
-# Each step runner returns whether the walk goes on (False: the run waits or ended).
 def _share_point(run: Enrollment, step_id: str) -> float:
     """A stable 0..1 per run and step: which of the day's sends goes on which later day."""
     digest = hashlib.sha256(f"pace:{step_id}:{run.key}#{run.run}".encode()).hexdigest()
     return int(digest[:8], 16) / 0x1_0000_0000
 
 
-def paced_until(walk: _Walk, step: SendStep) -> tuple[datetime, str] | None:
+def _paced_until(walk: _Walk, step: SendStep) -> tuple[datetime, str] | None:
     """When a paced send goes instead of now, and why (None: now)."""
     run = walk.run
     if not step.pace_by_capacity or walk.now - run.step_since >= PACE_AT_MOST:
@@ -333,8 +332,9 @@ def paced_until(walk: _Walk, step: SendStep) -> tuple[datetime, str] | None:
     return min(walk.now + timedelta(days=days), run.step_since + PACE_AT_MOST), PACED
 
 
+# Each step runner returns whether the walk goes on (False: the run waits or ended).
 def _send(walk: _Walk, step: SendStep, moment: datetime) -> bool:
-    paced = paced_until(walk, step)
+    paced = _paced_until(walk, step)
     if paced is not None:
         walk.wait(step.id, *paced)
         return False
