@@ -16,7 +16,7 @@ export UV_NO_PROGRESS := 1
 PYTHON312 ?= $(shell for c in python3.12 "env PYENV_VERSION=3.12.1 python3.12" $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
 	p=$$($$c -c 'import sys; print(sys.executable) if sys.version_info[:2] == (3, 12) else None' 2>/dev/null) && [ -n "$$p" ] && [ "$$p" != None ] && { echo $$p; break; }; done)
 
-.PHONY: help env run test test-ahead lint types unit integration e2e infra-test bench lock clean build-artifact artifact-requirements browser
+.PHONY: help env run test test-ahead lint types unit integration e2e infra-test bench lock calendar clean build-artifact artifact-requirements browser
 
 help:
 	@echo "make run    start Trigly locally (embedded AWS emulation, demo tenant) on http://127.0.0.1:$${PORT:-3000}"
@@ -97,6 +97,11 @@ bench: env
 
 lock: $(UV)
 	@$(UV) lock --python $(PYTHON312)
+
+# The Russian production calendar the booking slots follow, from the `holidays` package: run
+# after upgrading it (a unit test says when the shipped data is behind).
+calendar: env
+	@$(PY) -m trigly.booking.calendar
 
 # SAM's `BuildMethod: makefile` calls build-<LogicalId>; every function gets the same artifact.
 build-WebhookFunction build-IngestFunction build-ApiFunction build-SchedulerFunction build-OutboundFunction build-ChannelWorkerFunction build-ImportFunction build-FeedbackFunction:

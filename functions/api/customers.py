@@ -36,7 +36,13 @@ def search_customers(
     return {"items": items, "cursor": None}
 
 
-@router.get("/customers/<customer_id>", tags=["customers"], summary="The 360° profile")
+@router.get(
+    "/customers/<customer_id>",
+    tags=["customers"],
+    summary="The 360° profile",
+    description="Only what is computed: `offers` is `[]` while none applies, `loyalty` `null` "
+    "without a loyalty programme, `readiness` `null` until the customer is scored.",
+)
 def get_customer(customer_id: str) -> dict[str, Any]:
     return profiles.get_profile(current_tenant(router), customer_id)
 

@@ -232,6 +232,7 @@ def _booked_page(link: "CustomerLink", offer: "BookingOffer", starts_at: Any) ->
         location=context["location"],
         address=context["address"],
         phone=context["phone"],
+        days=context["days"],  # another slot moves the booking
     )
 
 
@@ -242,15 +243,17 @@ def show_booking(link: "CustomerLink", token: str) -> Response[str]:
     offer = booking_offer(link.tenant, link.customer_id, link.vin)
     if offer.booked is not None:
         return _booked_page(link, offer, offer.booked.starts_at)
-    return page("booking.html", **_booking_context(link, offer), taken=False)
+    return page("booking.html", **_booking_context(link, offer), taken=False, invalid=False)
 
 
 def do_booking(link: "CustomerLink", token: str) -> Response[str]:
-    """`slot=<ISO start>` books it: `303` to the confirmation (the same link, now booked), or
-    `409` with the page showing the slots still free."""
+    """`slot=<ISO start>` books it (or moves the car's booking there): `303` to the
+    confirmation (the same link, now booked); a slot taken meanwhile `409`, a slot that is not
+    a time `422` — both with the page showing the slots still free (a person reads it)."""
     from urllib.parse import parse_qs
 
-    from trigly.booking.service import SlotTaken, book, booking_offer, cancel
+    from trigly.booking.service import BookingChanged, SlotTaken, book, booking_offer, cancel
+    from trigly.platform.errors import ValidationFailed
 
     form = parse_qs(_form_body())
     if form.get("action") == ["cancel"]:
@@ -259,9 +262,18 @@ def do_booking(link: "CustomerLink", token: str) -> Response[str]:
     slot = (form.get("slot") or [""])[0]
     try:
         book(link.tenant, link.customer_id, link.vin, slot)
-    except SlotTaken:
+    except BookingChanged:
+        return _see_other(token)  # another tap from this page booked first: show that booking
+    except (SlotTaken, ValidationFailed) as error:
         offer = booking_offer(link.tenant, link.customer_id, link.vin)
-        return page("booking.html", 409, **_booking_context(link, offer), taken=True)
+        taken = isinstance(error, SlotTaken)
+        return page(
+            "booking.html",
+            409 if taken else 422,
+            **_booking_context(link, offer),
+            taken=taken,
+            invalid=not taken,
+        )
     return _see_other(token)
 
 

@@ -49,6 +49,27 @@ def test_a_customer_books_a_service_slot_from_the_reminder_on_their_phone(
     [appointment] = profile["appointments"]
     assert appointment["status"] == "booked" and appointment["source"] == "trigly"
     assert appointment["starts_at"] == local_stack_time(chosen)
+    # When they pick another time on the confirmation page, the booking moves there
+    page.get_by_text("Перенести на другое время").click()
+    other = page.locator('details button[name="slot"]').nth(2)
+    moved_to = other.get_attribute("value")
+    assert moved_to != chosen
+    other.tap()
+    expect(page.locator(".status")).to_have_text("Вы записаны")
+    profile = local_stack.client.get(
+        f"/v1/customers/{customer_id(local_stack, phone)}", headers=local_stack.auth()
+    ).json()
+    by_status = {a["status"]: a for a in profile["appointments"]}
+    assert len(profile["appointments"]) == 2
+    assert by_status["booked"]["starts_at"] == local_stack_time(moved_to)
+    assert by_status["cancelled"]["starts_at"] == local_stack_time(chosen)
+    # A tampered form answers the page with an error, not JSON
+    page.get_by_text("Перенести на другое время").click()
+    tampered = page.locator('details button[name="slot"]').first
+    tampered.evaluate("button => { button.value = 'soon' }")
+    tampered.tap()
+    expect(page.locator('[role="alert"]')).to_contain_text("Не удалось прочитать")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Запись в сервис")
 
 
 def local_stack_time(value: str | None) -> str:

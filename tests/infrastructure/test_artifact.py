@@ -17,6 +17,7 @@ DEV_ONLY = {
     "mypy",
     "ruff",
     "respx",
+    "holidays",  # the production calendar ships as data generated from it
 }
 RUNTIME = {
     "aws-lambda-powertools",
@@ -73,3 +74,19 @@ def test_the_artifact_carries_the_customer_page_templates(tmp_path: Path) -> Non
         timeout=60,
     ).stdout
     assert '<html lang="ru">' in rendered and "истёк" in rendered
+    # ...and the production calendar's data rides along (slots close on 7 January)
+    probe = (
+        "import datetime, sys, trigly.booking.calendar as c; sys.modules['holidays'] = None; "
+        f"assert c.__file__.startswith({str(tmp_path)!r}); "
+        "print(c.is_day_off(datetime.date(2027, 1, 7)))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert shown.strip() == "True"

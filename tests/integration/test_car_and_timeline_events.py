@@ -88,6 +88,9 @@ def test_a_sold_car_and_its_visits_appear_in_the_profile_newest_first(
     assert profile["purchases"][0]["deal_id"] == "D-s-1"
     assert profile["aggregates"]["visit_count"] == 2
     assert profile["aggregates"]["total_service_spend"] == 25_000
+    # Only what is computed: no offers yet, no loyalty programme, no readiness score
+    assert profile["offers"] == [] and profile["loyalty"] is None and profile["readiness"] is None
+    assert "next_needs" not in profile
 
 
 def test_an_older_reading_never_lowers_the_mileage(

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import boto3
+import pytest
 from dateutil.relativedelta import relativedelta
 
 from functions.journeys.app import handler as journey_worker
@@ -259,6 +260,210 @@ def test_booking_from_a_link_takes_a_place_once_tells_the_dms_and_ends_the_remin
     assert [e["data"]["appointment_id"] for e in cancelled] == [appointment["id"]]
     [appointment] = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]
     assert appointment["status"] == "cancelled"
+
+
+def booking_path(dealer: TenantFixture, drain: IngestDrain, now: datetime, location_id: str) -> str:
+    """A customer of the location with a Kia Rio, and their car's booking link."""
+    ingest(
+        dealer,
+        drain,
+        customer_event(
+            "c5", "K-5", first_name="Ольга", phones=["+79161115566"], location_id=location_id
+        ),
+        event(
+            "r5",
+            "vehicle.registered",
+            (now - timedelta(days=500)).isoformat(),
+            customer_external_id="K-5",
+            vin=VIN,
+            make="Kia",
+            model="Rio",
+            year=2022,
+        ),
+    )
+    customer_id = str(only_customer(dealer, external_id="K-5")["id"])
+    claims = {"t": dealer.tenant.tenant_id, "c": customer_id, "p": "booking", "v": VIN}
+    return path_of(tokens.link(claims, now + timedelta(days=30)))
+
+
+def test_a_second_slot_on_the_same_link_moves_the_booking_and_it_is_confirmed_once(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    lenina = one_post_workshop(dealer)
+    dms = tenancy.create_connector(dealer.tenant.tenant_id, "DMS", outbound_url=DMS_URL)
+    link = booking_path(dealer, drain, business_clock.now(), lenina)
+    known = customer_event("c5-dms", "DMS-55", phones=["+79161115566"], first_name="Ольга")
+    status, _ = post(dealer, encode(known), connector_id=dms.connector_id, secret=dms.secret)
+    assert status == 202 and not drain()["batchItemFailures"]
+    slots = re.findall(r'name="slot" value="([^"]+)"', page("GET", link)[1])
+    first, second = slots[-1], slots[-2]  # the same day, two weeks out
+    assert page("POST", link, {"slot": first})[0] == 303
+    work_journey_queue(stack)
+    work_sms_queue(stack)
+    # The confirmation page offers other times: the customer takes one
+    status, html, _ = page("GET", link)
+    assert "Вы записаны" in html and f'value="{second}"' in html
+    status, _, headers = page("POST", link, {"slot": second})
+    assert status == 303 and headers["location"] == link
+    customer_id = str(only_customer(dealer, external_id="K-5")["id"])
+    appointments = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]
+    by_status = {a["status"]: a for a in appointments}
+    assert len(appointments) == 2 and set(by_status) == {"booked", "cancelled"}
+    moved, old = by_status["booked"], by_status["cancelled"]
+    assert moved["moved_from"] == old["id"]
+    assert datetime.fromisoformat(moved["starts_at"]) == datetime.fromisoformat(second)
+    # The old place is free again, the new one taken
+    free = [
+        s["starts_at"]
+        for s in api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)[1]["items"]
+    ]
+    assert first in free and second not in free
+    # The DMS hears the old booking cancelled, then the new one booked
+    told = [
+        (d["event"]["type"], d["event"]["data"]["appointment_id"])
+        for d in outbound(stack, dealer.tenant.tenant_id)
+    ]
+    assert told == [
+        ("service_appointment.booked", old["id"]),
+        ("service_appointment.cancelled", old["id"]),
+        ("service_appointment.booked", moved["id"]),
+    ]
+    # The customer hears of the move once; the day before, one reminder of the new time
+    work_journey_queue(stack)
+    work_sms_queue(stack)
+    confirmations = [m["body"] for m in outbox(dealer.tenant.tenant_id)]
+    assert len(confirmations) == 2 and "перенесена" in str(confirmations[0])
+    starts = datetime.fromisoformat(second)
+    business_clock.move_to(
+        datetime.combine(starts.date() - timedelta(days=1), time(10, 5), tzinfo=starts.tzinfo)
+    )
+    tick(stack)
+    work_sms_queue(stack)
+    reminders = [
+        m for m in outbox(dealer.tenant.tenant_id) if m["meta"]["kind"] == "booking_reminder"
+    ]
+    assert len(reminders) == 1 and starts.strftime("%H:%M") in str(reminders[0]["body"])
+    # Posting the moved-to slot again changes nothing (a resubmitted form)
+    assert page("POST", link, {"slot": second})[0] == 303
+    assert len(api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]) == 2
+
+
+def test_two_slots_posted_at_once_from_one_link_book_one_visit(
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trigly.booking import service as booking
+
+    lenina = one_post_workshop(dealer)
+    booking_path(dealer, drain, business_clock.now(), lenina)
+    customer_id = str(only_customer(dealer, external_id="K-5")["id"])
+    tenant = dealer.tenant
+    # Two taps from the same page: both requests read the page's state before either wrote
+    seen = booking.booking_offer(tenant, customer_id, VIN)
+    first, second = seen.slots[-1].value, seen.slots[-2].value
+    won = booking.book(tenant, customer_id, VIN, first)
+    monkeypatch.setattr(booking, "booking_offer", lambda *_: seen)
+    with pytest.raises(booking.BookingChanged):
+        booking.book(tenant, customer_id, VIN, second)
+    # ...while the same slot posted twice at once is the one booking
+    assert booking.book(tenant, customer_id, VIN, first) == won
+    monkeypatch.undo()
+    [appointment] = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]
+    assert appointment["id"] == won.appointment_id and appointment["status"] == "booked"
+    # The loser's place was given back; the winner's holds
+    free = api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)[1]["items"]
+    assert second in [s["starts_at"] for s in free] and first not in [s["starts_at"] for s in free]
+
+
+def test_a_move_cut_short_is_finished_by_the_next_post(
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    from trigly.booking import service as booking
+    from trigly.profiles.records import Appointment
+    from trigly.store import slots as slot_store
+    from trigly.store import vehicles as record_store
+
+    lenina = one_post_workshop(dealer)
+    link = booking_path(dealer, drain, business_clock.now(), lenina)
+    customer_id = str(only_customer(dealer, external_id="K-5")["id"])
+    tenant_id = dealer.tenant.tenant_id
+    offer = booking.booking_offer(dealer.tenant, customer_id, VIN)
+    first, second = offer.slots[-1], offer.slots[-2]
+    old = booking.book(dealer.tenant, customer_id, VIN, first.value)
+    # A move to the second slot that stopped (a crash) after writing the new booking
+    moved = Appointment(
+        appointment_id=booking.appointment_id_for(tenant_id, customer_id, VIN, 1),
+        vin=VIN,
+        status="booked",
+        starts_at=second.starts_at,
+        location_id=lenina,
+        source=booking.SOURCE,
+        moved_from=old.appointment_id,
+    )
+    key = booking.slot_key(second.starts_at, offer.zone)
+    assert slot_store.take_slot(tenant_id, lenina, key, 1, moved.appointment_id)
+    assert record_store.put_customer_record_if_absent(
+        tenant_id, customer_id, Appointment.sk(moved.appointment_id), moved
+    )
+    # The page shows where the booking went; posting that time again finishes the move
+    assert f'value="{first.value}"' not in page("GET", link)[1]
+    assert page("POST", link, {"slot": second.value})[0] == 303
+    appointments = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)[1]["appointments"]
+    assert {a["id"]: a["status"] for a in appointments} == {
+        old.appointment_id: "cancelled",
+        moved.appointment_id: "booked",
+    }
+    free = [
+        s["starts_at"]
+        for s in api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)[1]["items"]
+    ]
+    assert first.value in free
+
+
+def test_a_slot_that_is_not_a_time_answers_the_page_not_json(
+    dealer: TenantFixture, drain: IngestDrain, business_clock: clock.AdjustableClock
+) -> None:
+    lenina = one_post_workshop(dealer)
+    link = booking_path(dealer, drain, business_clock.now(), lenina)
+    for bad in ("tomorrow", "2030-01-01T10:00:00", ""):
+        status, html, headers = page("POST", link, {"slot": bad})
+        assert status == 422 and headers["content-type"].startswith("text/html")
+        assert 'role="alert"' in html and 'name="slot"' in html
+    assert page("GET", link)[1].count("Вы записаны") == 0
+
+
+def test_the_new_year_break_offers_no_slots_unless_the_location_works_then(
+    dealer: TenantFixture, business_clock: clock.AdjustableClock
+) -> None:
+    # Given it is the morning of 28 December (this year's, or next year's when past)
+    today = business_clock.now().date()
+    before = date(today.year, 12, 28)
+    before = before if before > today else date(today.year + 1, 12, 28)
+    business_clock.move_to(datetime.combine(before, time(7, 0), tzinfo=UTC))
+    christmas = date(before.year + 1, 1, 7)
+    lenina = one_post_workshop(dealer)  # open every day of the week
+
+    def days_offered() -> set[date]:
+        _, free = api("GET", f"/v1/locations/{lenina}/slots", dealer.api_key)
+        return {datetime.fromisoformat(s["starts_at"]).date() for s in free["items"]}
+
+    offered = days_offered()
+    assert offered and max(offered) > christmas  # the fortnight reaches past the break
+    assert not offered & {date(before.year + 1, 1, d) for d in range(1, 9)}
+    # A location that works on public holidays says so
+    _, location = api("GET", f"/v1/locations/{lenina}", dealer.api_key)
+    body = {k: v for k, v in location.items() if k != "id"}
+    body["capacity"] = {**body["capacity"], "works_public_holidays": True}
+    status, saved = api("PUT", f"/v1/locations/{lenina}", dealer.api_key, body=body)
+    assert status == 200 and saved["capacity"]["works_public_holidays"] is True
+    assert christmas in days_offered()
 
 
 def test_journeys_are_listed_edited_and_validated_through_the_api(dealer: TenantFixture) -> None:

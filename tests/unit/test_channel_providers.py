@@ -642,3 +642,87 @@ def test_fcm_a_token_endpoint_timeout_is_retried_nothing_was_sent(
     send = respx.post(FCM_URL).respond(200, json={"name": "projects/avtomir-app/messages/4"})
     assert provider(fcm_credentials).send("ten_1", message(Channel.PUSH, to="dev"))
     assert tokens.call_count == 2 and send.call_count == 1 and len(waits) == 1
+
+
+# ---------------------------------------------------- what the template defines, as sent
+
+
+def rendered_message(template: dict[str, Any], channel: Channel, to: str) -> StoredMessage:
+    """The template rendered for the channel and stored as the messaging core stores it."""
+    from zoneinfo import ZoneInfo
+
+    from trigly.messaging.templates import MessageTemplate, render
+
+    variables = {
+        "customer": {"first_name": "Нина", "name": "Нина Петровна"},
+        "car": {"make": "Kia", "model": "Rio"},
+        "links": {"booking": "https://go.dealer.ru/l/book"},
+    }
+    done = render(
+        MessageTemplate.model_validate({"template_id": "ready", **template}),
+        channel,
+        variables,
+        zone=ZoneInfo("Europe/Moscow"),
+    )
+    return message(channel, to=to, **done.provider_parts()).model_copy(update={"body": done.text})
+
+
+@respx.mock
+def test_telegram_sends_the_templates_buttons_then_the_links_not_already_shown() -> None:
+    route = respx.post(TELEGRAM_URL).respond(
+        200, json={"ok": True, "result": {"message_id": 43, "chat": {"id": 555}}}
+    )
+    template = {
+        "telegram": {
+            "text": "{{ customer.name }}, {{ car.make }} {{ car.model }} готов.",
+            "buttons": [
+                {"text": "Выбрать время", "url": "{{ links.booking }}"},
+                {"text": "Маршрут", "url": "https://yandex.ru/maps/?text=Автомир"},
+            ],
+        }
+    }
+    provider(TELEGRAM).send("ten_1", rendered_message(template, Channel.TELEGRAM, "555"))
+    sent = json.loads(route.calls.last.request.content)
+    assert sent["text"] == "Нина Петровна, Kia Rio готов."
+    assert sent["reply_markup"]["inline_keyboard"] == [
+        [{"text": "Выбрать время", "url": "https://go.dealer.ru/l/book"}],
+        [{"text": "Маршрут", "url": "https://yandex.ru/maps/?text=Автомир"}],
+        [{"text": "Отписаться", "url": "https://go.dealer.ru/l/out"}],  # a link, not repeated
+    ]
+
+
+@respx.mock
+def test_whatsapp_sends_the_templates_named_parameters_and_url_buttons() -> None:
+    route = respx.post(WHATSAPP_URL).respond(200, json={"messages": [{"id": "wamid.X"}]})
+    template = {
+        "text": "{{ customer.name }}, ваш автомобиль готов.",
+        "whatsapp": {
+            "name": "car_ready",
+            "text": "{{ customer.first_name }}, ваш {{ car.make }} {{ car.model }} готов.",
+            "parameters": {
+                "first_name": "{{ customer.first_name }}",
+                "car": "{{ car.make }}\n{{ car.model }}",
+            },
+            "buttons": ["{{ car.model }}"],
+        },
+    }
+    stored = rendered_message(template, Channel.WHATSAPP, PHONE)
+    assert stored.body == "Нина, ваш Kia Rio готов."  # what the history and outbox show
+    provider(WHATSAPP).send("ten_1", stored)
+    sent = json.loads(route.calls.last.request.content)["template"]
+    assert sent["name"] == "car_ready" and sent["language"] == {"code": "ru"}
+    assert sent["components"] == [
+        {
+            "type": "body",
+            "parameters": [
+                {"type": "text", "parameter_name": "first_name", "text": "Нина"},
+                {"type": "text", "parameter_name": "car", "text": "Kia Rio"},  # one line
+            ],
+        },
+        {
+            "type": "button",
+            "sub_type": "url",
+            "index": "0",
+            "parameters": [{"type": "text", "text": "Rio"}],
+        },
+    ]

@@ -294,3 +294,36 @@ def test_a_paced_reminder_waits_while_the_workshop_is_full_but_not_forever() -> 
     later = run.model_copy(update={"due_at": T0 + timedelta(days=7)})
     _, actions = advance(j, later, full, T0 + timedelta(days=7))
     assert sent(actions) == ["reminder"]
+
+
+def test_a_nearly_full_week_spreads_the_days_reminders_in_proportion_to_free_places() -> None:
+    j = PLAYBOOKS["maintenance_reminder"]
+    # Tomorrow and the day after are full; the week has 10 + 30 + 60 free places of 1,000
+    free_by_day = [0, 0, 10, 30, 0, 0, 60]
+    full = Facts(zone=MOSCOW, values={"workshop": {"free_share": 0.1, "free_by_day": free_by_day}})
+    goes_on: dict[int, int] = {}
+    for n in range(1000):
+        run = start(j, key=f"car-{n}", customer_id=f"c{n}", vin=VIN, subject={}, at=T0)
+        after, actions = advance(j, run, full, T0)
+        assert actions == [] and after.history[-1].detail == "workshop_paced"
+        assert after.due_at is not None
+        day = (after.due_at - T0).days
+        goes_on[day] = goes_on.get(day, 0) + 1
+        # On its day it goes, whatever the workshop looks like then
+        _, actions = advance(j, after, full, after.due_at)
+        assert sent(actions) == ["reminder"]
+    # Sent on day k, booked from day k+1: nobody today or tomorrow, most on the sixth day
+    assert set(goes_on) == {2, 3, 6}
+    assert 60 <= goes_on[2] <= 140 and 240 <= goes_on[3] <= 360 and 520 <= goes_on[6] <= 680
+    # Room in the workshop: everyone goes at once
+    room = Facts(zone=MOSCOW, values={"workshop": {"free_share": 0.4, "free_by_day": free_by_day}})
+    _, actions = advance(j, run_of(j), room, T0)
+    assert sent(actions) == ["reminder"]
+
+
+def test_a_week_without_a_free_place_holds_a_day_at_a_time() -> None:
+    j = PLAYBOOKS["maintenance_reminder"]
+    values = {"workshop": {"free_share": 0.0, "free_by_day": [0] * 7}}
+    run, actions = advance(j, run_of(j), Facts(zone=MOSCOW, values=values), T0)
+    assert actions == [] and run.due_at == T0 + timedelta(days=1)
+    assert run.history[-1].detail == "workshop_full"

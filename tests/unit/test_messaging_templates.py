@@ -459,6 +459,23 @@ def test_checking_a_template_reports_each_broken_part() -> None:
     assert [p.part for p in problems] == ["sms", "email.html", "telegram.buttons.0.text"]
     assert "syntax error on line 1" in problems[0].message
     assert check_template(REMINDER) == []
+    # A WhatsApp variant's parameters and button suffixes are checked too
+    whatsapp = MessageTemplate.model_validate(
+        {
+            "template_id": "w",
+            "whatsapp": {
+                "name": "car_ready",
+                "text": "ok",
+                "parameters": {"first_name": "{{ customer.first_name"},
+                "buttons": ["{% endif %}"],
+            },
+        }
+    )
+    assert [p.part for p in check_template(whatsapp)] == [
+        "whatsapp.parameters.first_name",
+        "whatsapp.buttons.0",
+    ]
+    assert whatsapp.channels() == {Channel.WHATSAPP}
 
 
 def test_preview_shows_every_channel_with_real_data_and_what_stops_one() -> None:

@@ -6,6 +6,14 @@ posts), records the appointment in the customer's profile, tells the DMS
 (`service_appointment.booked`, CONTRACT §2b) and puts a `service_appointment.changed` domain
 event on the bus — the journeys react to it: the booking confirmation and the day-before
 reminder start, the maintenance reminder's nudges stop. A resubmitted form books once.
+
+One link books one visit of its car: another slot posted to it moves the booking. The new place
+is taken first (a full slot leaves the old booking as it was), the new booking's record claims
+its id (the car's next booking: two slots posted at once from one link cannot both win), then
+the old booking is cancelled (its place freed, the DMS hears `service_appointment.cancelled`,
+its journey run ends before its day-before reminder) and the new one announced (`.booked`,
+`moved_from` naming the old one): the customer gets one confirmation, of the new time, worded
+as a move.
 """
 
 import hashlib
@@ -26,7 +34,7 @@ from trigly.platform.tenancy import Tenant
 from trigly.profiles.model import known_external_ids
 from trigly.profiles.records import Appointment, CustomerVehicle
 from trigly.profiles.service import load_customer
-from trigly.store import journeys as slot_store
+from trigly.store import slots as slot_store
 from trigly.store import vehicles as record_store
 
 SOURCE = "trigly"
@@ -34,6 +42,10 @@ SOURCE = "trigly"
 
 class SlotTaken(Conflict):
     """The slot filled up between showing the page and posting the form (`409`)."""
+
+
+class BookingChanged(Conflict):
+    """Another post from the same link booked a different time first (the page shows it)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,8 @@ class BookingOffer:
     zone: ZoneInfo
     slots: list[Slot]
     booked: Appointment | None  # an upcoming booking of this car made through Trigly
+    moved_away: list[Appointment]  # bookings moved from but not yet cancelled (a move cut short)
+    earlier_bookings: int  # this car's bookings made through Trigly so far (any status)
     external_ids: list[tuple[str, str]]  # (connector, the DMS's customer id)
 
 
@@ -75,14 +89,13 @@ def booking_offer(tenant: Tenant, customer_id: str, vin: str | None) -> BookingO
     if location is None or location.capacity is None:
         raise NotFound("No location takes bookings.")
     zone, now = _zone(location), clock.now()
-    booked = next(
-        (
-            a
-            for a in history.appointments
-            if a.vin == vin and a.source == SOURCE and a.status == "booked" and a.starts_at > now
-        ),
-        None,
-    )
+    ours = [a for a in history.appointments if a.vin == vin and a.source == SOURCE]
+    upcoming_bookings = [a for a in ours if a.status == "booked" and a.starts_at > now]
+    # The booking a move led to; one it moved from still booked is a move cut short (a crash
+    # between writing the new booking and cancelling the old): the next post finishes it.
+    moved_away = {a.moved_from for a in upcoming_bookings}
+    booked = next((a for a in upcoming_bookings if a.appointment_id not in moved_away), None)
+    unfinished = [a for a in upcoming_bookings if a.appointment_id in moved_away]
     upcoming = car.next_maintenance or {}
     return BookingOffer(
         car=car,
@@ -92,6 +105,8 @@ def booking_offer(tenant: Tenant, customer_id: str, vin: str | None) -> BookingO
         zone=zone,
         slots=_free(tenant, location, now),
         booked=booked,
+        moved_away=unfinished,
+        earlier_bookings=len(ours),
         external_ids=known_external_ids(profile),
     )
 
@@ -113,9 +128,12 @@ def location_slots(tenant: Tenant, location_id: str) -> list[Slot]:
     return _free(tenant, get_location(tenant.tenant_id, location_id), clock.now())
 
 
-def appointment_id_for(tenant_id: str, customer_id: str, vin: str | None, slot: str) -> str:
-    """Deterministic: the same customer, car and slot is the same booking (a double submit)."""
-    digest = hashlib.sha256(f"{tenant_id}|{customer_id}|{vin}|{slot}".encode()).hexdigest()
+def appointment_id_for(tenant_id: str, customer_id: str, vin: str | None, earlier: int) -> str:
+    """The car's next booking made here: `earlier` counts those before it. Posts made from the
+    same page state (a double submit, two slots tapped at once) share the id and its record is
+    written once; a booking made again after a cancel or a move gets its own id, so the DMS and
+    the journeys never take it for the old one."""
+    digest = hashlib.sha256(f"{tenant_id}|{customer_id}|{vin}|{earlier}".encode()).hexdigest()
     return f"trg-{digest[:16]}"
 
 
@@ -133,9 +151,12 @@ def parse_slot_time(text: str) -> datetime:
 
 
 def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> Appointment:
+    """Book the slot, or move the car's booking there (one link books one visit)."""
     wanted = parse_slot_time(slot_text)
     offer = booking_offer(tenant, customer_id, vin)
     if offer.booked is not None and offer.booked.starts_at == wanted:
+        for old in offer.moved_away:  # posted again after a move was cut short: finish it
+            _cancel(tenant, customer_id, offer, old)
         return offer.booked  # the same form posted twice
     slot = next((s for s in offer.slots if s.starts_at == wanted), None)
     if slot is None:
@@ -144,11 +165,12 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
     if location.capacity is None:  # booking_offer found one; a concurrent edit removed it
         raise NotFound("No location takes bookings.")
     key = slot_key(slot.starts_at, offer.zone)
-    appointment_id = appointment_id_for(tenant.tenant_id, customer_id, vin, key)
+    appointment_id = appointment_id_for(tenant.tenant_id, customer_id, vin, offer.earlier_bookings)
     if not slot_store.take_slot(
         tenant.tenant_id, location.location_id, key, location.capacity.posts, appointment_id
     ):
         raise SlotTaken("This time is no longer free.")
+    moved = offer.booked
     appointment = Appointment(
         appointment_id=appointment_id,
         vin=vin,
@@ -156,10 +178,22 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
         starts_at=slot.starts_at,
         location_id=location.location_id,
         source=SOURCE,
+        moved_from=moved.appointment_id if moved is not None else None,
     )
-    record_store.put_customer_records(
-        tenant.tenant_id, customer_id, [(Appointment.sk(appointment_id), appointment)]
-    )
+    sk = Appointment.sk(appointment_id)
+    if not record_store.put_customer_record_if_absent(
+        tenant.tenant_id, customer_id, sk, appointment
+    ):
+        doc = record_store.get_customer_record(tenant.tenant_id, customer_id, sk)
+        first = Appointment.model_validate_json(doc) if doc else None
+        if first is not None and first.starts_at == slot.starts_at:
+            return first  # the same slot posted twice at once: one booking, one place
+        # Another slot posted from the same page won: give back the place taken for this one
+        # (its slot item only; the winner's place is in another).
+        slot_store.release_slot(tenant.tenant_id, location.location_id, key, appointment_id)
+        raise BookingChanged("This link booked another time meanwhile.")
+    for old in [*offer.moved_away, *([moved] if moved else [])]:
+        _cancel(tenant, customer_id, offer, old)  # the DMS hears the cancel before the booking
     _announce(tenant, customer_id, appointment, offer.external_ids)
     return appointment
 
@@ -170,7 +204,15 @@ def cancel(tenant: Tenant, customer_id: str, vin: str | None) -> Appointment | N
     offer = booking_offer(tenant, customer_id, vin)
     if offer.booked is None:
         return None  # nothing booked (or cancelled already: a resubmitted form)
-    cancelled = offer.booked.model_copy(update={"status": "cancelled"})
+    for old in offer.moved_away:
+        _cancel(tenant, customer_id, offer, old)
+    return _cancel(tenant, customer_id, offer, offer.booked)
+
+
+def _cancel(
+    tenant: Tenant, customer_id: str, offer: BookingOffer, booked: Appointment
+) -> Appointment:
+    cancelled = booked.model_copy(update={"status": "cancelled"})
     slot_store.release_slot(
         tenant.tenant_id,
         offer.location.location_id,
@@ -199,6 +241,8 @@ def _announce(
         "location_id": appointment.location_id,
         "source": SOURCE,
     }
+    if appointment.moved_from is not None:
+        data["moved_from"] = appointment.moved_from
     event_id = f"{SOURCE}:{appointment.appointment_id}:{appointment.status}"
     bus.publish(
         [

@@ -1,10 +1,12 @@
-"""Free service slots: the location's capacity (posts, working hours, slot length, holidays)
-minus what is booked. Pure; times are the location's local times, keyed `{date}T{HH:MM}`."""
+"""Free service slots: the location's capacity (posts, working hours, slot length, its own days
+off and the production calendar's) minus what is booked. Pure; times are the location's local
+times, keyed `{date}T{HH:MM}`."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from trigly.booking import calendar
 from trigly.locations.model import ServiceCapacity
 
 DAYS_SHOWN = 14
@@ -27,14 +29,30 @@ class Slot:
         return self.starts_at.isoformat()
 
 
-def day_slots(capacity: ServiceCapacity, zone: ZoneInfo, day: date) -> list[datetime]:
-    """Every slot start of a working day (none on a holiday or a day without hours)."""
+def _hours_weekday(capacity: ServiceCapacity, day: date) -> int | None:
+    """Whose hours the day has: its own weekday's, none on a day off, or on a weekend the
+    decree made a working day, the hours of the weekday it replaces."""
     if day in capacity.holidays:
+        return None
+    if capacity.works_public_holidays:
+        return day.weekday()
+    if calendar.is_day_off(day):
+        return None
+    replaces = calendar.working_weekend(day)
+    if replaces is not None and not any(h.weekday == day.weekday() for h in capacity.hours):
+        return replaces.weekday()
+    return day.weekday()
+
+
+def day_slots(capacity: ServiceCapacity, zone: ZoneInfo, day: date) -> list[datetime]:
+    """Every slot start of a working day (none on a day off or a day without hours)."""
+    weekday = _hours_weekday(capacity, day)
+    if weekday is None:
         return []
     starts = []
     step = timedelta(minutes=capacity.slot_minutes)
     for hours in capacity.hours:
-        if hours.weekday != day.weekday():
+        if hours.weekday != weekday:
             continue
         moment = datetime.combine(day, hours.opens, tzinfo=zone)
         closes = datetime.combine(day, hours.closes, tzinfo=zone)
@@ -74,18 +92,31 @@ def free_slots(
     return found
 
 
-def free_share(
-    slots: list[Slot], capacity: ServiceCapacity, zone: ZoneInfo, now: datetime, days: int
-) -> float:
-    """How much of the next `days` days' capacity is still free (0..1): reminders are paced by
-    it, so nobody is invited into a full workshop."""
+@dataclass(frozen=True)
+class DayLoad:
+    day: date
+    places: int  # posts × slots of the day
+    free: int
+
+
+def days_ahead(
+    capacity: ServiceCapacity, zone: ZoneInfo, booked: dict[str, int], now: datetime, days: int
+) -> list[DayLoad]:
+    """Places and free places of each of the next `days` days, from tomorrow: a reminder sent
+    today is booked from tomorrow on, and today's places are mostly gone by then."""
     first = now.astimezone(zone).date()
-    total = sum(
-        len(day_slots(capacity, zone, first + timedelta(days=d))) * capacity.posts
-        for d in range(1, days + 1)
-    )
-    if total == 0:
-        return 0.0
-    horizon = datetime.combine(first + timedelta(days=days + 1), datetime.min.time(), tzinfo=zone)
-    free = sum(s.free for s in slots if s.starts_at < horizon)
-    return min(1.0, free / total)
+    loads = []
+    for offset in range(1, days + 1):
+        day = first + timedelta(days=offset)
+        starts = day_slots(capacity, zone, day)
+        places = len(starts) * capacity.posts
+        taken = sum(min(capacity.posts, booked.get(slot_key(s, zone), 0)) for s in starts)
+        loads.append(DayLoad(day, places, places - taken))
+    return loads
+
+
+def free_share(loads: list[DayLoad]) -> float:
+    """How much of these days' places is still free (0..1), free and places counted over the
+    same days; no working day at all counts as full."""
+    places = sum(load.places for load in loads)
+    return sum(load.free for load in loads) / places if places else 0.0

@@ -1,10 +1,11 @@
 """Telegram Bot API `sendMessage` (https://core.telegram.org/bots/api#sendmessage).
 
-The chat id is the one the customer linked (deep link or shared phone); the message's links
-become inline URL buttons. Limits (Telegram's FAQ): about 30 messages per second per bot and one
-per second per chat, counted across workers. Errors: 429 carries `parameters.retry_after` (not
-processed: retried); 401 is a revoked token, 403 a blocked bot or a deleted user, 400 a chat
-that does not exist — all final. The Bot API has no idempotency key, so a timeout or a 5xx is an
+The chat id is the one the customer linked (deep link or shared phone); the template's buttons
+(its Telegram variant) and then the message's links become inline URL buttons, one a row.
+Limits (Telegram's FAQ): about 30 messages per second per bot and one per second per chat,
+counted across workers. Errors: 429 carries `parameters.retry_after` (not processed: retried);
+401 is a revoked token, 403 a blocked bot or a deleted user, 400 a chat that does not exist —
+all final. The Bot API has no idempotency key, so a timeout or a 5xx is an
 unknown outcome.
 """
 
@@ -48,7 +49,9 @@ class TelegramProvider:
             "text": text_of(message, self.name),
             "link_preview_options": {"is_disabled": True},
         }
-        buttons = link_buttons(message)
+        buttons = [(b["text"], b["url"]) for b in message.buttons]
+        shown = {url for _, url in buttons}
+        buttons += [(label, url) for label, url in link_buttons(message) if url not in shown]
         if buttons:
             payload["reply_markup"] = {
                 "inline_keyboard": [[{"text": label, "url": url}] for label, url in buttons]

@@ -2,12 +2,14 @@
 (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages).
 
 Outside the 24-hour customer-service window a business may only send an approved template, and
-Trigly cannot know the window is open, so every message is the tenant's template with the text
-as its one body parameter. Rate errors — HTTP 429, codes 4, 80007, 130429 (throughput), 131056
-(pair rate) — were not processed: retried. Code 190 / HTTP 401 (an expired or revoked token) and
-the recipient and template errors (131026, 131030, 131047, 132000…, 133010…) are final. The
-Cloud API has no idempotency key: a 5xx (e.g. 131000) or a timeout is an unknown outcome.
-Limits: 80 messages per second per business number by default (counted across workers).
+Trigly cannot know the window is open, so every message is a template: the one the message's
+template names (its WhatsApp variant: named body parameters and URL button suffixes filled
+from variables), else the channel's default template with the text as its one body parameter.
+Rate errors — HTTP 429, codes 4, 80007, 130429 (throughput), 131056 (pair rate) — were not
+processed: retried. Code 190 / HTTP 401 (an expired or revoked token) and the recipient and template
+errors (131026, 131030, 131047, 132000…, 133010…) are final. The Cloud API has no idempotency key: a
+5xx (e.g. 131000) or a timeout is an unknown outcome. Limits: 80 messages per second per business
+number by default (counted across workers).
 """
 
 from typing import Any
@@ -52,7 +54,13 @@ class WhatsappProvider:
             "recipient_type": "individual",
             "to": phone_digits(message, self.name),
             "type": "template",
-            "template": {
+            "template": self._template(message),
+        }
+
+    def _template(self, message: StoredMessage) -> dict[str, Any]:
+        filled = message.provider_template
+        if filled is None:  # the channel's default template: the whole text, one parameter
+            return {
                 "name": self.credentials.template_name,
                 "language": {"code": self.credentials.template_language},
                 "components": [
@@ -61,7 +69,31 @@ class WhatsappProvider:
                         "parameters": [{"type": "text", "text": text_of(message, self.name)}],
                     }
                 ],
-            },
+            }
+        components: list[dict[str, Any]] = []
+        if filled["parameters"]:
+            components.append(
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "parameter_name": name, "text": value}
+                        for name, value in filled["parameters"].items()
+                    ],
+                }
+            )
+        components += [
+            {
+                "type": "button",
+                "sub_type": "url",
+                "index": str(index),
+                "parameters": [{"type": "text", "text": suffix}],
+            }
+            for index, suffix in enumerate(filled["buttons"])
+        ]
+        return {
+            "name": filled["name"],
+            "language": {"code": filled["language"]},
+            "components": components,
         }
 
     def send(self, tenant_id: str, message: StoredMessage) -> Accepted:

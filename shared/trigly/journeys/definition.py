@@ -142,8 +142,9 @@ class SendStep(_Step):
     )
     pace_by_capacity: bool = Field(
         default=False,
-        description="Hold the send a day at a time (up to a week) while the workshop's next "
-        "7 days are nearly full: nobody is invited into a full workshop",
+        description="While less than 15 % of the workshop's next 7 days is free, spread the "
+        "day's sends over the coming days in proportion to each day's free places (no free "
+        "place: wait a day); at most a week. Nobody is invited into a full workshop",
     )
 
 

@@ -34,10 +34,14 @@ from trigly.journeys.definition import (
 from trigly.profiles.records import Appointment, Purchase, ServiceVisit, TestDrive
 
 MAX_STEPS_PER_ADVANCE = 100  # a journey looping through branches without waiting stops here
-# Capacity pacing: a paced send waits a day while less than this share of the workshop's next
-# seven days is free, for at most a week (then it goes: the car still needs its service).
+# Capacity pacing: while less than this share of the workshop's next seven days is free, the
+# day's paced sends spread over the coming days in proportion to each day's free places (a
+# send on day k is booked from day k+1 on); with no free place at all they wait a day at a time.
+# Never more than a week in all: then it goes (the car still needs its service).
 PACE_BELOW_FREE_SHARE = 0.15
 PACE_AT_MOST = timedelta(days=7)
+PACED = "workshop_paced"  # a send spread to a later day: on that day it goes
+FULL = "workshop_full"  # no free place this week: look again tomorrow
 
 
 class RunStatus(StrEnum):
@@ -297,20 +301,42 @@ class _Walk:
         self.run.due_at = until
 
 
-# Each step runner returns whether the walk goes on (False: the run waits or ended).
-def _workshop_full(walk: _Walk, step: SendStep) -> bool:
+def _share_point(run: Enrollment, step_id: str) -> float:
+    """A stable 0..1 per run and step: which of the day's sends goes on which later day."""
+    digest = hashlib.sha256(f"pace:{step_id}:{run.key}#{run.run}".encode()).hexdigest()
+    return int(digest[:8], 16) / 0x1_0000_0000
+
+
+def _paced_until(walk: _Walk, step: SendStep) -> tuple[datetime, str] | None:
+    """When a paced send goes instead of now, and why (None: now)."""
+    run = walk.run
+    if not step.pace_by_capacity or walk.now - run.step_since >= PACE_AT_MOST:
+        return None
+    last = run.history[-1] if run.history else None
+    if last is not None and last.step == step.id and last.detail == PACED:
+        return None  # the day it was spread to has come
     share = _lookup(walk.facts.values, "workshop.free_share")
-    return (
-        step.pace_by_capacity
-        and isinstance(share, int | float)
-        and share < PACE_BELOW_FREE_SHARE
-        and walk.now - walk.run.step_since < PACE_AT_MOST
-    )
+    if not isinstance(share, int | float) or share >= PACE_BELOW_FREE_SHARE:
+        return None  # room enough (or no workshop known)
+    by_day = _lookup(walk.facts.values, "workshop.free_by_day")
+    free = [max(0, f) for f in by_day if isinstance(f, int)] if isinstance(by_day, list) else []
+    if sum(free) == 0:
+        return walk.now + timedelta(days=1), FULL
+    # The day the point falls in: day k takes the share of day k+1's free places.
+    point, days = _share_point(run, step.id) * sum(free), 0
+    while days < len(free) - 1 and point >= free[days]:
+        point -= free[days]
+        days += 1
+    if days == 0:
+        return None
+    return min(walk.now + timedelta(days=days), run.step_since + PACE_AT_MOST), PACED
 
 
+# Each step runner returns whether the walk goes on (False: the run waits or ended).
 def _send(walk: _Walk, step: SendStep, moment: datetime) -> bool:
-    if _workshop_full(walk, step):
-        walk.wait(step.id, walk.now + timedelta(days=1), "workshop_full")
+    paced = _paced_until(walk, step)
+    if paced is not None:
+        walk.wait(step.id, *paced)
         return False
     if walk.now - moment > parse_duration(walk.journey.stale_after):
         walk.note(step.id, "skipped_stale")

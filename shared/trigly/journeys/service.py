@@ -312,19 +312,22 @@ def _paced(journey: Journey) -> bool:
 PACING_DAYS = 7
 
 
-def workshop_free_share(tenant_id: str, location: Location, now: datetime) -> float | None:
-    """How much of the location's next week is still bookable (one Query of its slots)."""
-    from trigly.booking.slots import free_share, free_slots
+def workshop_load(tenant_id: str, location: Location, now: datetime) -> dict[str, Any] | None:
+    """How full the location's next week is (one Query of its slots): `free_share` of its
+    places and `free_by_day`, the free places of each day from tomorrow — paced sends spread
+    over the days in proportion to it."""
+    from trigly.booking.slots import days_ahead, free_share
+    from trigly.store import slots as slot_store
 
     if location.capacity is None:
         return None
     zone = ZoneInfo(location.timezone)
     today = now.astimezone(zone).date()
-    taken = store.booked_slots(
-        tenant_id, location.location_id, today, today + timedelta(days=PACING_DAYS + 1)
+    taken = slot_store.booked_slots(
+        tenant_id, location.location_id, today, today + timedelta(days=PACING_DAYS)
     )
-    slots = free_slots(location.capacity, zone, taken, now, days=PACING_DAYS)
-    return free_share(slots, location.capacity, zone, now, PACING_DAYS)
+    loads = days_ahead(location.capacity, zone, taken, now, PACING_DAYS)
+    return {"free_share": free_share(loads), "free_by_day": [load.free for load in loads]}
 
 
 def _facts(
@@ -367,13 +370,13 @@ def _facts(
             "phone": location.phone,
         }
         if paced:
-            share = workshop_free_share(tenant.tenant_id, location, clock.now())
-            values["workshop"] = {"free_share": share}
+            values["workshop"] = workshop_load(tenant.tenant_id, location, clock.now())
     if appointment is not None:
         values["appointment"] = {
             **appointment.model_dump(mode="json", exclude_none=True),
             "starts_at": isoformat(appointment.starts_at),
             "lead_hours": (appointment.starts_at - run.enrolled_at).total_seconds() / 3600,
+            "moved_from": appointment.moved_from,  # a booking moved through its link
         }
     zone = resolve_zone(
         profile,

@@ -41,7 +41,17 @@ class ServiceCapacity(BaseModel):
     posts: int = Field(ge=1, le=200, description="Service bays working in parallel")
     slot_minutes: int = Field(default=60, ge=15, le=480)
     hours: list[OpeningHours] = Field(max_length=7)
-    holidays: list[date] = Field(default_factory=list, max_length=366)
+    holidays: list[date] = Field(
+        default_factory=list,
+        max_length=366,
+        description="The location's own days off, on top of the production calendar",
+    )
+    works_public_holidays: bool = Field(
+        default=False,
+        description="Open on Russian public holidays and the days off the government moves "
+        "(the production calendar); when false those days offer no slots, and a weekend made "
+        "a working day by decree opens with the hours of the weekday it replaces",
+    )
 
 
 class LocationDetails(BaseModel):

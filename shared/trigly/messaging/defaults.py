@@ -28,7 +28,8 @@ _NUDGE = (
     " Свободное время в сервисе: {{ links.booking }}"
 )
 _CONFIRMATION = (
-    "Вы записаны в сервис{% if location.name %} «{{ location.name }}»{% endif %}"
+    "{% if appointment.moved_from %}Ваша запись перенесена: сервис{% else %}"
+    "Вы записаны в сервис{% endif %}{% if location.name %} «{{ location.name }}»{% endif %}"
     " {{ appointment.starts_at|datetime }}"
     "{% if car.make %}, {{ car.make }} {{ car.model }}{% endif %}."
     "{% if location.address %} Адрес: {{ location.address }}.{% endif %}"

@@ -86,6 +86,8 @@ def preview_template(
                 }
             if item.rendered.buttons:
                 entry["buttons"] = [{"text": b.text, "url": b.url} for b in item.rendered.buttons]
+            if item.rendered.provider_template is not None:  # WhatsApp's approved template
+                entry["template"] = item.rendered.provider_template
         else:
             entry["error"] = str(item.error)
         out.append(entry)

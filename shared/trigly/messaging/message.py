@@ -26,6 +26,10 @@ class StoredMessage(BaseModel):
     state: MessageState
     intent: dict[str, object] = Field(default_factory=dict)  # kept to re-decide when released
     links: list[dict[str, str]] = Field(default_factory=list)  # [{"purpose", "url"}] (§4)
+    # What the template defines beyond the text: Telegram's buttons (`{"text", "url"}`) and
+    # WhatsApp's approved template filled in (`templates.Rendered.provider_template`).
+    buttons: list[dict[str, str]] = Field(default_factory=list)
+    provider_template: dict[str, Any] | None = None
     provider_message_id: str | None = None
     # A fallback to the next channel: the message it follows up, and every channel the content
     # already went by (it never goes twice on one).

@@ -40,7 +40,7 @@ from trigly.store import messages as store
 from trigly.store.messages import MessageRef
 
 if TYPE_CHECKING:
-    from trigly.messaging.templates import MessageTemplate
+    from trigly.messaging.templates import MessageTemplate, Rendered
 
 CAP_WINDOW = timedelta(days=31)
 
@@ -97,9 +97,8 @@ def _render(
     currency: str,
     links: dict[str, str],
     dealer: str,
-) -> tuple[str | None, str, str | None]:
-    """(subject, body, email HTML) for the chosen channel; an offer rides along only where
-    consent allows."""
+) -> "Rendered":
+    """The message for the chosen channel; an offer rides along only where consent allows."""
     from trigly.messaging import templates
 
     variables = templates.message_variables(
@@ -110,9 +109,7 @@ def _render(
         links=links,
         dealer={"name": dealer},
     )
-    rendered = templates.render(template, route.channel, variables, zone=zone, currency=currency)
-    html = rendered.html if route.channel is Channel.EMAIL else None
-    return rendered.subject, rendered.text, html
+    return templates.render(template, route.channel, variables, zone=zone, currency=currency)
 
 
 def _html_footer(html: str, links: dict[str, str]) -> str:
@@ -280,7 +277,7 @@ def _apply_decision(
     links |= _preference_links(tenant, message, decision.route.channel, now)
     links |= _telegram_link(tenant, message, profile, template, decision.route.channel, now)
     try:
-        subject, body, html = _render(
+        rendered = _render(
             template,
             intent,
             profile,
@@ -296,6 +293,8 @@ def _apply_decision(
             HistoryEntry(status=MessageStatus.FAILED, at=now, reason=Reason.TEMPLATE_ERROR),
         )
         return message.model_copy(update={"state": state}), None
+    subject, body = rendered.subject, rendered.text
+    html = rendered.html if decision.route.channel is Channel.EMAIL else None
     queued = HistoryEntry(status=MessageStatus.QUEUED, at=now)
     state = (
         MessageState.queued(now) if not message.state.history else record(message.state, queued)[0]
@@ -325,6 +324,7 @@ def _apply_decision(
         "body": body,
         "html_z": pack_html(html) if html is not None else None,
         "links": listed,
+        **rendered.provider_parts(),
         "open_pixel": pixel,
     }
     return message.model_copy(update=update), None

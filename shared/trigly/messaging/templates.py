@@ -27,7 +27,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -162,6 +162,39 @@ class TelegramVariant(BaseModel):
     buttons: tuple[Button, ...] = Field(default=(), max_length=10)
 
 
+class WhatsappVariant(BaseModel):
+    """A template approved in the tenant's WhatsApp Business account (outside the 24-hour window
+    only such a template may go) and how Trigly fills it: its named body parameters and the
+    dynamic part of each URL button, all from variables. Without this variant the channel's
+    default template gets the whole `text` as its one parameter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        pattern=r"^[a-z0-9_]{1,512}$", description="The approved template's name at Meta"
+    )
+    language: str = Field(default="ru", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    text: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="The approved body as the customer reads it (history, preview, outbox)",
+    )
+    parameters: dict[
+        Annotated[str, Field(pattern=r"^[a-z0-9_]{1,100}$")],
+        Annotated[str, Field(min_length=1, max_length=1024)],
+    ] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Named body parameter → its value (Jinja), e.g. "
+        '{"first_name": "{{ customer.first_name }}"}',
+    )
+    buttons: tuple[Annotated[str, Field(min_length=1, max_length=2000)], ...] = Field(
+        default=(),
+        max_length=10,
+        description="Each URL button's dynamic suffix (Jinja), in the template's button order",
+    )
+
+
 class PushVariant(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -180,6 +213,7 @@ class MessageTemplate(BaseModel):
     sms: str | None = Field(default=None, min_length=1, max_length=5000)
     email: EmailVariant | None = None
     telegram: TelegramVariant | None = None
+    whatsapp: WhatsappVariant | None = None
     push: PushVariant | None = None
 
     def channels(self) -> frozenset[Channel]:
@@ -191,6 +225,8 @@ class MessageTemplate(BaseModel):
             found.add(Channel.SMS)
         if self.telegram is not None:
             found.add(Channel.TELEGRAM)
+        if self.whatsapp is not None:
+            found.add(Channel.WHATSAPP)
         if self.push is not None:
             found.add(Channel.PUSH)
         return frozenset(found)
@@ -234,6 +270,17 @@ class Rendered:
     html: str | None = None
     buttons: tuple[RenderedButton, ...] = ()
     sms: SmsSegments | None = None
+    # WhatsApp: the approved template filled in, `{"name", "language", "parameters": {name:
+    # value}, "buttons": [url suffix]}`; the provider sends it as the template's components.
+    provider_template: dict[str, Any] | None = None
+
+    def provider_parts(self) -> dict[str, Any]:
+        """What the stored message keeps for its provider beyond the text (`StoredMessage`'s
+        `buttons` and `provider_template`)."""
+        return {
+            "buttons": [{"text": b.text, "url": b.url} for b in self.buttons],
+            "provider_template": self.provider_template,
+        }
 
 
 # --- variables --------------------------------------------------------------------------------
@@ -588,14 +635,24 @@ def _parts(template: MessageTemplate, *, compiled: bool = True) -> Iterator[tupl
             yield source[0], source[1], True
         if template.email.text is not None:
             yield "email.text", template.email.text, False
+    yield from _messenger_parts(template)
+    if template.push is not None:
+        yield "push.title", template.push.title, False
+        yield "push.body", template.push.body, False
+
+
+def _messenger_parts(template: MessageTemplate) -> Iterator[tuple[str, str, bool]]:
     if template.telegram is not None:
         yield "telegram.text", template.telegram.text, False
         for i, button in enumerate(template.telegram.buttons):
             yield f"telegram.buttons.{i}.text", button.text, False
             yield f"telegram.buttons.{i}.url", button.url, False
-    if template.push is not None:
-        yield "push.title", template.push.title, False
-        yield "push.body", template.push.body, False
+    if template.whatsapp is not None:
+        yield "whatsapp.text", template.whatsapp.text, False
+        for name, source in template.whatsapp.parameters.items():
+            yield f"whatsapp.parameters.{name}", source, False
+        for i, source in enumerate(template.whatsapp.buttons):
+            yield f"whatsapp.buttons.{i}", source, False
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -641,6 +698,8 @@ def _render_channel(
         return Rendered(channel, text, sms=sms_segments(text))
     if channel is Channel.TELEGRAM and template.telegram is not None:
         return _render_telegram(template.telegram, variables)
+    if channel is Channel.WHATSAPP and template.whatsapp is not None:
+        return _render_whatsapp(template.whatsapp, variables)
     if channel is Channel.PUSH and template.push is not None:
         title = _one_line(_render_part("push.title", template.push.title, variables, html=False))
         body = _render_part("push.body", template.push.body, variables, html=False).strip()
@@ -688,6 +747,31 @@ def _render_telegram(variant: TelegramVariant, variables: Mapping[str, Any]) -> 
             raise TemplateError(f"telegram.buttons.{i}.url", f"not a link: {url[:100]!r}")
         buttons.append(RenderedButton(label, url))
     return Rendered(Channel.TELEGRAM, text, buttons=tuple(buttons))
+
+
+def _render_whatsapp(variant: WhatsappVariant, variables: Mapping[str, Any]) -> Rendered:
+    text = _render_part("whatsapp.text", variant.text, variables, html=False).strip()
+    _not_empty("whatsapp.text", text)
+    parameters = {}
+    for name, source in variant.parameters.items():
+        # Meta refuses a parameter with a line break, a tab or more than four spaces in a row.
+        value = _one_line(
+            _render_part(f"whatsapp.parameters.{name}", source, variables, html=False)
+        )
+        _not_empty(f"whatsapp.parameters.{name}", value)
+        parameters[name] = value
+    buttons = []
+    for i, source in enumerate(variant.buttons):
+        suffix = _render_part(f"whatsapp.buttons.{i}", source, variables, html=False).strip()
+        _not_empty(f"whatsapp.buttons.{i}", suffix)
+        buttons.append(suffix)
+    filled = {
+        "name": variant.name,
+        "language": variant.language,
+        "parameters": parameters,
+        "buttons": buttons,
+    }
+    return Rendered(Channel.WHATSAPP, text, provider_template=filled)
 
 
 def _one_line(text: str) -> str:

@@ -109,6 +109,7 @@ class Appointment(BaseModel):
     starts_at: datetime
     location_id: str | None = None
     source: str | None = None
+    moved_from: str | None = None  # the booking this one replaced (moved through the same link)
 
     @staticmethod
     def sk(appointment_id: str) -> str:

@@ -13,6 +13,7 @@ from trigly.profiles.aggregates import Aggregates
 from trigly.profiles.aggregates import compute as compute_aggregates
 from trigly.profiles.model import CustomerProfile
 from trigly.profiles.records import (
+    Appointment,
     CustomerHistory,
     CustomerVehicle,
     Purchase,
@@ -123,6 +124,14 @@ def newest[R: BaseModel](records: Sequence[R], field: str) -> list[R]:
     return sorted(records, key=lambda r: getattr(r, field), reverse=True)
 
 
+def appointment_view(appointment: Appointment) -> dict[str, Any]:
+    """A booking; `moved_from` only on one a booking link moved (the old booking's id)."""
+    shown = {"id": appointment.appointment_id, **_dump(appointment)}
+    if appointment.moved_from is None:
+        del shown["moved_from"]
+    return shown
+
+
 def _dump(record: BaseModel) -> dict[str, Any]:
     """A record as JSON with times in UTC `Z` (CONTRACT §1a)."""
     out: dict[str, Any] = {}
@@ -151,9 +160,7 @@ def history_view(history: CustomerHistory) -> dict[str, Any]:
     return {
         "visits": [visit_view(v) for v in newest(history.visits, "closed_at")],
         "purchases": [purchase_view(p) for p in newest(history.purchases, "sold_at")],
-        "appointments": [
-            {"id": a.appointment_id, **_dump(a)} for a in newest(history.appointments, "starts_at")
-        ],
+        "appointments": [appointment_view(a) for a in newest(history.appointments, "starts_at")],
         "test_drives": [
             {"id": t.booking_id, **_dump(t)} for t in newest(history.test_drives, "starts_at")
         ],
@@ -213,10 +220,12 @@ def profile_view(
         "web_activity": web_summary(history.web_visits, now),
         "messages": [message_view(m) for m in newest(history.messages, "created_at")][:20],
         "journeys": journeys_view(history.journeys),
+        # Only what is computed: no offers yet (CONTRACT §3: `[]` when none), no loyalty
+        # programme (`null`), no readiness score (`null` until scored).
         "offers": [],
-        "loyalty": {"balance": 0},
+        "loyalty": None,
+        "readiness": None,
         "aggregates": aggregates_view(aggregates),
-        "next_needs": [],
         "created_at": isoformat(profile.created_at),
         "updated_at": isoformat(profile.updated_at),
     }

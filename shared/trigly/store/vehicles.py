@@ -72,6 +72,18 @@ def put_customer_record_if_newer(
     return _put_if_newer(keys.customer(tenant_id, customer_id), sk, record, stamp)
 
 
+def put_customer_record_if_absent(
+    tenant_id: str, customer_id: str, sk: str, record: BaseModel
+) -> bool:
+    """A record whose key is a claim (a booking link's next booking): one conditional put;
+    False when the key is taken already (someone else claimed it first)."""
+    bind()
+    item = RecordItem(
+        keys.customer(tenant_id, customer_id), sk, doc=record.model_dump_json(exclude_none=True)
+    )
+    return held(lambda: item.save(condition=RecordItem.pk.does_not_exist()))
+
+
 def put_stock_if_newer(tenant_id: str, stock_id: str, car: BaseModel, stamp: str) -> bool:
     return _put_if_newer(keys.stock(tenant_id), stock_id, car, stamp)
 
