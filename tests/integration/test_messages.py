@@ -6,12 +6,13 @@ from typing import Any
 import boto3
 
 from functions.channels.app import handler as channel_worker
+from functions.journeys.app import handler as journey_worker
+from functions.scheduler.app import handler as scheduler
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_ingest_and_api import api, ingest, only_customer
 from tests.support import FakeLambdaContext, customer_event, sqs_event
 from trigly.channels.sandbox import outbox
-from trigly.messaging.service import release_due
 from trigly.platform import clock
 
 MSK = timezone(timedelta(hours=3))
@@ -39,6 +40,33 @@ def work_sms_queue(stack: DeployedStack, times: int = 1) -> list[dict[str, Any]]
         for message in messages:
             sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
     return results
+
+
+def work_journey_queue(stack: DeployedStack) -> int:
+    """Hand what waits in the journey queue to the journey worker, as Lambda's poller would."""
+    sqs = boto3.client("sqs")
+    queue = stack.queues["JourneyQueue"]
+    handled = 0
+    while True:
+        received = sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        if not received:
+            return handled
+        result = journey_worker(
+            sqs_event([m["Body"] for m in received], queue.arn), FakeLambdaContext()
+        )
+        assert not result["batchItemFailures"]
+        for message in received:
+            sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(received)
+
+
+def tick(stack: DeployedStack) -> dict[str, Any]:
+    """The hourly tick, then the journey worker over what it queued (the decisions)."""
+    result: dict[str, Any] = scheduler({}, FakeLambdaContext())
+    work_journey_queue(stack)
+    return result
 
 
 def customer(dealer: TenantFixture, drain: IngestDrain, external_id: str, **data: Any) -> str:
@@ -122,7 +150,8 @@ def test_quiet_hours_hold_marketing_until_the_morning(
     business_clock: clock.AdjustableClock,
 ) -> None:
     # Given it is 23:00 in Moscow
-    business_clock.move_to(datetime(2026, 12, 1, 23, 0, tzinfo=MSK))
+    tomorrow = business_clock.now().astimezone(MSK).date() + timedelta(days=1)
+    business_clock.move_to(datetime.combine(tomorrow, time(23), tzinfo=MSK))
     customer_id = customer(dealer, drain, "MS-3", consents=SMS_CONSENT, region="RU-MOW")
     _status, answer = send(
         dealer,
@@ -135,11 +164,12 @@ def test_quiet_hours_hold_marketing_until_the_morning(
     [held] = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
         "items"
     ]
-    assert held["history"][-1]["until"] == "2026-12-02T06:00:00Z"  # 09:00 in Moscow
+    morning = datetime.combine(tomorrow + timedelta(days=1), time(9), tzinfo=MSK)
+    assert held["history"][-1]["until"] == clock.isoformat(morning)  # 09:00 in Moscow
     # When the hourly tick runs at night nothing goes; in the morning it is released and sent
-    assert release_due(clock.now()) == 0
-    business_clock.move_to(datetime(2026, 12, 2, 9, 5, tzinfo=MSK))
-    assert release_due(clock.now()) == 1
+    assert tick(stack)["held_messages"] == 0
+    business_clock.move_to(morning + timedelta(minutes=5))
+    assert tick(stack)["held_messages"] == 1
     work_sms_queue(stack)
     [sent] = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
         "items"
