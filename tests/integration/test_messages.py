@@ -302,7 +302,8 @@ def test_a_stored_template_is_previewed_and_sent_per_channel(
 def test_a_burst_of_marketing_respects_the_daily_cap(
     dealer: TenantFixture, drain: IngestDrain, business_clock: clock.AdjustableClock
 ) -> None:
-    business_clock.move_to(datetime(2026, 12, 3, 12, 0, tzinfo=MSK))
+    tomorrow = business_clock.now().astimezone(MSK).date() + timedelta(days=1)
+    business_clock.move_to(datetime.combine(tomorrow, time(12), tzinfo=MSK))
     customer_id = customer(dealer, drain, "MS-7", consents=SMS_CONSENT, region="RU-MOW")
     statuses = [
         send(
@@ -328,7 +329,8 @@ def test_a_marketing_message_carries_a_one_click_way_out_that_works_at_once(
     stack: DeployedStack,
     business_clock: clock.AdjustableClock,
 ) -> None:
-    business_clock.move_to(datetime(2026, 12, 4, 12, 0, tzinfo=MSK))
+    tomorrow = business_clock.now().astimezone(MSK).date() + timedelta(days=1)
+    business_clock.move_to(datetime.combine(tomorrow, time(12), tzinfo=MSK))
     customer_id = customer(dealer, drain, "MS-8", consents=SMS_CONSENT, region="RU-MOW")
     status, first = send(
         dealer,
