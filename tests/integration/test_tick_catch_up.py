@@ -7,14 +7,19 @@ import json
 from datetime import date, datetime, time, timedelta
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
+from functions.scheduler.app import handler as scheduler
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_ingest_and_api import api
 from tests.integration.test_journeys import rio_serviced
 from tests.integration.test_messages import MSK, SMS_CONSENT, customer, send
 from tests.integration.test_playbooks import Pipeline
+from tests.support import FakeLambdaContext
 from trigly.platform import clock
+from trigly.platform.settings import get_settings
 from trigly.scheduling.tick import LEASE, hourly_tick
 from trigly.store import due
 from trigly.store.messages import MessageRef, schedule_fallback
@@ -98,6 +103,34 @@ def test_an_overlapping_tick_does_nothing_and_a_dead_ticks_hours_are_taken_over(
     assert not due.advance_watermark(leased, now)  # the dead tick cannot move it back
     assert pipeline.tick()["held_messages"] == 0
     pipeline.redeliver_everything()
+    assert [p for _, p in pipeline.kinds()] == ["marketing"]
+
+
+def test_a_failed_tick_gives_its_hours_back_to_its_retry(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pipeline = Pipeline(stack, dealer, drain)
+    tomorrow = business_clock.now().astimezone(MSK).date() + timedelta(days=1)
+    business_clock.move_to(at_msk(tomorrow, 23))
+    held_marketing(dealer, drain, "CU-3")
+    pipeline.tick()
+    business_clock.move_to(at_msk(tomorrow + timedelta(days=1), 9, 30))
+    # When the tick cannot queue (the journey queue refuses), it fails as a whole...
+    gone = stack.queues["JourneyQueue"].url + "-gone"
+    monkeypatch.setenv("TRIGLY_JOURNEY_QUEUE_URL", gone)
+    get_settings.cache_clear()
+    with pytest.raises(ClientError):
+        scheduler({}, FakeLambdaContext())
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    # ...and Lambda's retry a minute later covers the same hours (not `busy` on its lease)
+    business_clock.advance(timedelta(minutes=1))
+    result = pipeline.tick()
+    assert not result["busy"] and result["held_messages"] == 1
     assert [p for _, p in pipeline.kinds()] == ["marketing"]
 
 

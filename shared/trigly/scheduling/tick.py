@@ -59,16 +59,20 @@ def hourly_tick(now: datetime, limit: int = MAX_QUEUED) -> TickResult:
     if leased is None:
         return TickResult(busy=True)  # another tick took them first
     after = catch_up_from(seen.through, now)
-    work = due.due_work(after, now, limit)
-    days = mornings(after, work.through)
-    enqueue(
-        [
-            *({"kind": "run", **vars(r)} for r in work.runs),
-            *({"kind": "held_message", **vars(m)} for m in work.messages),
-            *({"kind": "fallback", **vars(m)} for m in work.fallbacks),
-            *days,
-        ]
-    )
+    try:
+        work = due.due_work(after, now, limit)
+        days = mornings(after, work.through)
+        enqueue(
+            [
+                *({"kind": "run", **vars(r)} for r in work.runs),
+                *({"kind": "held_message", **vars(m)} for m in work.messages),
+                *({"kind": "fallback", **vars(m)} for m in work.fallbacks),
+                *days,
+            ]
+        )
+    except Exception:
+        due.give_back(leased)  # Lambda's retry of this tick covers the same hours
+        raise
     if not due.advance_watermark(leased, work.through):
         logger.warning("tick: the lease ran out before the watermark moved on")
     return TickResult(

@@ -127,3 +127,9 @@ def advance_watermark(leased: Watermark, through: datetime) -> bool:
     the lease ran out and another tick took the hours over (it queues them again: consumers
     are idempotent)."""
     return _write(leased, through, None) is not None
+
+
+def give_back(leased: Watermark) -> None:
+    """Give the lease back with the watermark where it was (a tick that failed): its retry
+    covers the same hours at once instead of waiting for the lease to run out."""
+    _write(leased, leased.through, None)
