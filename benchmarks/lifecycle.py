@@ -664,10 +664,12 @@ SCHEDULER_TIMEOUT = 300  # template.yaml: SchedulerFunction Timeout
 WORKER_TIMEOUT = 60
 
 
-def _aws_seconds(phase: Phase) -> float:
-    """What the phase's requests would take in region, one after another."""
+def _aws_seconds(phase: Phase, service: str | None = None) -> float:
+    """What the phase's requests (of one service) would take in region, one after another."""
     total = 0.0
     for call in phase.meter.calls:
+        if service is not None and call.service != service:
+            continue
         if call.service == "dynamodb" and call.operation == "Query":
             total += QUERY_PAGE_LATENCY
         else:
@@ -719,7 +721,11 @@ def projection(result: Lifecycle, cars: int = PROJECTED_CARS) -> Projection:
     scale = due / max(job.units, 1)
     # Sequential work in one invocation: the job's requests grow with the due items.
     job_seconds = (_aws_seconds(job) + _cpu_seconds(job)) * scale
-    tick_seconds = (_aws_seconds(tick) + _cpu_seconds(tick)) * due / max(tick.units, 1)
+    # The tick's DynamoDB requests are per hour, not per run (the watermark, the markers, one
+    # Query page per shard: 10,000 runs' keys are < 1 MB a shard); its queueing grows with them.
+    tick_seconds = _aws_seconds(tick, "dynamodb") + (
+        _aws_seconds(tick, "sqs") + _cpu_seconds(tick)
+    ) * due / max(tick.units, 1)
     start = (_aws_seconds(result.start) + _cpu_seconds(result.start)) / max(result.start.units, 1)
     advance = (_aws_seconds(result.advance) + _cpu_seconds(result.advance)) / max(
         result.advance.units, 1
