@@ -359,6 +359,15 @@ def _run_batch(
 # ------------------------------------------------------------------- what each call touched
 
 
+def _global_kind(pk: str) -> str:
+    """Keys outside every tenant: the directory, credentials, the due buckets' markers."""
+    if pk == "TENANTS":
+        return "tenant directory"
+    if pk.startswith("DUEMARK#"):  # store.due_hours, store.due
+        return "due watermark" if pk == "DUEMARK#WATERMARK" else "due bucket marker"
+    return pk.split("#", 1)[0].lower().replace("apikey", "API key")
+
+
 def item_kind(pk: str, sk: str | None = None) -> str:
     """What kind of item a key addresses (for reports), from the key design in trigly.store.keys;
     `sk` None names a whole collection (a Query)."""
@@ -372,10 +381,8 @@ def item_kind(pk: str, sk: str | None = None) -> str:
     for marker, kind in lookups.items():
         if marker in pk:
             return kind
-    if pk == "TENANTS":
-        return "tenant directory"
-    if pk.startswith(("CONNECTOR#", "APIKEY#")):
-        return pk.split("#", 1)[0].lower().replace("apikey", "API key")
+    if not pk.startswith("T#"):
+        return _global_kind(pk)
     if pk.endswith("#STOCK"):
         return "stock collection" if sk is None else "stock car"
     owner = "customer" if "#C#" in pk else "car" if "#V#" in pk else "tenant"
@@ -405,7 +412,9 @@ def _read_label(params: Mapping[str, Any]) -> str:
     if "IndexName" not in params:
         return item_kind(pk, None)
     partition = re.sub(r"^T#[^#]+", "T#{tenant}", pk)
-    return f"{params['IndexName']} index {re.sub(r'#[0-9][0-9T:-]+$', '#{time}', partition)}"
+    # A due bucket's shard (`DUE#{hour}#{shard}`) goes with its time: one label for the hour.
+    partition = re.sub(r"#[0-9][0-9T:-]+(#[0-9]+)?$", "#{time}", partition)
+    return f"{params['IndexName']} index {partition}"
 
 
 def touched(operation: str, params: Mapping[str, Any]) -> str:

@@ -15,16 +15,16 @@ On the template deployed into an in-process moto (as `benchmarks.ingest_cost` do
 
 Then, metered by `benchmarks.meter` (every request, its operation, capacity from the items):
 
-1. the scheduler at 10:02 local time (a cold container: tenant cache empty): `release_due`,
-   `journey_tick` and `daily_job` as the hourly handler calls them; the daily job queues one
-   job per tenant whose morning it is, and the worker's part of it (`queue_due_triggers`, metered
-   with the job) reads the tenant's due partitions and queues one message per due trigger;
+1. the hourly tick at 10:02 local time (a cold container: tenant cache empty; `hourly_tick`, as
+   the handler calls it): the watermark, the hour buckets' markers, and one job queued per tenant
+   whose morning came; then the worker's part of the tenant's job (`queue_due_triggers`: the
+   daily job) reads the tenant's due partitions and queues one message per due trigger;
 2. the journey worker (`functions.journeys.app.handler`, batches of the template's size) over
    `--sample` of those messages (default 200): one started run each, the reminder sent;
-3. the other due customers' runs are cloned from the sample's (so the hour bucket holds every
-   run the morning started, as on AWS), the clock moves 7 days on, and the scheduler's tick
-   queues the runs whose `wait_for` timed out (the `DUE#{hour}` buckets, shared with held
-   messages);
+3. the other due customers' runs are cloned from the sample's (so the hour's buckets hold every
+   run the morning started, each in its customer's shard, as on AWS), the clock moves 7 days on
+   (a punctual tick, unmetered, just before the runs wake), and the tick queues the runs whose
+   `wait_for` timed out (the `DUE#{hour}#{shard}` buckets, shared with held messages);
 4. the worker over the sample's runs again: timeout, nudge sent, the next wait.
 
 Asserted on every run: no DynamoDB Scan in any phase, and the daily job reads at most 1.2 items
@@ -392,8 +392,7 @@ class Lifecycle:
     table_items: int
     setup_seconds: float
     job: Phase
-    release: Phase
-    tick_job: Phase  # the same hour's journey_tick (nothing due yet)
+    morning: Phase  # the tick at the tenant's 10:00 (queues its day's job)
     start: Phase
     tick: Phase
     advance: Phase
@@ -471,8 +470,9 @@ def runs_of(tenant_id: str, cars: list[Car]) -> dict[str, Any]:
 
 
 def clone_runs(table: str, tenant_id: str, model: Car, others: list[Car]) -> int:
-    """The run the worker wrote for `model`, for each of `others` (their morning's runs)."""
-    from trigly.store import keys
+    """The run the worker wrote for `model`, for each of `others` (their morning's runs), on the
+    `due` index in their own customer's shard (its bucket marked, as the store does)."""
+    from trigly.store import due_hours, keys
 
     items = [
         i
@@ -480,21 +480,26 @@ def clone_runs(table: str, tenant_id: str, model: Car, others: list[Car]) -> int
         if i["sk"]["S"].startswith("JRN#")
     ]
 
-    def subs(car: Car) -> list[tuple[str, str]]:
-        return [(model.customer_id, car.customer_id), (model.vin, car.vin)]
+    def cloned(car: Car, item: dict[str, Any]) -> dict[str, Any]:
+        copy = clone(item, [(model.customer_id, car.customer_id), (model.vin, car.vin)])
+        if "due_sk" in copy:
+            moment = datetime.fromisoformat(copy["due_sk"]["S"].split("#", 1)[0])
+            due_pk, due_sk = due_hours.place(moment, tenant_id, car.customer_id, copy["sk"]["S"])
+            copy["due_pk"], copy["due_sk"] = {"S": due_pk}, {"S": due_sk}
+        return copy
 
-    return batch_write(table, (clone(i, subs(c)) for c in others for i in items))
+    return batch_write(table, (cloned(c, i) for c in others for i in items))
 
 
 def run(cars: int = CARS, sample: int = SAMPLE) -> Lifecycle:
     install()
     started = time.perf_counter()
     with emulated_stack() as stack:
-        from trigly.journeys.service import daily_job, journey_tick, queue_due_triggers
+        from trigly.journeys.service import queue_due_triggers
         from trigly.locations.model import LocationDetails
         from trigly.locations.service import create_location
-        from trigly.messaging.service import release_due
         from trigly.platform import clock, tenancy
+        from trigly.scheduling.tick import hourly_tick
 
         names = table_names(stack)
         table = stack.physical_ids["MainTable"]
@@ -534,23 +539,15 @@ def run(cars: int = CARS, sample: int = SAMPLE) -> Lifecycle:
             # The prototype's domain events reached the journey queue through the bus: not ours.
             receive_all(stack.queues["JourneyQueue"].url)
 
-            # 1. the scheduler at 10:02 in Moscow
+            # 1. the hourly tick at 10:02 in Moscow
             business.move_to(MORNING)
             cold_scheduler()
-            now = clock.now()
-            release, tick_job, job = (
-                Phase("release_due", LabelledMeter(names)),
-                Phase("journey_tick (morning)", LabelledMeter(names)),
-                Phase("daily job", LabelledMeter(names)),
-            )
-            with measuring(release):
-                release_due(now)
-            with measuring(tick_job):
-                journey_tick(now)
-            # The tick queues one job per tenant whose morning it is; the worker reads the
-            # tenant's due partitions and queues one message per due trigger (one phase).
-            with measuring(job):
-                daily_job(now)
+            morning = Phase("tick (morning)", LabelledMeter(names))
+            job = Phase("daily job", LabelledMeter(names))
+            # The tick queues one job per tenant whose morning came; the worker reads the
+            # tenant's due partitions and queues one message per due trigger.
+            with measuring(morning):
+                morning.units = hourly_tick(clock.now()).tenant_days
             days = [json.loads(m["Body"]) for m in receive_all(stack.queues["JourneyQueue"].url)]
             with measuring(job):
                 job.units = sum(
@@ -577,11 +574,14 @@ def run(cars: int = CARS, sample: int = SAMPLE) -> Lifecycle:
             # 3. the rest of the morning's runs, then the tick when their wait ends
             clone_runs(table, tenant.tenant_id, sampled[0], due[sample:])
             wakes = [r.due_at for r in after_start.values() if r.due_at is not None]
+            business.move_to(min(wakes) - timedelta(minutes=1))
+            hourly_tick(clock.now())  # the punctual tick before they wake (unmetered)
+            receive_all(stack.queues["JourneyQueue"].url)
             business.move_to(max(wakes) + timedelta(minutes=1))
             cold_scheduler()
             tick = Phase("journey tick", LabelledMeter(names))
             with measuring(tick):
-                tick.units = journey_tick(clock.now())
+                tick.units = hourly_tick(clock.now()).runs
             ran = receive_all(stack.queues["JourneyQueue"].url)
 
             # 4. the worker advances the sample's runs
@@ -607,8 +607,7 @@ def run(cars: int = CARS, sample: int = SAMPLE) -> Lifecycle:
         table_items=table_items,
         setup_seconds=setup_seconds,
         job=job,
-        release=release,
-        tick_job=tick_job,
+        morning=morning,
         start=start,
         tick=tick,
         advance=advance,
@@ -621,11 +620,13 @@ def run(cars: int = CARS, sample: int = SAMPLE) -> Lifecycle:
 def check(result: Lifecycle) -> list[str]:
     """The goals asserted on every run (the report says which failed)."""
     problems = []
-    for phase in (result.release, result.tick_job, result.job, result.start, result.tick):
+    for phase in (result.morning, result.job, result.start, result.tick):
         if phase.scans:
             problems.append(f"{phase.name}: {phase.scans} Scan call(s)")
     if result.advance.scans:
         problems.append(f"{result.advance.name}: {result.advance.scans} Scan call(s)")
+    if result.morning.units != 1:
+        problems.append(f"the morning's tick queued {result.morning.units} tenant days, not 1")
     due_now = result.due  # the prototype's own trigger was taken off in set-up
     if result.job.units != due_now:
         problems.append(f"daily job queued {result.job.units} triggers, {due_now} were due")
@@ -666,10 +667,12 @@ SCHEDULER_TIMEOUT = 300  # template.yaml: SchedulerFunction Timeout
 WORKER_TIMEOUT = 60
 
 
-def _aws_seconds(phase: Phase) -> float:
-    """What the phase's requests would take in region, one after another."""
+def _aws_seconds(phase: Phase, service: str | None = None) -> float:
+    """What the phase's requests (of one service) would take in region, one after another."""
     total = 0.0
     for call in phase.meter.calls:
+        if service is not None and call.service != service:
+            continue
         if call.service == "dynamodb" and call.operation == "Query":
             total += QUERY_PAGE_LATENCY
         else:
@@ -721,7 +724,11 @@ def projection(result: Lifecycle, cars: int = PROJECTED_CARS) -> Projection:
     scale = due / max(job.units, 1)
     # Sequential work in one invocation: the job's requests grow with the due items.
     job_seconds = (_aws_seconds(job) + _cpu_seconds(job)) * scale
-    tick_seconds = (_aws_seconds(tick) + _cpu_seconds(tick)) * due / max(tick.units, 1)
+    # The tick's DynamoDB requests are per hour, not per run (the watermark, the markers, one
+    # Query page per shard: 10,000 runs' keys are < 1 MB a shard); its queueing grows with them.
+    tick_seconds = _aws_seconds(tick, "dynamodb") + (
+        _aws_seconds(tick, "sqs") + _cpu_seconds(tick)
+    ) * due / max(tick.units, 1)
     start = (_aws_seconds(result.start) + _cpu_seconds(result.start)) / max(result.start.units, 1)
     advance = (_aws_seconds(result.advance) + _cpu_seconds(result.advance)) / max(
         result.advance.units, 1
@@ -791,8 +798,7 @@ def report(result: Lifecycle) -> str:
         f" {'wall s':>8} {'aws s':>7} {'ours ms':>7}",
     ]
     lines += [
-        _row(result.release, "hour"),
-        _row(result.tick_job, "hour"),
+        _row(result.morning, "tenant"),
         _row(job, "due"),
         _row(start, "run"),
         _row(tick, "due run"),
@@ -830,9 +836,10 @@ def report(result: Lifecycle) -> str:
         f"AWS projection: {PROJECTED_CARS:,} cars of one tenant, {p.due:,} due a day"
         " (latency assumed per request: DynamoDB 5 ms, a 1 MB Query page 50 ms, SQS 10 ms;"
         f" our code's CPU as measured here x {CPU_SLOWDOWN:.1f} for 512 MB)",
-        f"  daily job: {p.job_seconds:.0f} s in one scheduler invocation"
-        f" (timeout {SCHEDULER_TIMEOUT} s; Lambda's limit 900 s)",
-        f"  journey tick a week later: {p.tick_seconds:.0f} s",
+        f"  daily job: {p.job_seconds:.0f} s in one journey-worker message (the tenant's day;"
+        f" the worker's timeout {WORKER_TIMEOUT} s)",
+        f"  journey tick a week later: {p.tick_seconds:.0f} s (the scheduler's timeout"
+        f" {SCHEDULER_TIMEOUT} s)",
         f"  worker: {p.start_message_seconds * 1000:.0f} ms per started run,"
         f" {p.advance_message_seconds * 1000:.0f} ms per advanced run; a batch of {WORKER_BATCH}"
         f" {p.batch_seconds:.1f} s (timeout {WORKER_TIMEOUT} s); the morning's {p.due:,} runs"

@@ -1,8 +1,9 @@
 """Journey worker: starts and advances journey runs, one queue message at a time.
 
-The journey queue carries domain events (an EventBridge rule sends every one), date triggers the
-daily job found due, and runs whose wait ended (the hourly tick). Failed records are reported
-per record and retried; a poison message ends in the DLQ (with an alarm).
+The journey queue carries domain events (an EventBridge rule sends every one), tenants' days and
+the date triggers their jobs found due, and what the hourly tick found due: runs whose wait
+ended, held messages to release and sent messages to follow up by the next channel. Failed
+records are reported per record and retried; a poison message ends in the DLQ (with an alarm).
 """
 
 from typing import Any

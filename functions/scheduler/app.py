@@ -1,17 +1,15 @@
-"""Hourly tick (EventBridge Scheduler): everything whose moment came, read by time, never scanned.
+"""Hourly tick (EventBridge Scheduler): queues everything that fell due since the last tick, read
+by time from the `due` index, never scanned — held messages, fallbacks, journey runs whose wait
+ended, and the day's job of each tenant whose local morning came. The decisions run in the
+journey worker; a missed tick's hours are caught up by the next (trigly.scheduling.tick)."""
 
-- held messages whose quiet hours or frequency cap ended (the `due` index, this hour and the last);
-- journey runs whose wait ended (the same index, their own buckets), queued to the journey worker;
-- for each tenant whose local morning it is, the day's date triggers (maintenance reminders,
-  renewals...: the index keyed by tenant and day), queued to the journey worker.
-The tick itself only reads and queues; the work fans out through SQS.
-"""
-
+from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trigly.platform import clock
+from trigly.platform.clock import isoformat
 from trigly.platform.observability import logger, metrics, tracer
 
 
@@ -19,20 +17,16 @@ from trigly.platform.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from trigly.journeys.service import daily_job, journey_tick
-    from trigly.messaging.service import fall_back, release_due
-    from trigly.store.due import due_work
+    from trigly.scheduling.tick import hourly_tick
 
-    now = clock.now()
-    due = due_work(now)  # one Query per hour bucket, whatever waits in it
+    tick = hourly_tick(clock.now())
     result = {
-        "messages_released": release_due(now, due.messages),
-        "fallbacks_sent": fall_back(now, due.fallbacks),
-        "runs_due": journey_tick(now, due.runs),
-        "tenant_days_queued": daily_job(now),
+        name: isoformat(value) if name in ("after", "through") and value else value
+        for name, value in asdict(tick).items()
     }
     logger.info("hourly tick", extra=result)
-    metrics.add_metric(name="MessagesReleased", unit="Count", value=result["messages_released"])
-    metrics.add_metric(name="JourneyRunsDue", unit="Count", value=result["runs_due"])
-    metrics.add_metric(name="LifecycleTenantDays", unit="Count", value=result["tenant_days_queued"])
+    metrics.add_metric(name="HeldMessagesDue", unit="Count", value=tick.held_messages)
+    metrics.add_metric(name="JourneyRunsDue", unit="Count", value=tick.runs)
+    metrics.add_metric(name="LifecycleTenantDays", unit="Count", value=tick.tenant_days)
+    metrics.add_metric(name="TickBehind", unit="Count", value=0 if tick.caught_up else 1)
     return result

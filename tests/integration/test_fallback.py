@@ -11,7 +11,7 @@ from functions.scheduler.app import handler as scheduler
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_ingest_and_api import api
-from tests.integration.test_messages import customer, send
+from tests.integration.test_messages import customer, send, work_journey_queue
 from tests.support import FakeLambdaContext, sqs_event
 from trigly.channels.sandbox import outbox
 from trigly.events.types import Channel
@@ -82,12 +82,14 @@ def test_no_click_on_telegram_within_4_hours_falls_back_to_sms_once(
     # Within the 4 hours nothing more goes
     business_clock.advance(timedelta(hours=3))
     scheduler({}, FakeLambdaContext())
+    work_journey_queue(stack)
     work_channel_queues(stack)
     assert len(sent(dealer)) == 1
     # After them, the same content goes by SMS, once however often the tick runs
     business_clock.advance(timedelta(hours=2))
     for _ in range(2):
         scheduler({}, FakeLambdaContext())
+        work_journey_queue(stack)
         work_channel_queues(stack)
     first, second = sent(dealer)
     assert (first["channel"], second["channel"]) == ("telegram", "sms")
@@ -97,5 +99,6 @@ def test_no_click_on_telegram_within_4_hours_falls_back_to_sms_once(
     assert follow_up["channel"] == "sms" and follow_up["fallback_of"] == original["id"]
     business_clock.advance(timedelta(hours=5))
     scheduler({}, FakeLambdaContext())
+    work_journey_queue(stack)
     work_channel_queues(stack)
     assert len(sent(dealer)) == 2  # the SMS was delivered: nothing further

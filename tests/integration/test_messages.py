@@ -6,12 +6,13 @@ from typing import Any
 import boto3
 
 from functions.channels.app import handler as channel_worker
+from functions.journeys.app import handler as journey_worker
+from functions.scheduler.app import handler as scheduler
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_ingest_and_api import api, ingest, only_customer
 from tests.support import FakeLambdaContext, customer_event, days_ahead, sqs_event
 from trigly.channels.sandbox import outbox
-from trigly.messaging.service import release_due
 from trigly.platform import clock
 
 MSK = timezone(timedelta(hours=3))
@@ -39,6 +40,33 @@ def work_sms_queue(stack: DeployedStack, times: int = 1) -> list[dict[str, Any]]
         for message in messages:
             sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
     return results
+
+
+def work_journey_queue(stack: DeployedStack) -> int:
+    """Hand what waits in the journey queue to the journey worker, as Lambda's poller would."""
+    sqs = boto3.client("sqs")
+    queue = stack.queues["JourneyQueue"]
+    handled = 0
+    while True:
+        received = sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        if not received:
+            return handled
+        result = journey_worker(
+            sqs_event([m["Body"] for m in received], queue.arn), FakeLambdaContext()
+        )
+        assert not result["batchItemFailures"]
+        for message in received:
+            sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(received)
+
+
+def tick(stack: DeployedStack) -> dict[str, Any]:
+    """The hourly tick, then the journey worker over what it queued (the decisions)."""
+    result: dict[str, Any] = scheduler({}, FakeLambdaContext())
+    work_journey_queue(stack)
+    return result
 
 
 def customer(dealer: TenantFixture, drain: IngestDrain, external_id: str, **data: Any) -> str:
@@ -138,9 +166,9 @@ def test_quiet_hours_hold_marketing_until_the_morning(
     ]
     assert held["history"][-1]["until"] == clock.isoformat(next_morning)
     # When the hourly tick runs at night nothing goes; in the morning it is released and sent
-    assert release_due(clock.now()) == 0
+    assert tick(stack)["held_messages"] == 0
     business_clock.move_to(next_morning + timedelta(minutes=5))
-    assert release_due(clock.now()) == 1
+    assert tick(stack)["held_messages"] == 1
     work_sms_queue(stack)
     [sent] = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
         "items"

@@ -20,6 +20,8 @@ def test_item_kinds_follow_the_key_design() -> None:
     assert item_kind("APIKEY#abc", "APIKEY") == "API key"
     assert item_kind(f"{T}#STOCK", "STK-1") == "stock car"
     assert item_kind(T, "TENANT") == "tenant"
+    assert item_kind("DUEMARK#DUE#2026-11-27T07#5", "MARK") == "due bucket marker"
+    assert item_kind("DUEMARK#WATERMARK", "TICK") == "due watermark"
 
 
 def test_a_query_names_the_collection_it_reads() -> None:
@@ -39,8 +41,8 @@ def test_an_index_query_names_the_partition_without_its_tenant_and_time() -> Non
     due = {"KeyConditionExpression": "#0 = :0", "IndexName": "due"}
     triggers = {**due, "ExpressionAttributeValues": {":0": {"S": f"{T}#LIFE#2026-11-20"}}}
     assert touched("Query", triggers) == "due index T#{tenant}#LIFE#{time}"
-    runs = {**due, "ExpressionAttributeValues": {":0": {"S": "DUE#2026-11-27T07"}}}
-    assert touched("Query", runs) == "due index DUE#{time}"
+    runs = {**due, "ExpressionAttributeValues": {":0": {"S": "DUE#2026-11-27T07#5"}}}
+    assert touched("Query", runs) == "due index DUE#{time}"  # every shard of the hour
 
 
 def test_a_batch_names_each_kind_once() -> None:

@@ -8,7 +8,7 @@ engine is deterministic, so a redelivered queue message or a replayed event chan
 """
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,14 +49,15 @@ MAX_SAVE_ATTEMPTS = 5
 # --- the queue --------------------------------------------------------------------------------
 
 
-def _enqueue(bodies: list[dict[str, Any]]) -> None:
+def enqueue(bodies: list[dict[str, Any]]) -> None:
     aws.send_all(
         get_settings().journey_queue_url, [json.dumps(b) for b in bodies], "journey messages"
     )
 
 
 def handle(body: str) -> None:
-    """One journey-queue message: a bus event, a fired date trigger or a due run."""
+    """One journey-queue message: a bus event, a tenant's day, a fired date trigger, or what the
+    hourly tick found due (a run whose wait ended, a held message, a fallback to look at)."""
     message = json.loads(body)
     if "detail-type" in message:  # an EventBridge envelope
         on_domain_event(message["detail"])
@@ -69,30 +70,41 @@ def handle(body: str) -> None:
         )
     elif message["kind"] == "run":
         advance_run(RunRef(message["tenant_id"], message["customer_id"], message["sk"]))
+    elif message["kind"] in ("held_message", "fallback"):  # the tick's, for the messaging core
+        from trigly.messaging import service as messaging
+        from trigly.store.messages import MessageRef
+
+        ref = MessageRef(message["tenant_id"], message["customer_id"], message["sk"])
+        if message["kind"] == "held_message":
+            messaging.release_held(ref)
+        else:
+            messaging.follow_up(ref)
 
 
 # --- scheduled reads: only what is due --------------------------------------------------------
 
 
-def _local_day(now: datetime, zone: str) -> tuple[date, int]:
-    local = now.astimezone(ZoneInfo(zone))
-    return local.date(), local.hour
-
-
-def daily_job(now: datetime) -> int:
-    """For each tenant whose local morning it is, queue its day's job (one message): the
+def mornings(after: datetime, through: datetime) -> list[dict[str, Any]]:
+    """One day's job (a journey message) per tenant whose local 10:00 came in
+    (`after`, `through`]: the hours the tick covered, so a missed tick's mornings are caught up
+    by the next and each morning is queued by one tick only. The job names the days of those
+    mornings and the day before the first (a trigger written after that day's job ran); the
     journey worker reads the tenant's due partitions, so the tick stays short however many
-    tenants share the hour. Returns how many tenants it queued."""
+    tenants share the hour."""
     bodies = []
     for tenant_id in list_tenant_ids_cached():
-        tenant = get_tenant_cached(tenant_id)
-        today, hour = _local_day(now, tenant.timezone)
-        if hour == MORNING_HOUR:
-            # Yesterday's too: a trigger written after yesterday's run.
-            days = [(today - timedelta(days=1)).isoformat(), today.isoformat()]
-            bodies.append({"kind": "tenant_day", "tenant_id": tenant_id, "days": days})
-    _enqueue(bodies)
-    return len(bodies)
+        zone = ZoneInfo(get_tenant_cached(tenant_id).timezone)
+        day = after.astimezone(zone).date()
+        days = []
+        while day <= through.astimezone(zone).date():
+            if after < datetime.combine(day, time(MORNING_HOUR), zone) <= through:
+                days.append(day)
+            day += timedelta(days=1)
+        if days:
+            days.insert(0, days[0] - timedelta(days=1))
+            named = [d.isoformat() for d in days]
+            bodies.append({"kind": "tenant_day", "tenant_id": tenant_id, "days": named})
+    return bodies
 
 
 def queue_due_triggers(tenant_id: str, days: list[date]) -> int:
@@ -111,23 +123,8 @@ def queue_due_triggers(tenant_id: str, days: list[date]) -> int:
                     "partition": partition,
                 }
             )
-    _enqueue(bodies)
+    enqueue(bodies)
     return len(bodies)
-
-
-def journey_tick(now: datetime, due: list[RunRef] | None = None) -> int:
-    """Queue every run whose wait ended. `due`: what the tick read from the `due` index's
-    current and previous hour (read here when not given)."""
-    from trigly.store.due import due_work
-
-    refs = set(due if due is not None else due_work(now).runs)
-    _enqueue(
-        [
-            {"kind": "run", "tenant_id": r.tenant_id, "customer_id": r.customer_id, "sk": r.sk}
-            for r in sorted(refs, key=lambda r: (r.tenant_id, r.customer_id, r.sk))
-        ]
-    )
-    return len(refs)
 
 
 # --- starting runs ----------------------------------------------------------------------------

@@ -403,71 +403,77 @@ def _load(ref: MessageRef) -> StoredMessage:
     return StoredMessage.model_validate_json(loaded[0])
 
 
-def fall_back(now: datetime, due: list[MessageRef]) -> int:
-    """Sent messages whose fallback moment came (CONTRACT §3, issue: no click on Telegram in
-    4 h → SMS): the same content goes by the next channel of the cascade it has not used, as
-    its own message keyed after the first, so a repeated tick sends it once. A message that
-    reached the awaited status meanwhile (delivered, clicked) needs none."""
+def follow_up(ref: MessageRef) -> bool:
+    """A sent message whose fallback moment came (CONTRACT §3, issue: no click on Telegram in
+    4 h → SMS), one journey-queue message the hourly tick queued: the same content goes by the
+    next channel of the cascade it has not used, as its own message keyed after the first, so a
+    repeated tick or a redelivery sends it once. A message that reached the awaited status
+    meanwhile (delivered, clicked) needs none. True when a follow-up was sent."""
     from trigly.messaging.channels import fallback_at
     from trigly.platform.tenancy import get_tenant_cached
 
-    followed = 0
-    for ref in due:
-        loaded = store.load(ref)
-        if loaded is None:
-            store.clear_fallback(ref)
-            continue
-        message = StoredMessage.model_validate_json(loaded[0])
-        tenant = get_tenant_cached(ref.tenant_id)
-        at = (
-            fallback_at(policy_for(tenant), message.channel, message.state, message.sent_at or now)
-            if message.channel is not None
-            else None
-        )
-        if at is not None and at > now:
-            store.schedule_fallback(ref, at)  # a rule changed meanwhile: look again then
-            continue
-        if at is not None:
-            intent = SendIntent.model_validate(message.intent)
-            tried = [*message.tried, *([message.channel] if message.channel else [])]
-            follow_up = intent.model_copy(
-                update={"idempotency_key": f"{intent.idempotency_key}#fallback{len(tried)}"}
-            )
-            try:
-                send(tenant, follow_up, tried=tried, fallback_of=message.message_id)
-                followed += 1
-            except NotFound:  # the customer or the template is gone: nothing to follow up
-                pass
+    now = clock.now()
+    loaded = store.load(ref)
+    if loaded is None:
         store.clear_fallback(ref)
+        return False
+    message = StoredMessage.model_validate_json(loaded[0])
+    tenant = get_tenant_cached(ref.tenant_id)
+    at = (
+        fallback_at(policy_for(tenant), message.channel, message.state, message.sent_at or now)
+        if message.channel is not None
+        else None
+    )
+    if at is not None and at > now:
+        store.schedule_fallback(ref, at)  # a rule changed meanwhile: look again then
+        return False
+    followed = False
+    if at is not None:
+        intent = SendIntent.model_validate(message.intent)
+        tried = [*message.tried, *([message.channel] if message.channel else [])]
+        follow_up = intent.model_copy(
+            update={"idempotency_key": f"{intent.idempotency_key}#fallback{len(tried)}"}
+        )
+        try:
+            send(tenant, follow_up, tried=tried, fallback_of=message.message_id)
+            followed = True
+        except NotFound:  # the customer or the template is gone: nothing to follow up
+            pass
+    store.clear_fallback(ref)
     return followed
 
 
-def release_due(now: datetime, due: list[MessageRef] | None = None) -> int:
-    """Held messages whose moment came, for every tenant: decide again (consent may have changed
-    meanwhile) and queue them. `due`: what the tick read from the `due` index's current and
-    previous hour (read here when not given)."""
+def release_held(ref: MessageRef) -> bool:
+    """A held message whose moment came, one journey-queue message the hourly tick queued:
+    decide again (consent may have changed meanwhile) and queue it for its channel. Safe to
+    repeat: a message no longer held is left alone, and of two concurrent releases the version
+    check lets one save. True when it was queued."""
     from trigly.platform.tenancy import get_tenant_cached
-    from trigly.store.due import due_work
 
-    released = 0
-    for ref in due if due is not None else due_work(now).messages:
-        loaded = store.load(ref)
-        profile = customer_store.load_profile(ref.tenant_id, ref.customer_id)
-        if loaded is None or profile is None:
-            continue
-        message = StoredMessage.model_validate_json(loaded[0])
-        if message.state.status is not MessageStatus.HELD:
-            continue
-        tenant = get_tenant_cached(ref.tenant_id)
-        message, hold_until = _apply_decision(tenant, message, profile[0], now, sk=ref.sk)
-        try:
-            _save_decided(ref, message, loaded[1], due=hold_until)
-        except store.StaleMessage:
-            continue  # another tick released it
-        if message.state.status is MessageStatus.QUEUED and message.channel is not None:
-            _enqueue(ref, message.channel)
-            released += 1
-    return released
+    now = clock.now()
+    loaded = store.load(ref)
+    profile = customer_store.load_profile(ref.tenant_id, ref.customer_id)
+    if loaded is None or profile is None:
+        return False
+    message = StoredMessage.model_validate_json(loaded[0])
+    unclaimed = loaded[2] is None
+    if message.state.status is MessageStatus.QUEUED and unclaimed and message.channel:
+        # Released by an attempt that stopped before queueing it (this is its redelivery): the
+        # channel worker claims before any provider call, so a second queue message sends once.
+        _enqueue(ref, message.channel)
+        return True
+    if message.state.status is not MessageStatus.HELD:
+        return False
+    tenant = get_tenant_cached(ref.tenant_id)
+    message, hold_until = _apply_decision(tenant, message, profile[0], now, sk=ref.sk)
+    try:
+        _save_decided(ref, message, loaded[1], due=hold_until)
+    except store.StaleMessage:
+        return False  # another consumer released it
+    if message.state.status is MessageStatus.QUEUED and message.channel is not None:
+        _enqueue(ref, message.channel)
+        return True
+    return False
 
 
 def list_messages(tenant: Tenant, customer_id: str) -> list[dict[str, Any]]:

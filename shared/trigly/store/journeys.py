@@ -3,7 +3,8 @@
 - a tenant's journey definitions: `T#{tenant}` / `JOURNEY#{id}` (one Query lists them);
 - a run (enrollment): in the customer's collection under `JRN#{journey}#{key}`, created with a
   conditional put so one key never starts twice; while it waits it is on the `due` index under
-  the UTC hour it wakes (`DUE#{hour}`, shared with held messages), which the hourly tick reads;
+  the UTC hour it wakes (`DUE#{hour}#{shard}`, shared with held messages), which the hourly
+  tick reads;
 - a date trigger: on the car (or customer) it concerns, `DUE#{journey}`, on the `due` index under
   `T#{tenant}#LIFE#{date}` — the daily job reads exactly the day's partition;
 """
@@ -14,7 +15,6 @@ from datetime import date, datetime
 
 from pynamodb.exceptions import DoesNotExist
 
-from trigly.platform.clock import isoformat
 from trigly.store import due_hours, keys
 from trigly.store.conditions import held
 from trigly.store.customers import StaleProfile
@@ -77,8 +77,7 @@ class RunRef:
 def _run_item(ref: RunRef, doc: str, due: datetime | None) -> EnrollmentItem:
     item = EnrollmentItem(keys.customer(ref.tenant_id, ref.customer_id), ref.sk, doc=doc)
     if due is not None:
-        item.due_pk = due_hours.mark(due)
-        item.due_sk = f"{isoformat(due)}#{ref.tenant_id}#{ref.customer_id}#{ref.sk}"
+        item.due_pk, item.due_sk = due_hours.place(due, ref.tenant_id, ref.customer_id, ref.sk)
     return item
 
 

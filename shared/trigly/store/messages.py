@@ -83,8 +83,7 @@ def save(ref: MessageRef, doc: str, version: int | None, due: datetime | None = 
     bind()
     item = MessageItem(keys.customer(ref.tenant_id, ref.customer_id), ref.sk, doc=doc)
     if due is not None:
-        item.due_pk = due_hours.mark(due)
-        item.due_sk = f"{isoformat(due)}#{ref.tenant_id}#{ref.customer_id}#{ref.sk}"
+        item.due_pk, item.due_sk = due_hours.place(due, ref.tenant_id, ref.customer_id, ref.sk)
     if version is not None:
         item.version = version
     if not held(item.save):
@@ -153,11 +152,12 @@ def _fallback_pk(ref: MessageRef) -> str:
 def schedule_fallback(ref: MessageRef, at: datetime) -> None:
     """Look again at `at` whether the message needs the next channel (the hourly tick)."""
     bind()
+    due_pk, due_sk = due_hours.place(at, ref.tenant_id, ref.customer_id, ref.sk)
     FallbackItem(
         _fallback_pk(ref),
         ref.sk,
-        due_pk=due_hours.mark(at),
-        due_sk=f"{isoformat(at)}#{ref.tenant_id}#{ref.customer_id}#{ref.sk}",
+        due_pk=due_pk,
+        due_sk=due_sk,
         expires_at=int((at + FALLBACK_LIFETIME).timestamp()),
     ).save()
 

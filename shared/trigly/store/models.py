@@ -154,8 +154,9 @@ class RecordItem(MainItem, discriminator="record"):
 
 class DueIndex(GlobalSecondaryIndex["TriggerItem"]):  # type: ignore[no-untyped-call]
     """The `due` GSI (template.yaml, sparse): date triggers by tenant and day
-    (`T#{tenant}#LIFE#{day}`); held messages, waiting runs and fallbacks by UTC hour
-    (`DUE#{hour}`, read across kinds by store.due). Only date triggers are read through a model."""
+    (`T#{tenant}#LIFE#{day}`); held messages, waiting runs and fallbacks by UTC hour and shard
+    (`DUE#{hour}#{shard}`, read across kinds by store.due). Only date triggers are read through
+    a model."""
 
     class Meta:
         index_name = "due"
@@ -184,7 +185,17 @@ class PlanItem(MainItem, discriminator="maintenance_plan"):
 
 
 class DueMarkItem(MainItem, discriminator="due_mark"):
-    """pk `DUEMARK#DUE#{UTC hour}`, sk `MARK`: the hour bucket holds due work (store.due_hours)."""
+    """pk `DUEMARK#DUE#{UTC hour}#{shard}`, sk `MARK`: the bucket holds due work
+    (store.due_hours)."""
+
+
+class DueWatermarkItem(MainItem, discriminator="due_watermark"):
+    """pk `DUEMARK#WATERMARK`, sk `TICK`: how far the hourly tick has queued due work
+    (`through`), and the lease of the tick working on the hours after it (store.due)."""
+
+    through = UnicodeAttribute(null=True)
+    lease_until = UnicodeAttribute(null=True)
+    version = VersionAttribute()
 
 
 class EnrollmentItem(MainItem, discriminator="enrollment"):
