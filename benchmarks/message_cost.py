@@ -24,7 +24,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 from benchmarks.ingest_cost import Dms, IngestPoller, emulated_stack, forget_metrics, table_names
@@ -122,8 +124,23 @@ def _work(stack: Any, queue_id: str, handler: Any, m: Meter) -> int:
     return done
 
 
-def run(n: int = MESSAGES) -> str:
-    lines = []
+VARIANTS = (("transactional SMS", "transactional"), ("marketing SMS", "marketing"))
+STEPS = ("send (API)", "channel worker", "feedback worker")
+
+
+@dataclass
+class MessageCost:
+    """Each variant's three metered steps, over `messages` messages each."""
+
+    messages: int
+    steps: dict[str, dict[str, Meter]]  # variant -> step -> meter
+    seconds: dict[str, float]  # variant -> emulated wall time
+
+
+def measure(n: int = MESSAGES) -> MessageCost:
+    """Send `n` messages of each variant to `n` customers and meter them to `delivered`."""
+    steps: dict[str, dict[str, Meter]] = {}
+    seconds: dict[str, float] = {}
     with emulated_stack() as stack:
         from functions.channels.app import handler as channel_worker
         from functions.feedback.app import handler as feedback_worker
@@ -131,7 +148,8 @@ def run(n: int = MESSAGES) -> str:
 
         business = clock.AdjustableClock()
         clock.use(business)
-        business.move_to(datetime(2026, 12, 9, 9, 0, tzinfo=UTC))  # 12:00 in Moscow
+        tomorrow = business.now().date() + timedelta(days=1)
+        business.move_to(datetime.combine(tomorrow, clock_time(9), UTC))  # 12:00 in Moscow
         tenant = tenancy.create_tenant("Bench messages")
         key = tenancy.issue_api_key(tenant.tenant_id, "bench").api_key
         connector = tenancy.create_connector(tenant.tenant_id, "DMS")
@@ -140,10 +158,7 @@ def run(n: int = MESSAGES) -> str:
         poller = IngestPoller(stack)
         names = table_names(stack)
         customers = _customers(dms, poller, n)
-        for variant, purpose in (
-            ("transactional SMS", "transactional"),
-            ("marketing SMS", "marketing"),
-        ):
+        for variant, purpose in VARIANTS:
             send, worker, feedback = Meter(names), Meter(names), Meter(names)
             started = time.perf_counter()
             for i, customer_id in enumerate(customers):
@@ -162,30 +177,31 @@ def run(n: int = MESSAGES) -> str:
                     )
             assert _work(stack, "ChannelSmsQueue", channel_worker, worker) == n
             assert _work(stack, "FeedbackQueue", feedback_worker, feedback) == n
-            took = time.perf_counter() - started
+            seconds[variant] = time.perf_counter() - started
             business.advance(timedelta(days=2))  # the next variant is not capped by this one
-            totals = {
-                name: m.totals().per(n)
-                for name, m in (("send", send), ("worker", worker), ("feedback", feedback))
-            }
-            wru = sum(t["wru"] for t in totals.values())
-            rru = sum(t["rru"] for t in totals.values())
-            calls = sum(t["calls"] for t in totals.values())
-            lines.append(
-                f"{variant}: {n} messages, send → delivered"
-                f" ({took / n * 1000:.0f} ms each, emulated)"
-            )
-            for name, m in (
-                ("send (API)", send),
-                ("channel worker", worker),
-                ("feedback worker", feedback),
-            ):
-                lines.append(m.report(per=n, title=f" {name}", unit="message"))
-            lines.append(
-                f" ALL-IN per message: {calls:.2f} AWS requests, {rru:.2f} RRU, {wru:.2f} WRU"
-                f" (goal ≤ {GOAL_WRU:g} WRU: {'met' if wru <= GOAL_WRU else 'NOT met'})"
-            )
-            lines.append("")
+            steps[variant] = dict(zip(STEPS, (send, worker, feedback), strict=True))
+    return MessageCost(n, steps, seconds)
+
+
+def run(n: int = MESSAGES) -> str:
+    result = measure(n)
+    lines = []
+    for variant, meters in result.steps.items():
+        totals = [m.totals().per(n) for m in meters.values()]
+        wru = sum(t["wru"] for t in totals)
+        rru = sum(t["rru"] for t in totals)
+        calls = sum(t["calls"] for t in totals)
+        lines.append(
+            f"{variant}: {n} messages, send → delivered"
+            f" ({result.seconds[variant] / n * 1000:.0f} ms each, emulated)"
+        )
+        for name, m in meters.items():
+            lines.append(m.report(per=n, title=f" {name}", unit="message"))
+        lines.append(
+            f" ALL-IN per message: {calls:.2f} AWS requests, {rru:.2f} RRU, {wru:.2f} WRU"
+            f" (goal ≤ {GOAL_WRU:g} WRU: {'met' if wru <= GOAL_WRU else 'NOT met'})"
+        )
+        lines.append("")
     return "\n".join(lines)
 
 
