@@ -49,6 +49,7 @@ def _ledger_item(
     event_id: str,
     *,
     proof: dict[str, str] | None = None,
+    external_id: str | None = None,
 ) -> ConsentRecordItem:
     at = clock.isoformat(statement.at)
     return ConsentRecordItem(
@@ -64,6 +65,7 @@ def _ledger_item(
         text_version=statement.text_version,
         connector_id=connector_id,
         event_id=event_id,
+        external_id=external_id,
         proof=json.dumps(proof, ensure_ascii=False, sort_keys=True) if proof else None,
     )
 
@@ -163,7 +165,14 @@ def apply_customer_upserted(
         raise store.StaleProfile(customer_id)
     store.append_consent_records(
         [
-            _ledger_item(tenant_id, customer_id, statement, connector_id, event_id)
+            _ledger_item(
+                tenant_id,
+                customer_id,
+                statement,
+                connector_id,
+                event_id,
+                external_id=payload.external_id,
+            )
             for statement in consent_statements(payload)
             if not _is_current(previous, statement)
         ]
@@ -199,6 +208,7 @@ def _records(items: list[MainItem]) -> tuple[CustomerProfile | None, CustomerHis
                 text_version=item.text_version,
                 connector_id=item.connector_id,
                 event_id=item.event_id,
+                external_id=item.external_id,
                 proof=json.loads(item.proof) if item.proof else None,
             )
             records.setdefault("CONSENT", []).append(proof.model_dump_json())
@@ -321,6 +331,7 @@ def apply_consent_change(tenant: Tenant, ctx: EventContext, event: CustomerConse
         connector_id=ctx.connector_id,
         event_id=ctx.event_id,
         stamp=ctx.stamp,
+        external_id=event.customer_external_id,
     )
     return customer_id
 
@@ -334,9 +345,11 @@ def record_consent(
     event_id: str,
     stamp: str,
     proof: dict[str, str] | None = None,
+    external_id: str | None = None,
 ) -> None:
     """Append the statement to the ledger; it becomes current if it is the latest by its `at`.
-    `proof`: how Trigly captured it, when it did (message, link, user agent)."""
+    `proof`: how Trigly captured it, when it did (message, link, user agent); `external_id`: the
+    DMS id a connector's statement came under."""
     for _ in range(MAX_SAVE_ATTEMPTS):
         loaded = store.load_profile(tenant.tenant_id, customer_id)
         if loaded is None:
@@ -355,7 +368,13 @@ def record_consent(
     store.append_consent_records(
         [
             _ledger_item(
-                tenant.tenant_id, customer_id, statement, connector_id, event_id, proof=proof
+                tenant.tenant_id,
+                customer_id,
+                statement,
+                connector_id,
+                event_id,
+                proof=proof,
+                external_id=external_id,
             )
         ]
     )
