@@ -9,6 +9,11 @@
                                   CLI, then one UpdateItem adds its counts to the job
     GET  /v1/imports/{id}       → status and the report so far; `done` once every chunk counted
 
+The uploaded file holds many people's contacts, so it is kept only while the import needs it:
+deleted once the import is `done` or `failed` (the bucket's 30-day rule catches files never
+started). Erasing a customer stops an import still waiting or running whose file names them
+(`stop_imports_naming`): it ends `failed` with why, and its file is deleted.
+
 The job item lives under the tenant, pk `T#{tenant}#IMPORTS`, sk the import id (a ULID, so a
 Query lists newest first). Chunk counts are added atomically and only once per chunk (the chunk
 number goes into a number set in the same conditional update), so an SQS redelivery of a chunk
@@ -17,6 +22,7 @@ never counts it twice; re-processing it only meets its own claims.
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -44,6 +50,7 @@ from trigly.imports.source import (
     Reader,
     open_stream,
     physical_lines,
+    record_values,
     records,
 )
 from trigly.platform import aws, clock, ids, tenancy
@@ -55,7 +62,7 @@ from trigly.store.models import MainItem, bind
 
 CHUNK_RECORDS = 2_000  # ≈ 5,000 events of CSV rows: well under a minute of a Lambda
 UPLOAD_URL_SECONDS = 3600
-JOB_RETENTION_DAYS = 30  # as the archive bucket keeps the uploaded file
+JOB_RETENTION_DAYS = 30  # as the archive bucket keeps a file that was never started
 READ_BLOCK = 1024 * 1024
 QUEUE_VARIABLE = "TRIGLY_IMPORT_QUEUE_URL"
 
@@ -67,6 +74,11 @@ AWAITING_UPLOAD, QUEUED, PROCESSING, DONE, FAILED = (
     "failed",
 )
 EXAMPLE_KINDS = ("invalid", "contacts", "warnings")
+KEEPS_FILE = {AWAITING_UPLOAD, QUEUED, PROCESSING}
+STOPPED_BY_ERASURE = (
+    "Stopped: a customer named in this file was erased, so the file was deleted. "
+    "Upload it again without them."
+)
 
 
 class ImportJobItem(MainItem, discriminator="import_job"):
@@ -289,8 +301,11 @@ def split(message: ImportMessage) -> None:
         chunks = _boundaries(message, layout, found)
     except ImportFileError as exc:
         _set_status(item, FAILED, error=str(exc))
+        _discard_file(item)
         return
     _set_status(item, DONE if not chunks else PROCESSING, chunks_total=len(chunks))
+    if not chunks:
+        _discard_file(item)
     if unknown:
         item.update(actions=[ImportJobItem.unknown_columns.set(unknown)])
     _send(chunks)
@@ -415,7 +430,45 @@ def _finish(item: ImportJobItem) -> None:
         ],
         condition=ImportJobItem.status == PROCESSING,
     )
+    _discard_file(item)  # every chunk is counted: nothing reads the file again
     logger.info("import done", extra={"import_id": item.sk})
+
+
+def _discard_file(item: ImportJobItem) -> None:
+    aws.s3().delete_object(Bucket=get_settings().archive_bucket, Key=item.object_key)
+
+
+def stop_imports_naming(tenant_id: str, names_person: Callable[[object], bool]) -> int:
+    """Erasure: every import whose file is still kept (waiting or running) and names the person
+    ends `failed`, with why, and its file is deleted, so neither the file nor its chunks still
+    to come bring the person back. One Query of the tenant's imports (30 days of them) and a
+    read of each kept file. Returns how many were stopped."""
+    bind()
+    now = int(clock.now().timestamp())
+    stopped = 0
+    for item in ImportJobItem.query(_pk(tenant_id)):
+        if not isinstance(item, ImportJobItem) or item.status not in KEEPS_FILE:
+            continue
+        if item.expires_at is not None and item.expires_at <= now:
+            continue
+        try:
+            body = aws.s3().get_object(Bucket=get_settings().archive_bucket, Key=item.object_key)
+        except ClientError:
+            continue  # nothing uploaded (yet)
+        if not _file_names(body["Body"].iter_chunks(READ_BLOCK), item.format, names_person):
+            continue
+        _set_status(item, FAILED, error=STOPPED_BY_ERASURE)
+        _discard_file(item)
+        stopped += 1
+    return stopped
+
+
+def _file_names(chunks: Any, fmt: str, names_person: Callable[[object], bool]) -> bool:
+    try:
+        layout, found = open_stream(chunks, "jsonl" if fmt == "jsonl" else "csv")
+    except ImportFileError:
+        return True  # a file nobody can read cannot be imported, nor shown not to name them
+    return any(names_person(values) for values in record_values(layout, found))
 
 
 def _append_examples(item: ImportJobItem, kind: str, examples: list[dict[str, Any]]) -> None:
