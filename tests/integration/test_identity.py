@@ -13,6 +13,7 @@ from tests.support import customer_event
 from trigly.platform import clock, tenancy
 from trigly.profiles import merge
 from trigly.store import customers as customers_store
+from trigly.store import merges as merges_store
 
 
 def from_second_system(dealer: TenantFixture, drain: IngestDrain, *events: dict[str, Any]) -> None:
@@ -236,9 +237,16 @@ def test_an_interrupted_merge_is_finished_by_asking_again(
         == 409
     )
 
-    # Then undo brings the duplicate back as it was, and the survivor as it was
-    status, _ = api("POST", f"/v1/customers/{survivor}/merges/{merged['id']}/undo", dealer.api_key)
-    assert status == 200
+    # Then undo, interrupted at its last step and asked again, brings the duplicate back as it
+    # was, and the survivor as it was
+    undo = f"/v1/customers/{survivor}/merges/{merged['id']}/undo"
+    with monkeypatch.context() as patched:
+        patched.setattr(merges_store, "forget_mark", crash)
+        with pytest.raises(RuntimeError):
+            api("POST", undo, dealer.api_key)
+    status, undone = api("POST", undo, dealer.api_key)
+    assert status == 200 and undone["state"] == "undone"
+    assert api("POST", undo, dealer.api_key)[0] == 409
     assert only_customer(dealer, email="oleg@example.ru")["id"] == duplicate
     assert profile_of(dealer, external_id="SVC-50")["emails"] == []
     assert only_customer(dealer, vin=vin)["id"] == duplicate

@@ -23,7 +23,7 @@ lifecycle rule) and deleted once the merge is undone or the customer erased.
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from trigly.events.types import Channel, ConsentPurpose
 from trigly.ingest import archive
@@ -386,7 +386,13 @@ def _split(tenant: Tenant, record: MergeRecord) -> MergeRecord:
     tenant_id = tenant.tenant_id
     kept = archive.get_if_any(record.snapshot_key)
     if kept is not None:  # none: an interrupted undo got as far as deleting it
-        _split_with(tenant, record, Snapshot.model_validate_json(kept))
+        try:
+            taken = Snapshot.model_validate_json(kept)
+        except ValidationError as exc:  # kept by the first merges, without the state after
+            record.state = MergeState.DONE
+            merges.save(tenant_id, record)
+            raise Conflict("This merge is older than undo that keeps later changes.") from exc
+        _split_with(tenant, record, taken)
         archive.delete(record.snapshot_key)
     record.state = MergeState.UNDONE
     record.undone_at = clock.now()
