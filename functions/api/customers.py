@@ -57,10 +57,11 @@ def export_customer(customer_id: str) -> dict[str, Any]:
     summary="Erase a customer everywhere",
     description=(
         "Erases the profile, consent ledger, history, messages and their sandbox outbox entries, "
-        "the cars' personal links, every lookup, merge snapshots, the person's rejected events, "
-        "and stops any import still waiting or running whose uploaded file names them (it ends "
-        "`failed` and its file is deleted; upload the file again without the person). Only a "
-        "keyed hash of a contact that opted out or complained stays on the suppression list."
+        "the cars' personal links, every lookup, merge snapshots and the person's rejected "
+        "events. Imports still waiting or running are looked through right after: one whose "
+        "uploaded file names the person ends `failed` and its file is deleted (upload it again "
+        "without them). Only a keyed hash of a contact that opted out or complained stays on "
+        "the suppression list."
     ),
 )
 def erase_customer(customer_id: str) -> Response[None]:

@@ -8,6 +8,7 @@ import boto3
 
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
+from tests.integration.test_imports import drain_imports
 from tests.integration.test_ingest_and_api import api, ingest, only_customer
 from tests.integration.test_messages import send, work_sms_queue
 from tests.integration.test_webhook import encode, post
@@ -128,6 +129,7 @@ def test_export_then_erase_leaves_no_contact_in_clear(
     assert exported["profile"]["phones"][0]["value"] == PHONE
     assert [entry["channel"] for entry in exported["consent_ledger"]] == ["email"]
     assert api("DELETE", f"/v1/customers/{customer['id']}", dealer.api_key)[0] == 204
+    assert drain_imports(stack) == 2  # the import worker looks through both kept files
 
     # Then the profile is gone, search finds nothing, and nothing stored holds the contacts
     assert api("GET", f"/v1/customers/{customer['id']}", dealer.api_key)[0] == 404

@@ -11,8 +11,9 @@
 
 The uploaded file holds many people's contacts, so it is kept only while the import needs it:
 deleted once the import is `done` or `failed` (the bucket's 30-day rule catches files never
-started). Erasing a customer stops an import still waiting or running whose file names them
-(`stop_imports_naming`): it ends `failed` with why, and its file is deleted.
+started). Erasing a customer queues a `forget` look through each file still kept, with the
+person's identifiers as keyed digests: a file that names them is deleted and its import ends
+`failed`, with why.
 
 The job item lives under the tenant, pk `T#{tenant}#IMPORTS`, sk the import id (a ULID, so a
 Query lists newest first). Chunk counts are added atomically and only once per chunk (the chunk
@@ -28,7 +29,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -109,12 +110,13 @@ class ImportMessage(BaseModel):
 
     tenant_id: str
     import_id: str
-    step: Literal["split", "chunk"]
+    step: Literal["split", "chunk", "forget"]
     chunk: int = 0
     start: int = 0  # byte range [start, end) of the chunk
     end: int = 0
     first_line: int = 1
     layout: dict[str, Any] | None = None
+    person: list[str] = Field(default_factory=list)  # `forget`: keyed digests, never in clear
 
 
 class CreateImport(BaseModel):
@@ -274,6 +276,8 @@ def handle(body: str) -> None:
     message = ImportMessage.model_validate_json(body)
     if message.step == "split":
         split(message)
+    elif message.step == "forget":
+        forget_person(message)
     else:
         process_chunk(message)
 
@@ -438,29 +442,47 @@ def _discard_file(item: ImportJobItem) -> None:
     aws.s3().delete_object(Bucket=get_settings().archive_bucket, Key=item.object_key)
 
 
-def stop_imports_naming(tenant_id: str, names_person: Callable[[object], bool]) -> int:
-    """Erasure: every import whose file is still kept (waiting or running) and names the person
-    ends `failed`, with why, and its file is deleted, so neither the file nor its chunks still
-    to come bring the person back. One Query of the tenant's imports (30 days of them) and a
-    read of each kept file. Returns how many were stopped."""
+def look_for_person(tenant_id: str, person: list[str]) -> int:
+    """Erasure: queue a look through every file still kept (its import waiting or running) for
+    the erased person, given as keyed digests (profiles.traces) so no contact is on the queue in
+    clear. One Query of the tenant's imports (30 days of them); returns how many were queued."""
     bind()
     now = int(clock.now().timestamp())
-    stopped = 0
-    for item in ImportJobItem.query(_pk(tenant_id)):
-        if not isinstance(item, ImportJobItem) or item.status not in KEEPS_FILE:
-            continue
-        if item.expires_at is not None and item.expires_at <= now:
-            continue
-        try:
-            body = aws.s3().get_object(Bucket=get_settings().archive_bucket, Key=item.object_key)
-        except ClientError:
-            continue  # nothing uploaded (yet)
-        if not _file_names(body["Body"].iter_chunks(READ_BLOCK), item.format, names_person):
-            continue
-        _set_status(item, FAILED, error=STOPPED_BY_ERASURE)
-        _discard_file(item)
-        stopped += 1
-    return stopped
+    looks = [
+        ImportMessage(tenant_id=tenant_id, import_id=item.sk, step="forget", person=person)
+        for item in ImportJobItem.query(_pk(tenant_id))
+        if isinstance(item, ImportJobItem)
+        and item.status in KEEPS_FILE
+        and (item.expires_at is None or item.expires_at > now)
+    ]
+    if looks:
+        _send(looks)
+    return len(looks)
+
+
+def forget_person(message: ImportMessage) -> None:
+    """A file that names the erased person is deleted and its import ends `failed`, with why, so
+    neither the file nor its chunks still to come bring the person back. One streaming read."""
+    from trigly.profiles import traces
+
+    item = _load(message.tenant_id, message.import_id)
+    if item.status not in KEEPS_FILE:
+        return  # ended meanwhile: its file is gone
+    try:
+        body = aws.s3().get_object(Bucket=get_settings().archive_bucket, Key=item.object_key)
+    except ClientError:
+        return  # nothing uploaded (yet)
+    country = tenancy.get_tenant_cached(message.tenant_id).default_country
+    digests = set(message.person)
+    if not _file_names(
+        body["Body"].iter_chunks(READ_BLOCK),
+        item.format,
+        lambda values: traces.mentions(values, digests, country),
+    ):
+        return
+    _set_status(item, FAILED, error=STOPPED_BY_ERASURE)
+    _discard_file(item)
+    logger.info("import stopped by an erasure", extra={"import_id": item.sk})
 
 
 def _file_names(chunks: Any, fmt: str, names_person: Callable[[object], bool]) -> bool:

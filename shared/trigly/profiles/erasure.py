@@ -4,9 +4,10 @@ Erasure removes the customer's whole collection (profile, consent ledger, cars a
 history, messages), the lookups that name them (phone, email, DMS ids), what the sandbox
 provider recorded of their messages (the tenant's outbox), the snapshots of merges they were
 part of, their personal data in rejected events kept for replay (inline and archived bodies),
-and any import still waiting or running whose uploaded file names them (stopped, file deleted;
-finished imports keep no file). A car's technical record stays, de-personalized: its ownership
-periods and policies no longer name the person.
+and any import still waiting or running whose uploaded file names them (the import worker looks
+through each kept file and stops the import, deleting its file; finished imports keep no file).
+A car's technical record stays, de-personalized: its ownership periods and policies no longer
+name the person.
 """
 
 import json
@@ -21,7 +22,7 @@ from trigly.platform import clock
 from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant
-from trigly.profiles.contacts import normalize_phone
+from trigly.profiles import traces
 from trigly.profiles.model import CustomerProfile, known_external_ids
 from trigly.store import customers as store
 from trigly.store import keys, merges
@@ -57,27 +58,9 @@ def export_customer(tenant: Tenant, customer_id: str) -> dict[str, Any]:
     }
 
 
-def _mentions(
-    value: object, ids: set[str], emails: set[str], phones: set[str], country: str
-) -> bool:
-    """Whether a kept payload names the person: a contact in any format, or a DMS id."""
-    if isinstance(value, dict):
-        return any(_mentions(v, ids, emails, phones, country) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions(v, ids, emails, phones, country) for v in value)
-    if not isinstance(value, str):
-        return False
-    text = value.strip()
-    if text in ids or text.lower() in emails:
-        return True
-    return bool(phones) and normalize_phone(text, country).value in phones
-
-
 def _names_person(tenant: Tenant, person: CustomerProfile) -> Callable[[object], bool]:
-    ids = {external for _, external in known_external_ids(person)}
-    emails = {c.value for c in person.emails}
-    phones = {c.value for c in person.phones}
-    return lambda value: _mentions(value, ids, emails, phones, tenant.default_country)
+    digests = set(traces.digests_of(person))
+    return lambda value: traces.mentions(value, digests, tenant.default_country)
 
 
 def _erase_from_rejected_events(tenant: Tenant, person: CustomerProfile) -> int:
@@ -90,10 +73,10 @@ def _erase_from_rejected_events(tenant: Tenant, person: CustomerProfile) -> int:
     return erased
 
 
-def _stop_imports_naming(tenant: Tenant, person: CustomerProfile) -> int:
+def _look_through_imports(tenant: Tenant, person: CustomerProfile) -> int:
     from trigly.imports import jobs
 
-    return jobs.stop_imports_naming(tenant.tenant_id, _names_person(tenant, person))
+    return jobs.look_for_person(tenant.tenant_id, traces.digests_of(person))
 
 
 def _keep_suppressions_and_forget_lookups(
@@ -162,7 +145,7 @@ def erase_customer(tenant: Tenant, customer_id: str) -> None:
     _forget_merges(tenant, collection)
     store.delete_collection(tenant.tenant_id, customer_id)
     redacted = _erase_from_rejected_events(tenant, profile)
-    stopped = _stop_imports_naming(tenant, profile)
+    queued = _look_through_imports(tenant, profile)
     # The dealer's systems are told, each with the id it knows the person by (CONTRACT §2b).
     outbound.send_to_connectors(
         tenant.tenant_id,
@@ -191,6 +174,6 @@ def erase_customer(tenant: Tenant, customer_id: str) -> None:
         extra={
             "customer_id": customer_id,
             "rejected_events_redacted": redacted,
-            "imports_stopped": stopped,
+            "imports_to_look_through": queued,
         },
     )

@@ -427,6 +427,9 @@ def _split_with(tenant: Tenant, record: MergeRecord, taken: Snapshot) -> None:
 
     # The duplicate comes back: its items as they are now, later statements that came through it.
     store.copy_items(tenant_id, survivor_id, duplicate_id, only=set(record.moved) | theirs)
+    # Items both had under one key (the same source record twice) stayed the survivor's; the
+    # duplicate gets its own copy back from the snapshot.
+    store.restore(taken.duplicate_items, sks=set(record.kept))
     loaded = store.load_profile(tenant_id, duplicate_id)  # written by an interrupted attempt?
     duplicate = loaded[0] if loaded else split_duplicate(survivor.profile, taken, to_duplicate, now)
     if loaded is None:
