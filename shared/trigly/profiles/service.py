@@ -4,7 +4,6 @@ import base64
 import contextlib
 import hashlib
 import json
-from datetime import datetime
 from typing import Any
 
 from trigly.events.customer import CustomerConsentChanged, CustomerUpserted
@@ -16,7 +15,7 @@ from trigly.profiles import identity
 from trigly.profiles.contacts import ContactStatus, email_search_key, phone_search_key
 from trigly.profiles.model import CustomerProfile, IdentityLink
 from trigly.profiles.ordering import EventContext
-from trigly.profiles.records import SECTIONS, ConsentProof, CustomerHistory
+from trigly.profiles.records import SECTIONS, CustomerHistory
 from trigly.profiles.upsert import (
     ConsentStatement,
     apply_consent,
@@ -199,19 +198,8 @@ def _records(items: list[MainItem]) -> tuple[CustomerProfile | None, CustomerHis
         elif isinstance(item, EnrollmentItem):
             records.setdefault("JRN", []).append(item.doc)
         elif isinstance(item, ConsentRecordItem):
-            proof = ConsentProof(
-                channel=item.channel,
-                purpose=item.purpose,
-                granted=item.granted,
-                at=datetime.fromisoformat(item.at),
-                source=item.source,
-                text_version=item.text_version,
-                connector_id=item.connector_id,
-                event_id=item.event_id,
-                external_id=item.external_id,
-                proof=json.loads(item.proof) if item.proof else None,
-            )
-            records.setdefault("CONSENT", []).append(proof.model_dump_json())
+            entry = store.ledger_entry(item)
+            records.setdefault("CONSENT", []).append(entry.model_dump_json())
     return profile, CustomerHistory.parse(records)
 
 

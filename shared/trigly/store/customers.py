@@ -153,8 +153,6 @@ class CustomerCollection:
 
 def load_collection(tenant_id: str, customer_id: str) -> CustomerCollection | None:
     """The customer's whole collection (one Query, paged); None when there is no profile."""
-    from trigly.profiles.records import ConsentProof
-
     found: CustomerCollection | None = None
     rest: list[MainItem] = []
     for item in read_collection(tenant_id, customer_id):
@@ -179,19 +177,26 @@ def load_collection(tenant_id: str, customer_id: str) -> CustomerCollection | No
         elif isinstance(item, EnrollmentItem):
             found.runs[item.sk] = item.doc
         elif isinstance(item, ConsentRecordItem):
-            found.ledger[item.sk] = ConsentProof(
-                channel=item.channel,
-                purpose=item.purpose,
-                granted=item.granted,
-                at=datetime.fromisoformat(item.at),
-                source=item.source,
-                text_version=item.text_version,
-                connector_id=item.connector_id,
-                event_id=item.event_id,
-                external_id=item.external_id,
-                proof=json.loads(item.proof) if item.proof else None,
-            )
+            found.ledger[item.sk] = ledger_entry(item)
     return found
+
+
+def ledger_entry(item: ConsentRecordItem) -> "ConsentProof":
+    """A consent ledger item as the statement it records."""
+    from trigly.profiles.records import ConsentProof
+
+    return ConsentProof(
+        channel=item.channel,
+        purpose=item.purpose,
+        granted=item.granted,
+        at=datetime.fromisoformat(item.at),
+        source=item.source,
+        text_version=item.text_version,
+        connector_id=item.connector_id,
+        event_id=item.event_id,
+        external_id=item.external_id,
+        proof=json.loads(item.proof) if item.proof else None,
+    )
 
 
 def read_collection_page(
