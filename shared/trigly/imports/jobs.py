@@ -23,7 +23,7 @@ never counts it twice; re-processing it only meets its own claims.
 
 import json
 import os
-from collections.abc import Callable
+import time
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -76,6 +76,7 @@ AWAITING_UPLOAD, QUEUED, PROCESSING, DONE, FAILED = (
 )
 EXAMPLE_KINDS = ("invalid", "contacts", "warnings")
 KEEPS_FILE = {AWAITING_UPLOAD, QUEUED, PROCESSING}
+FORGET_SECONDS = 120.0  # of looking through a file per message (ImportFunction times out at 300)
 STOPPED_BY_ERASURE = (
     "Stopped: a customer named in this file was erased, so the file was deleted. "
     "Upload it again without them."
@@ -320,12 +321,7 @@ def _boundaries(message: ImportMessage, layout: Layout, found: Any) -> list[Impo
     chunks: list[ImportMessage] = []
     start = end = layout.data_offset
     first_line, count = layout.data_line, 0
-    layout_json = {
-        "format": layout.format,
-        "encoding": layout.encoding,
-        "delimiter": layout.delimiter,
-        "header": list(layout.header),
-    }
+    layout_json = _layout_json(layout)
 
     def close() -> None:
         chunks.append(
@@ -360,13 +356,7 @@ def process_chunk(message: ImportMessage) -> None:
     if message.chunk in (item.chunks_counted or set()) or item.status != PROCESSING:
         return
     tenant = tenancy.get_tenant_cached(message.tenant_id)
-    layout_fields = message.layout or {}
-    layout = Layout(
-        format=layout_fields.get("format", item.format),
-        encoding=layout_fields.get("encoding", "utf-8"),
-        delimiter=layout_fields.get("delimiter", ","),
-        header=tuple(layout_fields.get("header", ())),
-    )
+    layout = _layout_of(message.layout or {}, item.format)
     data = b""
     if message.end > message.start:
         data = (
@@ -462,35 +452,75 @@ def look_for_person(tenant_id: str, person: list[str]) -> int:
 
 def forget_person(message: ImportMessage) -> None:
     """A file that names the erased person is deleted and its import ends `failed`, with why, so
-    neither the file nor its chunks still to come bring the person back. One streaming read."""
+    neither the file nor its chunks still to come bring the person back. A streaming read from
+    `start`; a file too long for one invocation is looked through by the next message, which
+    continues where this one stopped (FORGET_SECONDS each)."""
     from trigly.profiles import traces
 
     item = _load(message.tenant_id, message.import_id)
     if item.status not in KEEPS_FILE:
         return  # ended meanwhile: its file is gone
     try:
-        body = aws.s3().get_object(Bucket=get_settings().archive_bucket, Key=item.object_key)
+        body = aws.s3().get_object(
+            Bucket=get_settings().archive_bucket,
+            Key=item.object_key,
+            Range=f"bytes={message.start}-",
+        )["Body"]
     except ClientError:
         return  # nothing uploaded (yet)
+    chunks = body.iter_chunks(READ_BLOCK)
+    if message.layout is None:
+        try:
+            layout, found = open_stream(chunks, "jsonl" if item.format == "jsonl" else "csv")
+        except ImportFileError:  # cannot be imported, nor shown not to name them
+            return _stop_for_erasure(item)
+    else:
+        layout = _layout_of(message.layout, item.format)
+        found = records(
+            physical_lines(chunks),
+            layout.format,
+            first_line=message.first_line,
+            offset=message.start,
+        )
     country = tenancy.get_tenant_cached(message.tenant_id).default_country
     digests = set(message.person)
-    if not _file_names(
-        body["Body"].iter_chunks(READ_BLOCK),
-        item.format,
-        lambda values: traces.mentions(values, digests, country),
-    ):
-        return
+    deadline = time.monotonic() + FORGET_SECONDS
+    for record in found:
+        if traces.mentions(record_values(layout, record), digests, country):
+            return _stop_for_erasure(item)
+        if time.monotonic() > deadline:
+            rest = {
+                "start": record.offset + len(record.data),
+                "first_line": record.line + record.data.count(b"\n"),
+                "layout": _layout_json(layout),
+            }
+            _send([message.model_copy(update=rest)])
+            return None
+    return None
+
+
+def _stop_for_erasure(item: ImportJobItem) -> None:
     _set_status(item, FAILED, error=STOPPED_BY_ERASURE)
     _discard_file(item)
     logger.info("import stopped by an erasure", extra={"import_id": item.sk})
 
 
-def _file_names(chunks: Any, fmt: str, names_person: Callable[[object], bool]) -> bool:
-    try:
-        layout, found = open_stream(chunks, "jsonl" if fmt == "jsonl" else "csv")
-    except ImportFileError:
-        return True  # a file nobody can read cannot be imported, nor shown not to name them
-    return any(names_person(values) for values in record_values(layout, found))
+def _layout_json(layout: Layout) -> dict[str, Any]:
+    return {
+        "format": layout.format,
+        "encoding": layout.encoding,
+        "delimiter": layout.delimiter,
+        "header": list(layout.header),
+    }
+
+
+def _layout_of(fields: dict[str, Any], fmt: str) -> Layout:
+    return Layout(
+        format=fields.get("format", fmt),
+        encoding=fields.get("encoding", "utf-8"),
+        delimiter=fields.get("delimiter", ","),
+        header=tuple(fields.get("header", ())),
+    )
 
 
 def _append_examples(item: ImportJobItem, kind: str, examples: list[dict[str, Any]]) -> None:

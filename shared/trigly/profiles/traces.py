@@ -6,13 +6,18 @@ the person's identifiers can go to another function — the import worker that r
 files — without being on a queue in clear.
 """
 
+import re
+
 from trigly.platform import tokens
 from trigly.profiles.contacts import normalize_phone
 from trigly.profiles.model import CustomerProfile, known_external_ids
 
 NAMESPACE = "erasure"
-MIN_PHONE_DIGITS = 5  # shorter numbers are no phone anyone could be reached at
-MAX_PHONE_CHARS = 40
+# Phones and emails anywhere in a text (a cell with two phones, a comment with an address):
+# a run of at least MIN_PHONE_DIGITS digits with the usual separators, and anything@anything.
+PHONE_LIKE = re.compile(r"\+?\d[\d\s()\-]{5,}\d")
+MIN_PHONE_DIGITS = 8
+EMAIL_LIKE = re.compile(r"[^\s,;:<>()\[\]\"']+@[^\s,;:<>()\[\]\"']+")
 
 
 def _digest(form: str) -> str:
@@ -28,10 +33,12 @@ def digests_of(person: CustomerProfile) -> list[str]:
 
 
 def _forms(text: str, country: str) -> list[str]:
-    forms = [f"id:{text}", f"email:{text.lower()}"]
-    digits = sum(ch.isdigit() for ch in text)
-    if digits >= MIN_PHONE_DIGITS and len(text) <= MAX_PHONE_CHARS:
-        forms.append(f"phone:{normalize_phone(text, country).value}")
+    forms = [f"id:{text}"]
+    forms += [f"email:{m.group().lower()}" for m in EMAIL_LIKE.finditer(text)]
+    for match in PHONE_LIKE.finditer(text):
+        candidate = match.group()
+        if sum(ch.isdigit() for ch in candidate) >= MIN_PHONE_DIGITS:  # parsing is the cost
+            forms.append(f"phone:{normalize_phone(candidate, country).value}")
     return forms
 
 
