@@ -250,6 +250,8 @@ def test_an_interrupted_merge_is_finished_by_asking_again(
     assert only_customer(dealer, email="oleg@example.ru")["id"] == duplicate
     assert profile_of(dealer, external_id="SVC-50")["emails"] == []
     assert only_customer(dealer, vin=vin)["id"] == duplicate
+    # and, split again, the two may be merged again
+    assert _merge(dealer, survivor, duplicate)["state"] == "done"
 
 
 def test_merging_with_itself_or_with_a_merged_customer_is_a_conflict(

@@ -23,7 +23,7 @@ from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant
 from trigly.profiles import traces
-from trigly.profiles.model import CustomerProfile, known_external_ids
+from trigly.profiles.model import CustomerProfile, MergeState, known_external_ids
 from trigly.store import customers as store
 from trigly.store import keys, merges
 from trigly.store.customers import CustomerCollection
@@ -116,7 +116,8 @@ def _forget_merges(tenant: Tenant, collection: CustomerCollection) -> None:
     the dealer said); the marks of the merged ids go too."""
     for record in merges.in_collection(collection.merges):
         archive.delete(record.snapshot_key)
-        merges.forget_mark(tenant.tenant_id, record.duplicate_id)
+        if record.state is not MergeState.UNDONE:  # an undone duplicate lives on, unmarked
+            merges.forget_mark(tenant.tenant_id, record.duplicate_id)
 
 
 def erase_customer(tenant: Tenant, customer_id: str) -> None:
