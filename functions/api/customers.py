@@ -1,5 +1,6 @@
 """Customers: search and the 360° profile."""
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -57,7 +58,17 @@ def export_customer(customer_id: str) -> dict[str, Any]:
 
 
 @router.delete(
-    "/customers/<customer_id>", tags=["customers"], summary="Erase a customer everywhere"
+    "/customers/<customer_id>",
+    tags=["customers"],
+    summary="Erase a customer everywhere",
+    description=(
+        "Erases the profile, consent ledger, history, messages and their sandbox outbox entries, "
+        "the cars' personal links, every lookup, merge snapshots and the person's rejected "
+        "events. Imports still waiting or running are looked through right after: one whose "
+        "uploaded file names the person ends `failed` and its file is deleted (upload it again "
+        "without them). Only a keyed hash of a contact that opted out or complained stays on "
+        "the suppression list."
+    ),
 )
 def erase_customer(customer_id: str) -> Response[None]:
     erasure.erase_customer(current_tenant(router), customer_id)
@@ -76,7 +87,9 @@ def _merge_view(record: merge.MergeRecord) -> dict[str, Any]:
         "duplicate_id": record.duplicate_id,
         "reason": record.reason,
         "at": isoformat(record.at),
+        "state": record.state.value,
         "moved_records": len(record.moved),
+        "undo_until": isoformat(record.at + timedelta(days=merge.UNDO_DAYS)),
         "undone_at": isoformat(record.undone_at) if record.undone_at else None,
     }
 
@@ -85,6 +98,15 @@ def _merge_view(record: merge.MergeRecord) -> dict[str, Any]:
     "/customers/<customer_id>/merge",
     tags=["customers"],
     summary="Merge a duplicate into this customer",
+    description=(
+        "Folds the duplicate into this customer: history, cars, contacts, DMS ids, consents and "
+        "lookups. The merge is recorded before its first step, so if the call fails halfway, "
+        "sending the same merge again finishes it (`state` goes from `started` to `done`). "
+        "Merging a customer into itself, merging a customer that was merged already (as "
+        "duplicate), or merging into one that was, answers `409`. "
+        f"The merge can be undone for {merge.UNDO_DAYS} days (`undo_until`); a snapshot of both "
+        "customers as they were is kept that long, and deleted once undone or erased."
+    ),
 )
 def merge_customer(customer_id: str, request: MergeRequest) -> dict[str, Any]:
     tenant = current_tenant(router)
@@ -94,7 +116,18 @@ def merge_customer(customer_id: str, request: MergeRequest) -> dict[str, Any]:
 
 
 @router.post(
-    "/customers/<customer_id>/merges/<merge_id>/undo", tags=["customers"], summary="Undo a merge"
+    "/customers/<customer_id>/merges/<merge_id>/undo",
+    tags=["customers"],
+    summary="Undo a merge",
+    description=(
+        "Splits the two again: the duplicate comes back with its contacts, DMS ids, consents, "
+        "cars and records (as they are now), with its lookups. What was recorded after the merge "
+        "stays: new records and contacts stay with this customer; a consent statement follows "
+        "the identifier it came through (the duplicate's DMS id, or a message to one of its "
+        "contacts), and a withdrawal stays on this customer too. Offered for "
+        f"{merge.UNDO_DAYS} days after the merge; later, or a second time, `409`. An interrupted "
+        "undo (`state` `undoing`) is finished by asking again."
+    ),
 )
 def undo_merge(customer_id: str, merge_id: str) -> dict[str, Any]:
     return _merge_view(merge.undo_merge(current_tenant(router), customer_id, merge_id))

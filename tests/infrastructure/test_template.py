@@ -239,3 +239,17 @@ def test_schedule_names_resolve_to_what_is_deployed(sam_template: dict[str, Any]
     assert len(set(names)) == len(names)
     staged = [spec.name for spec in sam.schedules(sam_template, {"Stage": "prod"})]
     assert staged != names or not any("dev" in n for n in names)
+
+
+def test_the_archive_bucket_keeps_merge_snapshots_while_undo_is_offered(
+    sam_template: dict[str, Any],
+) -> None:
+    from trigly.profiles.merge import UNDO_DAYS
+
+    bucket = sam_template["Resources"]["ArchiveBucket"]["Properties"]
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    # every rule is for one prefix: none may expire snapshots with the rejected bodies
+    kept = {rule["Prefix"]: rule["ExpirationInDays"] for rule in rules}
+    assert len(kept) == len(rules)
+    assert kept["merges/"] > UNDO_DAYS
+    assert kept["rejected/"] == 30 and kept["imports/"] == 30

@@ -272,6 +272,12 @@ def test_the_api_imports_a_large_file_uploaded_to_s3_in_chunks(
     assert report["totals"]["accepted"] == 6 and report["totals"]["invalid"] == 2
     assert report["duplicates"]["in_file"] == 1
     assert {e["line"] for e in report["invalid"]["examples"]} == {5}
+    # And the file, full of people's contacts, is gone with the job done
+    listed = boto3.client("s3").list_objects_v2(
+        Bucket=stack.outputs["ArchiveBucketName"],
+        Prefix=jobs.object_key(dealer.tenant.tenant_id, created["id"]),
+    )
+    assert listed.get("KeyCount", 0) == 0
     # And the events were applied like webhooks (a Windows-1251 file read right)
     assert not drain()["batchItemFailures"]
     assert profile(dealer, external_id="C-1")["last_name"] == "Иванов"

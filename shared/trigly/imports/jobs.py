@@ -9,6 +9,12 @@
                                   CLI, then one UpdateItem adds its counts to the job
     GET  /v1/imports/{id}       → status and the report so far; `done` once every chunk counted
 
+The uploaded file holds many people's contacts, so it is kept only while the import needs it:
+deleted once the import is `done` or `failed` (the bucket's 30-day rule catches files never
+started). Erasing a customer queues a `forget` look through each file still kept, with the
+person's identifiers as keyed digests: a file that names them is deleted and its import ends
+`failed`, with why.
+
 The job item lives under the tenant, pk `T#{tenant}#IMPORTS`, sk the import id (a ULID, so a
 Query lists newest first). Chunk counts are added atomically and only once per chunk (the chunk
 number goes into a number set in the same conditional update), so an SQS redelivery of a chunk
@@ -17,12 +23,13 @@ never counts it twice; re-processing it only meets its own claims.
 
 import json
 import os
+import time
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
@@ -44,6 +51,7 @@ from trigly.imports.source import (
     Reader,
     open_stream,
     physical_lines,
+    record_values,
     records,
 )
 from trigly.platform import aws, clock, ids, tenancy
@@ -55,7 +63,7 @@ from trigly.store.models import MainItem, bind
 
 CHUNK_RECORDS = 2_000  # ≈ 5,000 events of CSV rows: well under a minute of a Lambda
 UPLOAD_URL_SECONDS = 3600
-JOB_RETENTION_DAYS = 30  # as the archive bucket keeps the uploaded file
+JOB_RETENTION_DAYS = 30  # as the archive bucket keeps a file that was never started
 READ_BLOCK = 1024 * 1024
 QUEUE_VARIABLE = "TRIGLY_IMPORT_QUEUE_URL"
 
@@ -67,6 +75,12 @@ AWAITING_UPLOAD, QUEUED, PROCESSING, DONE, FAILED = (
     "failed",
 )
 EXAMPLE_KINDS = ("invalid", "contacts", "warnings")
+KEEPS_FILE = {AWAITING_UPLOAD, QUEUED, PROCESSING}
+FORGET_SECONDS = 120.0  # of looking through a file per message (ImportFunction times out at 300)
+STOPPED_BY_ERASURE = (
+    "Stopped: a customer named in this file was erased, so the file was deleted. "
+    "Upload it again without them."
+)
 
 
 class ImportJobItem(MainItem, discriminator="import_job"):
@@ -97,12 +111,13 @@ class ImportMessage(BaseModel):
 
     tenant_id: str
     import_id: str
-    step: Literal["split", "chunk"]
+    step: Literal["split", "chunk", "forget"]
     chunk: int = 0
     start: int = 0  # byte range [start, end) of the chunk
     end: int = 0
     first_line: int = 1
     layout: dict[str, Any] | None = None
+    person: list[str] = Field(default_factory=list)  # `forget`: keyed digests, never in clear
 
 
 class CreateImport(BaseModel):
@@ -262,6 +277,8 @@ def handle(body: str) -> None:
     message = ImportMessage.model_validate_json(body)
     if message.step == "split":
         split(message)
+    elif message.step == "forget":
+        forget_person(message)
     else:
         process_chunk(message)
 
@@ -289,8 +306,11 @@ def split(message: ImportMessage) -> None:
         chunks = _boundaries(message, layout, found)
     except ImportFileError as exc:
         _set_status(item, FAILED, error=str(exc))
+        _discard_file(item)
         return
     _set_status(item, DONE if not chunks else PROCESSING, chunks_total=len(chunks))
+    if not chunks:
+        _discard_file(item)
     if unknown:
         item.update(actions=[ImportJobItem.unknown_columns.set(unknown)])
     _send(chunks)
@@ -301,12 +321,7 @@ def _boundaries(message: ImportMessage, layout: Layout, found: Any) -> list[Impo
     chunks: list[ImportMessage] = []
     start = end = layout.data_offset
     first_line, count = layout.data_line, 0
-    layout_json = {
-        "format": layout.format,
-        "encoding": layout.encoding,
-        "delimiter": layout.delimiter,
-        "header": list(layout.header),
-    }
+    layout_json = _layout_json(layout)
 
     def close() -> None:
         chunks.append(
@@ -341,13 +356,7 @@ def process_chunk(message: ImportMessage) -> None:
     if message.chunk in (item.chunks_counted or set()) or item.status != PROCESSING:
         return
     tenant = tenancy.get_tenant_cached(message.tenant_id)
-    layout_fields = message.layout or {}
-    layout = Layout(
-        format=layout_fields.get("format", item.format),
-        encoding=layout_fields.get("encoding", "utf-8"),
-        delimiter=layout_fields.get("delimiter", ","),
-        header=tuple(layout_fields.get("header", ())),
-    )
+    layout = _layout_of(message.layout or {}, item.format)
     data = b""
     if message.end > message.start:
         data = (
@@ -415,7 +424,103 @@ def _finish(item: ImportJobItem) -> None:
         ],
         condition=ImportJobItem.status == PROCESSING,
     )
+    _discard_file(item)  # every chunk is counted: nothing reads the file again
     logger.info("import done", extra={"import_id": item.sk})
+
+
+def _discard_file(item: ImportJobItem) -> None:
+    aws.s3().delete_object(Bucket=get_settings().archive_bucket, Key=item.object_key)
+
+
+def look_for_person(tenant_id: str, person: list[str]) -> int:
+    """Erasure: queue a look through every file still kept (its import waiting or running) for
+    the erased person, given as keyed digests (profiles.traces) so no contact is on the queue in
+    clear. One Query of the tenant's imports (30 days of them); returns how many were queued."""
+    bind()
+    now = int(clock.now().timestamp())
+    looks = [
+        ImportMessage(tenant_id=tenant_id, import_id=item.sk, step="forget", person=person)
+        for item in ImportJobItem.query(_pk(tenant_id))
+        if isinstance(item, ImportJobItem)
+        and item.status in KEEPS_FILE
+        and (item.expires_at is None or item.expires_at > now)
+    ]
+    if looks:
+        _send(looks)
+    return len(looks)
+
+
+def forget_person(message: ImportMessage) -> None:
+    """A file that names the erased person is deleted and its import ends `failed`, with why, so
+    neither the file nor its chunks still to come bring the person back. A streaming read from
+    `start`; a file too long for one invocation is looked through by the next message, which
+    continues where this one stopped (FORGET_SECONDS each)."""
+    from trigly.profiles import traces
+
+    item = _load(message.tenant_id, message.import_id)
+    if item.status not in KEEPS_FILE:
+        return  # ended meanwhile: its file is gone
+    try:
+        body = aws.s3().get_object(
+            Bucket=get_settings().archive_bucket,
+            Key=item.object_key,
+            Range=f"bytes={message.start}-",
+        )["Body"]
+    except ClientError:
+        return  # nothing uploaded (yet)
+    chunks = body.iter_chunks(READ_BLOCK)
+    if message.layout is None:
+        try:
+            layout, found = open_stream(chunks, "jsonl" if item.format == "jsonl" else "csv")
+        except ImportFileError:  # cannot be imported, nor shown not to name them
+            return _stop_for_erasure(item)
+    else:
+        layout = _layout_of(message.layout, item.format)
+        found = records(
+            physical_lines(chunks),
+            layout.format,
+            first_line=message.first_line,
+            offset=message.start,
+        )
+    country = tenancy.get_tenant_cached(message.tenant_id).default_country
+    digests = set(message.person)
+    deadline = time.monotonic() + FORGET_SECONDS
+    for record in found:
+        if traces.mentions(record_values(layout, record), digests, country):
+            return _stop_for_erasure(item)
+        if time.monotonic() > deadline:
+            rest = {
+                "start": record.offset + len(record.data),
+                "first_line": record.line + record.data.count(b"\n"),
+                "layout": _layout_json(layout),
+            }
+            _send([message.model_copy(update=rest)])
+            return None
+    return None
+
+
+def _stop_for_erasure(item: ImportJobItem) -> None:
+    _set_status(item, FAILED, error=STOPPED_BY_ERASURE)
+    _discard_file(item)
+    logger.info("import stopped by an erasure", extra={"import_id": item.sk})
+
+
+def _layout_json(layout: Layout) -> dict[str, Any]:
+    return {
+        "format": layout.format,
+        "encoding": layout.encoding,
+        "delimiter": layout.delimiter,
+        "header": list(layout.header),
+    }
+
+
+def _layout_of(fields: dict[str, Any], fmt: str) -> Layout:
+    return Layout(
+        format=fields.get("format", fmt),
+        encoding=fields.get("encoding", "utf-8"),
+        delimiter=fields.get("delimiter", ","),
+        header=tuple(fields.get("header", ())),
+    )
 
 
 def _append_examples(item: ImportJobItem, kind: str, examples: list[dict[str, Any]]) -> None:

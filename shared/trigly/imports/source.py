@@ -167,6 +167,20 @@ def open_stream(chunks: Iterable[bytes], fmt: Format | None) -> tuple[Layout, It
     return Layout("csv", encoding, delimiter, header, end, line), found
 
 
+def record_values(layout: Layout, record: RawRecord) -> object:
+    """A record's values as written, unmapped (a CSV row's cells, a JSON line's object, or the
+    line itself when it is not JSON): what erasure looks through for a person."""
+    text = record.data.decode(layout.encoding, errors="replace")
+    if layout.format == "jsonl":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    if "\n" in text.rstrip("\r\n"):
+        return _cells_multiline(text, layout.delimiter)
+    return _cells(text, layout.delimiter)
+
+
 class Reader:
     """Turns records into rows of contract events, for one file (its layout) and tenant."""
 

@@ -18,6 +18,13 @@ def get(key: str) -> bytes:
     return aws.s3().get_object(Bucket=get_settings().archive_bucket, Key=key)["Body"].read()
 
 
+def get_if_any(key: str) -> bytes | None:
+    try:
+        return get(key)
+    except aws.s3().exceptions.NoSuchKey:
+        return None
+
+
 def delete(key: str) -> None:
     aws.s3().delete_object(Bucket=get_settings().archive_bucket, Key=key)
 

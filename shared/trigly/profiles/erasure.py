@@ -1,123 +1,132 @@
 """Rights of the data subject: export everything held about a customer, and erase it.
 
 Erasure removes the customer's whole collection (profile, consent ledger, cars as they saw them,
-history), the lookups that name them (phone, email, DMS ids), and their personal data in
-rejected events kept for replay (inline and archived bodies). A car's technical record stays,
-de-personalized: its ownership periods and policies no longer name the person.
+history, messages), the lookups that name them (phone, email, DMS ids), what the sandbox
+provider recorded of their messages (the tenant's outbox), the snapshots of merges they were
+part of, their personal data in rejected events kept for replay (inline and archived bodies),
+and any import still waiting or running whose uploaded file names them (the import worker looks
+through each kept file and stops the import, deleting its file; finished imports keep no file).
+A car's technical record stays, de-personalized: its ownership periods and policies no longer
+name the person.
 """
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from trigly.ingest import rejections
+from trigly.ingest import archive, rejections
+from trigly.messaging.message import StoredMessage
 from trigly.outbound import bus
 from trigly.outbound import queue as outbound
 from trigly.platform import clock
 from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant
-from trigly.profiles.contacts import normalize_phone
-from trigly.profiles.model import CustomerProfile, known_external_ids
+from trigly.profiles import traces
+from trigly.profiles.model import CustomerProfile, MergeState, known_external_ids
 from trigly.store import customers as store
-from trigly.store import keys
-from trigly.store.models import CustomerProfileItem, MainItem, MessageItem, RecordItem
+from trigly.store import keys, merges
+from trigly.store.customers import CustomerCollection
 from trigly.vehicles import history
 from trigly.vehicles.service import update_vehicle
 
 ERASED = "erased"
+SANDBOX_PREFIX = "sbx_"  # the sandbox provider's message ids (channels.sandbox)
 
 
-def _collection(tenant: Tenant, customer_id: str) -> tuple[CustomerProfile, list[MainItem]]:
-    items = list(store.read_collection(tenant.tenant_id, customer_id))
-    profile_item = next((i for i in items if isinstance(i, CustomerProfileItem)), None)
-    if profile_item is None:
+def _collection(tenant: Tenant, customer_id: str) -> CustomerCollection:
+    found = store.load_collection(tenant.tenant_id, customer_id)
+    if found is None:
         raise NotFound("No such customer.")
-    return CustomerProfile.model_validate_json(profile_item.doc), items
+    return found
 
 
 def export_customer(tenant: Tenant, customer_id: str) -> dict[str, Any]:
     """Everything stored about the customer, as JSON (GDPR art. 15 / 152-FZ art. 14)."""
-    profile, items = _collection(tenant, customer_id)
+    collection = _collection(tenant, customer_id)
     records: dict[str, list[Any]] = {}
-    for item in items:
-        if isinstance(item, RecordItem):
-            kind = item.sk.split("#", 1)[0].lower()
-            records.setdefault(kind, []).append(json.loads(item.doc))
-    ledger = [
-        {k: v for k, v in item.attribute_values.items() if k not in {"pk", "kind"}}
-        for item in items
-        if item.sk.startswith("CONSENT#")
-    ]
+    for sk, doc in [*collection.records.items(), *collection.merges.items()]:
+        records.setdefault(sk.split("#", 1)[0].lower(), []).append(json.loads(doc))
     return {
         "exported_at": clock.isoformat(clock.now()),
         "customer_id": customer_id,
-        "profile": profile.model_dump(mode="json", exclude={"stamps"}),
-        "consent_ledger": ledger,
+        "profile": collection.profile.model_dump(mode="json", exclude={"stamps"}),
+        "consent_ledger": [
+            entry.model_dump(mode="json", exclude_none=True) for entry in collection.ledger.values()
+        ],
         "records": records,
     }
 
 
-def _mentions(
-    value: object, ids: set[str], emails: set[str], phones: set[str], country: str
-) -> bool:
-    """Whether a kept payload names the person: a contact in any format, or a DMS id."""
-    if isinstance(value, dict):
-        return any(_mentions(v, ids, emails, phones, country) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions(v, ids, emails, phones, country) for v in value)
-    if not isinstance(value, str):
-        return False
-    text = value.strip()
-    if text in ids or text.lower() in emails:
-        return True
-    return bool(phones) and normalize_phone(text, country).value in phones
+def _names_person(tenant: Tenant, person: CustomerProfile) -> Callable[[object], bool]:
+    digests = set(traces.digests_of(person))
+    return lambda value: traces.mentions(value, digests, tenant.default_country)
 
 
 def _erase_from_rejected_events(tenant: Tenant, person: CustomerProfile) -> int:
-    ids = {external for _, external in known_external_ids(person)}
-    emails = {c.value for c in person.emails}
-    phones = {c.value for c in person.phones}
+    names = _names_person(tenant, person)
     erased = 0
     for rejection_id, payload, archive_key in rejections.stored_payloads(tenant.tenant_id):
-        if _mentions(payload, ids, emails, phones, tenant.default_country):
+        if names(payload):
             rejections.erase_payload(tenant.tenant_id, rejection_id, archive_key)
             erased += 1
     return erased
 
 
+def _look_through_imports(tenant: Tenant, person: CustomerProfile) -> int:
+    from trigly.imports import jobs
+
+    return jobs.look_for_person(tenant.tenant_id, traces.digests_of(person))
+
+
 def _keep_suppressions_and_forget_lookups(
-    tenant: Tenant, profile: CustomerProfile, items: list[MainItem]
+    tenant: Tenant, profile: CustomerProfile, messages: list[StoredMessage]
 ) -> None:
     """Before the collection goes: opt-outs, bounces and complaints stay on the suppression list
     as keyed hashes only, so a re-import never messages the person again; the lookups from a
-    provider's message id and from a linked Telegram chat go with the messages."""
+    provider's message id and from a linked Telegram chat go with the messages, and so does
+    what the sandbox provider recorded of them."""
     from trigly.messaging import suppression
-    from trigly.messaging.message import StoredMessage
     from trigly.store import feedback as feedback_store
     from trigly.store import messages as message_store
 
     suppression.keep_before_erasure(tenant.tenant_id, profile, clock.now())
-    sent = []
-    for item in items:
-        if isinstance(item, MessageItem):
-            message = StoredMessage.model_validate_json(item.doc)
-            if message.provider_message_id and message.channel:
-                sent.append((message.channel.value, message.provider_message_id))
+    sent = [
+        (message.channel.value, message.provider_message_id)
+        for message in messages
+        if message.provider_message_id and message.channel
+    ]
     feedback_store.forget_provider_ids(tenant.tenant_id, sent)
+    message_store.delete_outbox_entries(
+        tenant.tenant_id,
+        [
+            (message.sent_at, message.message_id)
+            for message in messages
+            if message.sent_at and (message.provider_message_id or "").startswith(SANDBOX_PREFIX)
+        ],
+    )
     message_store.delete_bodies(tenant.tenant_id, profile.customer_id)
     for channel, address in profile.linked.items():
         if channel == "telegram":
             feedback_store.unlink_chat(tenant.tenant_id, address)
 
 
+def _forget_merges(tenant: Tenant, collection: CustomerCollection) -> None:
+    """The snapshots of merges into this customer hold both people as they were (one person,
+    the dealer said); the marks of the merged ids go too."""
+    for record in merges.in_collection(collection.merges):
+        archive.delete(record.snapshot_key)
+        if record.state is not MergeState.UNDONE:  # an undone duplicate lives on, unmarked
+            merges.forget_mark(tenant.tenant_id, record.duplicate_id)
+
+
 def erase_customer(tenant: Tenant, customer_id: str) -> None:
-    profile, items = _collection(tenant, customer_id)
-    for item in items:
-        if isinstance(item, RecordItem) and item.sk.startswith("CAR#"):
-            vin = item.sk.removeprefix("CAR#")
-            update_vehicle(
-                tenant.tenant_id, vin, lambda v: history.replace_customer(v, customer_id, ERASED)
-            )
+    collection = _collection(tenant, customer_id)
+    profile = collection.profile
+    for vin in collection.cars():
+        update_vehicle(
+            tenant.tenant_id, vin, lambda v: history.replace_customer(v, customer_id, ERASED)
+        )
     store.remove_from_lookups(
         tenant.tenant_id,
         customer_id,
@@ -132,9 +141,12 @@ def erase_customer(tenant: Tenant, customer_id: str) -> None:
         store.delete_lookup(
             keys.external_id(tenant.tenant_id, store.ANONYMOUS_CONNECTOR, anonymous_id), customer_id
         )
-    _keep_suppressions_and_forget_lookups(tenant, profile, items)
+    messages = [StoredMessage.model_validate_json(doc) for doc in collection.messages.values()]
+    _keep_suppressions_and_forget_lookups(tenant, profile, messages)
+    _forget_merges(tenant, collection)
     store.delete_collection(tenant.tenant_id, customer_id)
     redacted = _erase_from_rejected_events(tenant, profile)
+    queued = _look_through_imports(tenant, profile)
     # The dealer's systems are told, each with the id it knows the person by (CONTRACT §2b).
     outbound.send_to_connectors(
         tenant.tenant_id,
@@ -159,5 +171,10 @@ def erase_customer(tenant: Tenant, customer_id: str) -> None:
         ]
     )
     logger.info(
-        "customer erased", extra={"customer_id": customer_id, "rejected_events_redacted": redacted}
+        "customer erased",
+        extra={
+            "customer_id": customer_id,
+            "rejected_events_redacted": redacted,
+            "imports_to_look_through": queued,
+        },
     )

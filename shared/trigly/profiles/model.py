@@ -1,6 +1,7 @@
 """The customer profile document, as stored and as merged."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
@@ -60,3 +61,28 @@ def known_external_ids(profile: CustomerProfile) -> list[tuple[str, str]]:
     pairs = set(profile.external_ids.items())
     pairs |= {(link.connector_id, link.external_id) for link in profile.links if link.connector_id}
     return sorted(pairs)
+
+
+class MergeState(StrEnum):
+    STARTED = "started"  # recorded with its plan; the steps are running (or were interrupted)
+    DONE = "done"
+    UNDOING = "undoing"  # the split is running (or was interrupted)
+    UNDONE = "undone"
+
+
+class MergeRecord(BaseModel):
+    """A merge of a duplicate into a survivor, written before any of its steps: an interrupted
+    merge or undo is finished by running it again from here."""
+
+    merge_id: str
+    survivor_id: str
+    duplicate_id: str
+    reason: str
+    at: datetime
+    state: MergeState = MergeState.DONE
+    snapshot_key: str
+    # Sort keys of the duplicate's items that moved to the survivor; those the survivor already
+    # had under the same key (the same source record twice) stay the survivor's.
+    moved: list[str] = Field(default_factory=list)
+    kept: list[str] = Field(default_factory=list)
+    undone_at: datetime | None = None

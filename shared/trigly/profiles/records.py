@@ -225,6 +225,7 @@ class ConsentProof(BaseModel):
     text_version: str | None = None
     connector_id: str | None = None
     event_id: str | None = None
+    external_id: str | None = None  # the DMS id a connector's statement came under
     proof: dict[str, str] | None = None  # statements Trigly captured: message, link, user agent
 
 

@@ -4,7 +4,6 @@ import base64
 import contextlib
 import hashlib
 import json
-from datetime import datetime
 from typing import Any
 
 from trigly.events.customer import CustomerConsentChanged, CustomerUpserted
@@ -16,7 +15,7 @@ from trigly.profiles import identity
 from trigly.profiles.contacts import ContactStatus, email_search_key, phone_search_key
 from trigly.profiles.model import CustomerProfile, IdentityLink
 from trigly.profiles.ordering import EventContext
-from trigly.profiles.records import SECTIONS, ConsentProof, CustomerHistory
+from trigly.profiles.records import SECTIONS, CustomerHistory
 from trigly.profiles.upsert import (
     ConsentStatement,
     apply_consent,
@@ -49,6 +48,7 @@ def _ledger_item(
     event_id: str,
     *,
     proof: dict[str, str] | None = None,
+    external_id: str | None = None,
 ) -> ConsentRecordItem:
     at = clock.isoformat(statement.at)
     return ConsentRecordItem(
@@ -64,6 +64,7 @@ def _ledger_item(
         text_version=statement.text_version,
         connector_id=connector_id,
         event_id=event_id,
+        external_id=external_id,
         proof=json.dumps(proof, ensure_ascii=False, sort_keys=True) if proof else None,
     )
 
@@ -163,7 +164,14 @@ def apply_customer_upserted(
         raise store.StaleProfile(customer_id)
     store.append_consent_records(
         [
-            _ledger_item(tenant_id, customer_id, statement, connector_id, event_id)
+            _ledger_item(
+                tenant_id,
+                customer_id,
+                statement,
+                connector_id,
+                event_id,
+                external_id=payload.external_id,
+            )
             for statement in consent_statements(payload)
             if not _is_current(previous, statement)
         ]
@@ -190,18 +198,8 @@ def _records(items: list[MainItem]) -> tuple[CustomerProfile | None, CustomerHis
         elif isinstance(item, EnrollmentItem):
             records.setdefault("JRN", []).append(item.doc)
         elif isinstance(item, ConsentRecordItem):
-            proof = ConsentProof(
-                channel=item.channel,
-                purpose=item.purpose,
-                granted=item.granted,
-                at=datetime.fromisoformat(item.at),
-                source=item.source,
-                text_version=item.text_version,
-                connector_id=item.connector_id,
-                event_id=item.event_id,
-                proof=json.loads(item.proof) if item.proof else None,
-            )
-            records.setdefault("CONSENT", []).append(proof.model_dump_json())
+            entry = store.ledger_entry(item)
+            records.setdefault("CONSENT", []).append(entry.model_dump_json())
     return profile, CustomerHistory.parse(records)
 
 
@@ -321,6 +319,7 @@ def apply_consent_change(tenant: Tenant, ctx: EventContext, event: CustomerConse
         connector_id=ctx.connector_id,
         event_id=ctx.event_id,
         stamp=ctx.stamp,
+        external_id=event.customer_external_id,
     )
     return customer_id
 
@@ -334,9 +333,11 @@ def record_consent(
     event_id: str,
     stamp: str,
     proof: dict[str, str] | None = None,
+    external_id: str | None = None,
 ) -> None:
     """Append the statement to the ledger; it becomes current if it is the latest by its `at`.
-    `proof`: how Trigly captured it, when it did (message, link, user agent)."""
+    `proof`: how Trigly captured it, when it did (message, link, user agent); `external_id`: the
+    DMS id a connector's statement came under."""
     for _ in range(MAX_SAVE_ATTEMPTS):
         loaded = store.load_profile(tenant.tenant_id, customer_id)
         if loaded is None:
@@ -355,7 +356,13 @@ def record_consent(
     store.append_consent_records(
         [
             _ledger_item(
-                tenant.tenant_id, customer_id, statement, connector_id, event_id, proof=proof
+                tenant.tenant_id,
+                customer_id,
+                statement,
+                connector_id,
+                event_id,
+                proof=proof,
+                external_id=external_id,
             )
         ]
     )

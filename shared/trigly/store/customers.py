@@ -6,8 +6,11 @@ collection use Query.
 
 import base64
 import contextlib
+import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
@@ -18,10 +21,16 @@ from trigly.store.models import (
     ConsentRecordItem,
     CustomerLookupItem,
     CustomerProfileItem,
+    EnrollmentItem,
     MainItem,
+    MergeItem,
+    MessageItem,
     RecordItem,
     bind,
 )
+
+if TYPE_CHECKING:
+    from trigly.profiles.records import ConsentProof
 
 PROFILE_SK = "#PROFILE"  # sorts before every record, so the first page always has it
 LOOKUP_SK = "LOOKUP"
@@ -119,9 +128,75 @@ def append_consent_records(records: list[ConsentRecordItem]) -> None:
 
 
 def read_collection(tenant_id: str, customer_id: str) -> Iterator[MainItem]:
-    """Everything stored under one customer (erasure, export, merge): as many pages as it takes."""
+    """Everything stored under one customer: as many pages as it takes."""
     bind()
     yield from MainItem.query(keys.customer(tenant_id, customer_id))
+
+
+@dataclass
+class CustomerCollection:
+    """Everything stored under one customer, as domain values (erasure, export, merges)."""
+
+    profile: CustomerProfile
+    version: int
+    records: dict[str, str] = field(default_factory=dict)  # sk → JSON (CAR#, VISIT#, MERGE#…)
+    messages: dict[str, str] = field(default_factory=dict)  # sk → the stored message's JSON
+    runs: dict[str, str] = field(default_factory=dict)  # sk → a journey run's JSON
+    ledger: dict[str, "ConsentProof"] = field(default_factory=dict)  # sk → consent statement
+    merges: dict[str, str] = field(default_factory=dict)  # sk → a merge record's JSON (MERGE#)
+    sks: set[str] = field(default_factory=set)  # every item's sort key but the profile's
+
+    def cars(self) -> list[str]:
+        """VINs of the cars as the customer saw them (`CAR#{vin}` records)."""
+        return [sk.removeprefix("CAR#") for sk in self.records if sk.startswith("CAR#")]
+
+
+def load_collection(tenant_id: str, customer_id: str) -> CustomerCollection | None:
+    """The customer's whole collection (one Query, paged); None when there is no profile."""
+    found: CustomerCollection | None = None
+    rest: list[MainItem] = []
+    for item in read_collection(tenant_id, customer_id):
+        if isinstance(item, CustomerProfileItem):
+            profile = CustomerProfile.model_validate_json(item.doc)
+            found = CustomerCollection(profile, int(item.version or 0))
+        else:
+            rest.append(item)
+    if found is None:
+        return None
+    for item in rest:
+        found.sks.add(item.sk)
+        # Merges recorded before MergeItem existed are RecordItems under `MERGE#`.
+        if isinstance(item, MergeItem) or (
+            isinstance(item, RecordItem) and item.sk.startswith("MERGE#")
+        ):
+            found.merges[item.sk] = item.doc
+        elif isinstance(item, RecordItem):
+            found.records[item.sk] = item.doc
+        elif isinstance(item, MessageItem):
+            found.messages[item.sk] = item.doc
+        elif isinstance(item, EnrollmentItem):
+            found.runs[item.sk] = item.doc
+        elif isinstance(item, ConsentRecordItem):
+            found.ledger[item.sk] = ledger_entry(item)
+    return found
+
+
+def ledger_entry(item: ConsentRecordItem) -> "ConsentProof":
+    """A consent ledger item as the statement it records."""
+    from trigly.profiles.records import ConsentProof
+
+    return ConsentProof(
+        channel=item.channel,
+        purpose=item.purpose,
+        granted=item.granted,
+        at=datetime.fromisoformat(item.at),
+        source=item.source,
+        text_version=item.text_version,
+        connector_id=item.connector_id,
+        event_id=item.event_id,
+        external_id=item.external_id,
+        proof=json.loads(item.proof) if item.proof else None,
+    )
 
 
 def read_collection_page(
@@ -194,22 +269,25 @@ def delete_lookup(pk: str, customer_id: str) -> None:
         item.delete(condition=CustomerLookupItem.customer_ids.does_not_exist())
 
 
-def raw_items(items: Iterable[MainItem]) -> list[dict[str, Any]]:
-    """Items as JSON-safe DynamoDB attribute maps (binary values in base64), for snapshots that
-    must restore them exactly."""
+def snapshot(tenant_id: str, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's items exactly as stored, JSON-safe (binary values in base64): what a merge
+    keeps so that undo can bring the duplicate back."""
     return [
         {
             name: {"B": base64.b64encode(value["B"]).decode()} if "B" in value else value
             for name, value in item.serialize().items()
         }
-        for item in items
+        for item in read_collection(tenant_id, customer_id)
     ]
 
 
-def restore_items(raw: Iterable[dict[str, Any]]) -> None:
+def restore(snapshot_items: Iterable[dict[str, Any]], sks: set[str] | None = None) -> None:
+    """Write items of a snapshot back (all, or those with these sort keys), under their own key."""
     bind()
     with MainItem.batch_write() as batch:
-        for data in raw:
+        for data in snapshot_items:
+            if sks is not None and data["sk"]["S"] not in sks:
+                continue
             decoded = {
                 name: {"B": base64.b64decode(value["B"])} if "B" in value else value
                 for name, value in data.items()
@@ -217,27 +295,36 @@ def restore_items(raw: Iterable[dict[str, Any]]) -> None:
             batch.save(MainItem.from_raw_data(decoded))
 
 
-def delete_records(tenant_id: str, customer_id: str, sks: Iterable[str]) -> None:
+def delete_items(tenant_id: str, customer_id: str, sks: Iterable[str]) -> None:
     bind()
     pk = keys.customer(tenant_id, customer_id)
-    with RecordItem.batch_write() as batch:
+    with MainItem.batch_write() as batch:
         for sk in sks:
-            batch.delete(RecordItem(pk, sk))
+            batch.delete(MainItem(pk, sk))
 
 
-def move_items(
-    tenant_id: str, items: Iterable[MainItem], to_customer: str, skip_sks: set[str]
+def copy_items(
+    tenant_id: str,
+    from_customer: str,
+    to_customer: str,
+    *,
+    only: set[str] | None = None,
+    skip: frozenset[str] | set[str] = frozenset(),
 ) -> list[str]:
-    """Copy items into another customer's collection under the same sort keys; returns them."""
+    """Copy items (never the profile) into another customer's collection under the same sort
+    keys, as they are now; returns the sort keys copied. Rewriting the same content on a retry
+    changes nothing, so a resumed merge or undo can run it again."""
     bind()
     target = keys.customer(tenant_id, to_customer)
-    moved = []
+    copied = []
     with MainItem.batch_write() as batch:
-        for item in items:
-            if item.sk in skip_sks:
+        for item in read_collection(tenant_id, from_customer):
+            if isinstance(item, CustomerProfileItem) or item.sk in skip:
+                continue
+            if only is not None and item.sk not in only:
                 continue
             data = item.serialize()
             data["pk"] = {"S": target}
             batch.save(MainItem.from_raw_data(data))
-            moved.append(item.sk)
-    return moved
+            copied.append(item.sk)
+    return copied

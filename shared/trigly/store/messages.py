@@ -3,7 +3,7 @@ collection with their history, released from the `due` index when held, recorded
 provider in the tenant's outbox."""
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -131,6 +131,14 @@ def recent(tenant_id: str, customer_id: str, limit: int = 50) -> Iterator[str]:
 def record_outbox(tenant_id: str, sent_at: datetime, message_id: str, doc: str) -> None:
     bind()
     OutboxItem(f"T#{tenant_id}#OUTBOX", f"{isoformat(sent_at)}#{message_id}", doc=doc).save()
+
+
+def delete_outbox_entries(tenant_id: str, sent: Iterable[tuple[datetime, str]]) -> None:
+    """Erasure: the outbox entries of a customer's messages, by (sent at, message id)."""
+    bind()
+    with OutboxItem.batch_write() as batch:
+        for sent_at, message_id in sent:
+            batch.delete(OutboxItem(f"T#{tenant_id}#OUTBOX", f"{isoformat(sent_at)}#{message_id}"))
 
 
 def outbox(tenant_id: str) -> list[str]:

@@ -127,6 +127,8 @@ class ConsentRecordItem(MainItem, discriminator="consent"):
     text_version = UnicodeAttribute(null=True)
     connector_id = UnicodeAttribute(null=True)
     event_id = UnicodeAttribute(null=True)
+    # The DMS id the statement came under (an undone merge gives it to the person it names).
+    external_id = UnicodeAttribute(null=True)
     # How Trigly captured a statement itself, as JSON: the message and link, the user agent.
     proof = UnicodeAttribute(null=True)
 
@@ -150,6 +152,16 @@ class RecordItem(MainItem, discriminator="record"):
 
     doc = CompressedText()
     stamp = UnicodeAttribute(null=True)  # ordering stamp, for records where the latest event wins
+
+
+class MergeItem(MainItem, discriminator="merge"):
+    """pk `T#{tenant}#C#{survivor}`, sk `MERGE#{id}`: a merge and its plan, written before its
+    steps; `state` (started, done, undoing, undone) lets a step go ahead only once. A merged
+    duplicate's id keeps a mark, pk `T#{tenant}#MERGED#{customer}`, sk `MERGED` (a MergeItem
+    without plan), so it is never merged twice."""
+
+    doc = CompressedText()
+    state = UnicodeAttribute()
 
 
 class DueIndex(GlobalSecondaryIndex["TriggerItem"]):  # type: ignore[no-untyped-call]
