@@ -35,7 +35,7 @@ from trigly.platform.errors import (
     ValidationFailed,
 )
 from trigly.platform.http import PROBLEM_CONTENT_TYPE, problem, problem_response
-from trigly.platform.observability import logger, tracer
+from trigly.platform.observability import logger, traced_handler
 
 
 class TriglyResolver(APIGatewayHttpResolver):
@@ -116,7 +116,7 @@ def openapi_document() -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@traced_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Authenticate before the resolver validates anything: no key means 401, whatever else is wrong.
     path = event.get("rawPath", "")
