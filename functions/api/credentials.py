@@ -26,7 +26,9 @@ class NewApiKey(BaseModel):
 class NewConnector(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     outbound_url: HttpUrl | None = Field(
-        default=None, description="Where Trigly posts events back."
+        default=None,
+        description="Where Trigly posts events back: https, on a public address (a private, "
+        "loopback or link-local one is refused with 422).",
     )
 
 

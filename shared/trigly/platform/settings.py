@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # Provider base URLs by provider name ({"telegram": "http://127.0.0.1:8081"}): local fakes
     # and benchmarks only; unset on AWS, where every provider uses its public API.
     provider_endpoints: dict[str, str] = Field(default_factory=dict)
+    # URLs tenants supply (connector outbound URLs) may be http and private or loopback: the
+    # local stack only, where receivers run on 127.0.0.1. Never set on AWS (`platform.egress`).
+    outbound_allow_private: bool = False
     # Delivery feedback: the queue SES events (through SNS) and sandbox delivery reports go to,
     # and the SES configuration set whose event destination publishes them.
     feedback_queue_url: str = ""

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from trigly.platform import clock, ids
-from trigly.platform.errors import NotFound, Unauthorized
+from trigly.platform.errors import FieldError, NotFound, Unauthorized, ValidationFailed
 from trigly.store import keys
 from trigly.store import tenants as store
 from trigly.store.models import ApiKeyItem, ConnectorItem, TenantItem, secret_entry
@@ -264,6 +264,10 @@ def _to_connector(item: ConnectorItem) -> Connector:
 
 
 def create_connector(tenant_id: str, name: str, outbound_url: str | None = None) -> IssuedConnector:
+    from trigly.platform import egress  # httpx: not in every function's cold start
+
+    if outbound_url and (reason := egress.refusal(outbound_url)):
+        raise ValidationFailed(errors=[FieldError("outbound_url", reason)])
     store.get_tenant(tenant_id)
     connector_id = ids.new_id("con")
     secret = _new_webhook_secret()
