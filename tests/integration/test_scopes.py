@@ -101,8 +101,10 @@ def key_for(world: dict[str, Any], scope: Scope) -> str:
 
 
 def concrete(path: str, ids: dict[str, str]) -> str:
+    """The route with its parameters filled: a real object where the test made one."""
     return "/".join(
-        ids[segment[1:-1]] if segment.startswith("<") else segment for segment in path.split("/")
+        ids.get(segment[1:-1], f"none_{segment[1:-1]}") if segment.startswith("<") else segment
+        for segment in path.split("/")
     )
 
 

@@ -567,6 +567,19 @@ def test_fcm_a_refused_access_token_is_renewed_once(
 
 
 @respx.mock
+@pytest.mark.parametrize(
+    "token_uri",
+    ["http://169.254.169.254/latest/meta-data/", "https://10.0.0.5/token", "https://evil.ru/t"],
+)
+def test_fcm_a_service_account_naming_another_token_host_is_refused(
+    fcm_credentials: dict[str, Any], token_uri: str
+) -> None:
+    # Trigly posts a signed assertion to the key's token_uri: only Google's endpoint is called.
+    fcm_credentials["service_account"]["token_uri"] = token_uri
+    with pytest.raises(ValueError, match="token_uri"):
+        CREDENTIALS.validate_python(fcm_credentials)
+
+
 def test_fcm_a_revoked_service_account_is_final(fcm_credentials: dict[str, Any]) -> None:
     respx.post(TOKEN_URL).respond(400, json={"error": "invalid_grant"})
     with pytest.raises(ProviderRejected, match="invalid_grant"):
@@ -642,16 +655,3 @@ def test_fcm_a_token_endpoint_timeout_is_retried_nothing_was_sent(
     send = respx.post(FCM_URL).respond(200, json={"name": "projects/avtomir-app/messages/4"})
     assert provider(fcm_credentials).send("ten_1", message(Channel.PUSH, to="dev"))
     assert tokens.call_count == 2 and send.call_count == 1 and len(waits) == 1
-
-
-@pytest.mark.parametrize(
-    "token_uri",
-    ["http://169.254.169.254/latest/meta-data/", "https://10.0.0.5/token", "https://evil.ru/t"],
-)
-def test_fcm_a_service_account_naming_another_token_host_is_refused(
-    fcm_credentials: dict[str, Any], token_uri: str
-) -> None:
-    # Trigly posts a signed assertion to the key's token_uri: only Google's endpoint is called.
-    fcm_credentials["service_account"]["token_uri"] = token_uri
-    with pytest.raises(ValueError, match="token_uri"):
-        CREDENTIALS.validate_python(fcm_credentials)
