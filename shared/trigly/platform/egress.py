@@ -139,4 +139,5 @@ class _CheckedTransport(httpx.HTTPTransport):
 def client() -> httpx.Client:
     """One client per container (keep-alive across deliveries), redirects off; callers pass
     their timeout per request."""
-    return httpx.Client(transport=_CheckedTransport(), follow_redirects=False)
+    # trust_env off: a proxy from the environment would connect on our behalf, unchecked.
+    return httpx.Client(transport=_CheckedTransport(), follow_redirects=False, trust_env=False)
