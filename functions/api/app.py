@@ -1,4 +1,5 @@
-"""Management API: one resolver, API-key authentication, errors mapped to problems in one place."""
+"""Management API: one resolver, API-key authentication and scopes (`functions.api.access`),
+errors mapped to problems in one place."""
 
 import json
 from typing import Any
@@ -10,6 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.api import (
+    access,
     channels,
     credentials,
     customer_channels,
@@ -28,6 +30,7 @@ from functions.api.openapi import OPENAPI, webhook_documentation
 from trigly.platform import tenancy
 from trigly.platform.errors import (
     FieldError,
+    Forbidden,
     MalformedRequest,
     NotFound,
     TriglyError,
@@ -35,15 +38,19 @@ from trigly.platform.errors import (
     ValidationFailed,
 )
 from trigly.platform.http import PROBLEM_CONTENT_TYPE, problem, problem_response
-from trigly.platform.observability import logger, tracer
+from trigly.platform.observability import logger, traced_handler
 
 
 class TriglyResolver(APIGatewayHttpResolver):
-    """Documents the webhook route too: API Gateway sends it to WebhookFunction, not here."""
+    """Documents each operation's API-key scope, and the webhook route too (API Gateway sends it
+    to WebhookFunction, not here)."""
 
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPIDocument:
         schema = super().get_openapi_schema(**kwargs)
         document = schema.model_dump(by_alias=True, exclude_none=True)
+        for path, operations in document.get("paths", {}).items():
+            for method, operation in operations.items():
+                access.document(method, path, operation)
         paths, schemas = webhook_documentation()
         document.setdefault("paths", {}).update(paths)
         document.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
@@ -51,7 +58,6 @@ class TriglyResolver(APIGatewayHttpResolver):
 
 
 app = TriglyResolver(enable_validation=True)
-PUBLIC_PATHS = {"/openapi.json", "/docs"}
 
 
 def _problem(error: TriglyError) -> Response[str]:
@@ -116,21 +122,21 @@ def openapi_document() -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@traced_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Authenticate before the resolver validates anything: no key means 401, whatever else is wrong.
+    # Authenticate and authorize before the resolver validates anything: no key means 401 and a
+    # key without the route's scope 403, whatever else is wrong, and nothing runs.
     path = event.get("rawPath", "")
-    # Customer links verify their own token; provider callbacks their own secret or signature.
-    if (
-        path not in PUBLIC_PATHS
-        and not path.startswith("/l/")
-        and not path.startswith(feedback.PUBLIC_PREFIXES)
-    ):
+    method = (event.get("requestContext") or {}).get("http", {}).get("method", "GET")
+    needed = access.needed(method, path)
+    if isinstance(needed, tenancy.Scope):
         try:
-            tenant_id = tenancy.authenticate((event.get("headers") or {}).get("authorization"))
-        except Unauthorized as error:
+            caller = tenancy.authenticate((event.get("headers") or {}).get("authorization"))
+            if not caller.may(needed):
+                raise Forbidden(f"This API key's scopes do not include `{needed.value}`.")
+        except (Unauthorized, Forbidden) as error:
             logger.info("request refused", extra={"status": error.status, "reason": error.slug})
             return problem_response(error, instance=path)
         # The tenant comes from the API key alone (CONTRACT §1), never from the path or body.
-        app.append_context(tenant_id=tenant_id)
+        app.append_context(tenant_id=caller.tenant_id, key_id=caller.key_id)
     return app.resolve(event, context)

@@ -14,12 +14,21 @@ router = APIGatewayHttpRouter()
 
 class NewApiKey(BaseModel):
     label: str = Field(default="default", min_length=1, max_length=100)
+    scopes: list[tenancy.Scope] = Field(
+        min_length=1,
+        description="What the key may do: `read` (every GET except keys, staff, audit and a "
+        "customer's export), `marketing` (read + templates, segments, journeys, campaigns, "
+        "messages, offers, scoring, referral links, loyalty redemptions, report links), "
+        "`admin` (everything).",
+    )
 
 
 class NewConnector(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     outbound_url: HttpUrl | None = Field(
-        default=None, description="Where Trigly posts events back."
+        default=None,
+        description="Where Trigly posts events back: https, on a public address (a private, "
+        "loopback or link-local one is refused with 422).",
     )
 
 
@@ -28,6 +37,7 @@ def _key_view(key: tenancy.ApiKeyInfo) -> dict[str, Any]:
         "id": key.key_id,
         "prefix": key.prefix,
         "label": key.label,
+        "scopes": sorted(key.scopes),
         "created_at": isoformat(key.created_at),
         "revoked_at": isoformat(key.revoked_at) if key.revoked_at else None,
     }
@@ -51,11 +61,12 @@ def list_api_keys() -> dict[str, Any]:
 
 @router.post("/api-keys", tags=["credentials"], summary="Issue an API key (shown once)")
 def issue_api_key(request: NewApiKey) -> Response[dict[str, Any]]:
-    issued = tenancy.issue_api_key(router.context["tenant_id"], request.label)
+    issued = tenancy.issue_api_key(router.context["tenant_id"], request.label, request.scopes)
     body = {
         "id": issued.key_id,
         "prefix": issued.prefix,
         "label": issued.label,
+        "scopes": sorted(issued.scopes),
         "api_key": issued.api_key,
     }
     return Response(status_code=201, content_type="application/json", body=body)

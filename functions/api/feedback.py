@@ -26,7 +26,6 @@ from trigly.platform.observability import logger
 router = APIGatewayHttpRouter()  # under /v1
 links_router = APIGatewayHttpRouter()  # under /l/ (customer links)
 
-PUBLIC_PREFIXES = ("/v1/callbacks/", "/v1/telegram/")
 SMS_ANSWERS = {"smsru": "100", "smsc": "OK"}  # what each provider expects back
 
 

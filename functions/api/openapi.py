@@ -8,8 +8,13 @@ from pydantic import BaseModel, Field
 from trigly.events.validation import PAYLOADS
 
 DESCRIPTION = """Trigly's management API. Authenticate with `Authorization: Bearer <api key>`;
-the key alone determines the tenant. Errors are `application/problem+json` (RFC 9457). Lists
-answer `{"items": [...], "cursor": ...}`, newest first. Times are ISO 8601 UTC with `Z`.
+the key alone determines the tenant. A key has scopes: `read` (every GET except keys, staff,
+audit and a customer's export), `marketing` (read + templates, segments, journeys, campaigns,
+messages, offers, scoring refresh, referral links, loyalty redemptions, report links) and `admin`
+(everything). Each operation names its scope (`x-trigly-scope`); a key without it gets `403` and
+nothing changes. Keys made before scopes existed are `admin`. Errors are
+`application/problem+json` (RFC 9457). Lists answer `{"items": [...], "cursor": ...}`, newest
+first. Times are ISO 8601 UTC with `Z`.
 
 DMS webhooks (`POST /v1/webhooks/{connector_id}`) are signed per Standard Webhooks with the
 connector's `whsec_` secret instead of an API key; see the README for the event catalogue."""

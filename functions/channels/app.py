@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trigly.messaging.worker import deliver_batch
-from trigly.platform.observability import logger, metrics, tracer
+from trigly.platform.observability import logger, metrics, traced_handler
 
 MAX_WAIT = 900  # seconds: a provider's Retry-After is honoured up to 15 minutes
 
@@ -32,7 +32,7 @@ def _hand_back(record: dict[str, Any], seconds: float) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = {r["messageId"]: r for r in event.get("Records", [])}

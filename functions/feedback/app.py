@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from trigly.messaging import feedback
 from trigly.messaging.reports import queued_events
 from trigly.platform import clock
-from trigly.platform.observability import logger, metrics, tracer
+from trigly.platform.observability import logger, metrics, traced_handler
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -36,7 +36,7 @@ def apply_record(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trigly.outbound.delivery import deliver_message
-from trigly.platform.observability import logger, metrics, tracer
+from trigly.platform.observability import logger, metrics, traced_handler
 
 # Failed records are reported, not raised: a batch that fails whole is still a partial answer.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -26,7 +26,7 @@ def deliver_record(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(

@@ -10,11 +10,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trigly.platform import clock
 from trigly.platform.clock import isoformat
-from trigly.platform.observability import logger, metrics, tracer
+from trigly.platform.observability import logger, metrics, traced_handler
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from trigly.scheduling.tick import hourly_tick

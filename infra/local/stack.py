@@ -65,6 +65,8 @@ def lambda_like_environment(endpoint_url: str) -> dict[str, str]:
         # No X-Ray daemon and no CloudWatch here: keep Powertools from trying.
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
+        # Connector outbound URLs may be http and on 127.0.0.1 here (never on AWS).
+        "TRIGLY_OUTBOUND_ALLOW_PRIVATE": "true",
     }
 
 

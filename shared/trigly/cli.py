@@ -10,6 +10,11 @@ once).
 imports a customer base (CSV or JSON Lines, docs/imports.md) through webhook intake, with a
 progress bar on stderr, and prints the report (new, existing, duplicates, invalid) as JSON.
 
+    trigly keys rotate-links --stack trigly-prod [--revoke-previous]
+
+adds a new current link key (customer links, tracking, callback secrets); links signed before keep
+working until they expire, unless `--revoke-previous` (a leaked key): ADR 0014.
+
 `--stack` reads the table and queue names from the CloudFormation stack's outputs; without it
 they come from the TRIGLY_* environment variables, as in a Lambda function.
 """
@@ -31,6 +36,7 @@ STACK_OUTPUTS = {
     "ArchiveBucketName": "TRIGLY_ARCHIVE_BUCKET",
     "EventBusName": "TRIGLY_EVENT_BUS",
     "OutboundQueueUrl": "TRIGLY_OUTBOUND_QUEUE_URL",
+    "LinkSigningSecretArn": "TRIGLY_LINK_SECRET_ARN",
 }
 
 
@@ -40,7 +46,8 @@ def _use_stack(stack_name: str) -> None:
     stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     for output, variable in STACK_OUTPUTS.items():
-        os.environ[variable] = outputs[output]
+        if output in outputs:  # a stack from before an output existed lacks it
+            os.environ[variable] = outputs[output]
 
 
 def _create_tenant(args: argparse.Namespace) -> dict[str, Any]:
@@ -55,6 +62,13 @@ def _create_tenant(args: argparse.Namespace) -> dict[str, Any]:
         "connector_id": connector.connector_id,
         "webhook_secret": connector.secret,
     }
+
+
+def _rotate_link_keys(args: argparse.Namespace) -> dict[str, Any]:
+    from trigly.platform import tokens
+
+    current = tokens.rotate_link_key(revoke_previous=args.revoke_previous)
+    return {"current_key": current, "previous_revoked": args.revoke_previous}
 
 
 def _count_lines(path: Path) -> int:
@@ -149,6 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     bulk.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     bulk.add_argument("--stack", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     bulk.set_defaults(run=_import)
+    keys = commands.add_parser("keys", help="rotate keys (ADR 0014)").add_subparsers(
+        dest="action", required=True
+    )
+    rotate = keys.add_parser("rotate-links", help="a new current key for customer links")
+    rotate.add_argument(
+        "--revoke-previous", action="store_true", help="links signed so far stop working (a leak)"
+    )
+    rotate.set_defaults(run=_rotate_link_keys)
     args = parser.parse_args(argv)
     if args.stack:
         _use_stack(args.stack)

@@ -36,7 +36,7 @@ def test_tenant_create_reads_the_stack_outputs_and_issues_working_credentials(
     created = json.loads(capsys.readouterr().out)
     # Then its key authenticates as that tenant and its connector exists with the secret shown
     assert os.environ["TRIGLY_MAIN_TABLE"] == stack.outputs["MainTableName"]
-    assert tenancy.authenticate(f"Bearer {created['api_key']}") == created["tenant_id"]
+    assert tenancy.authenticate(f"Bearer {created['api_key']}").tenant_id == created["tenant_id"]
     connector = tenancy.get_connector(created["tenant_id"], created["connector_id"])
     assert connector.signing_secrets(connector.created_at) == [created["webhook_secret"]]
     assert tenancy.get_tenant(created["tenant_id"]).timezone == "Asia/Yekaterinburg"

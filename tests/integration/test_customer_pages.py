@@ -184,12 +184,13 @@ def test_forged_tampered_foreign_and_expired_links_show_no_customer_data(
     customer_id, _ = known_customer(dealer, drain, "PC-4")
     path = preferences_path(dealer, customer_id)
     # a made-up token, and a real one with its claims swapped for another customer's
-    body, _, signature = path.removeprefix("/l/").partition(".")
+    key_id, body, signature = path.removeprefix("/l/").split(".")
     claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     swapped = base64.urlsafe_b64encode(
         json.dumps({**claims, "c": "cus_someone_else"}).encode()
     ).decode()
-    for forged in ("/l/nonsense", f"/l/{swapped.rstrip('=')}.{signature}", path[:-2] + "xx"):
+    swapped_link = f"/l/{key_id}.{swapped.rstrip('=')}.{signature}"
+    for forged in ("/l/nonsense", swapped_link, path[:-2] + "xx"):
         status, html, headers = page("GET", forged)
         assert status == 404 and "Ссылка не найдена" in html
         assert headers["content-type"].startswith("text/html") and "+7" not in html

@@ -195,7 +195,9 @@ def test_a_poison_message_fails_alone_and_the_batch_goes_on(
 
 
 def test_api_keys_are_issued_listed_by_prefix_and_revoked(dealer: TenantFixture) -> None:
-    status, issued = api("POST", "/v1/api-keys", dealer.api_key, body={"label": "crm"})
+    status, issued = api(
+        "POST", "/v1/api-keys", dealer.api_key, body={"label": "crm", "scopes": ["admin"]}
+    )
     assert status == 201 and issued["api_key"].startswith(issued["prefix"])
     listing = api("GET", "/v1/api-keys", dealer.api_key)[1]["items"]
     assert all("api_key" not in k for k in listing)

@@ -566,6 +566,19 @@ def test_fcm_a_refused_access_token_is_renewed_once(
     assert route.calls[1].request.headers["authorization"] == "Bearer new"
 
 
+@pytest.mark.parametrize(
+    "token_uri",
+    ["http://169.254.169.254/latest/meta-data/", "https://10.0.0.5/token", "https://evil.ru/t"],
+)
+def test_fcm_a_service_account_naming_another_token_host_is_refused(
+    fcm_credentials: dict[str, Any], token_uri: str
+) -> None:
+    # Trigly posts a signed assertion to the key's token_uri: only Google's endpoint is called.
+    fcm_credentials["service_account"]["token_uri"] = token_uri
+    with pytest.raises(ValueError, match="token_uri"):
+        CREDENTIALS.validate_python(fcm_credentials)
+
+
 @respx.mock
 def test_fcm_a_revoked_service_account_is_final(fcm_credentials: dict[str, Any]) -> None:
     respx.post(TOKEN_URL).respond(400, json={"error": "invalid_grant"})

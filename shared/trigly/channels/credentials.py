@@ -105,6 +105,9 @@ class ViberCredentials(_Credentials):
     sender_avatar: str | None = Field(default=None, max_length=500)
 
 
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105  # a URL, not a secret
+
+
 class ServiceAccount(BaseModel):
     """The fields of a Firebase service-account JSON key that FCM HTTP v1 needs."""
 
@@ -113,7 +116,16 @@ class ServiceAccount(BaseModel):
     project_id: str = Field(pattern=r"^[a-z0-9-]{4,40}$")
     client_email: str = Field(min_length=3, max_length=320)
     private_key: SecretStr
-    token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105  # a URL, not a secret
+    token_uri: str = GOOGLE_TOKEN_URI
+
+    @field_validator("token_uri")
+    @classmethod
+    def _google(cls, value: str) -> str:
+        # Trigly posts a signed assertion here: a tenant-supplied key must not name another
+        # host (an address inside our network, say). Every Google key carries this one.
+        if value != GOOGLE_TOKEN_URI:
+            raise ValueError(f"must be {GOOGLE_TOKEN_URI}")
+        return value
 
     @field_validator("private_key")
     @classmethod

@@ -2,7 +2,8 @@
 
 Hard bounces, complaints, carrier refusals and unsubscribes add rules for the contact they
 concern. An entry holds no contact in clear: its key is an HMAC of the normalized contact under
-the link-signing key (`tokens.keyed_digest`), so it survives the customer's erasure (CONTRACT §3
+the list's own key (`tokens.suppression_digest`; it never rotates, so rotating the link keys
+never forgets an opt-out — ADR 0014), so it survives the customer's erasure (CONTRACT §3
 DELETE) and a later re-import of the same phone or email is refused by the send path, which looks
 up the hashes of exactly the candidate contacts (one BatchGetItem) — never the whole list.
 
@@ -35,7 +36,12 @@ def family(channel: Channel) -> str:
 
 
 def digest(channel: Channel, address: str) -> str:
-    return tokens.keyed_digest(f"suppress:{family(channel)}", address.strip().lower())
+    return tokens.suppression_digest(f"suppress:{family(channel)}", address.strip().lower())
+
+
+def legacy_digest(channel: Channel, address: str) -> str | None:
+    """The hash entries written before the list had its own key are stored under."""
+    return tokens.legacy_suppression_digest(f"suppress:{family(channel)}", address.strip().lower())
 
 
 def rule(
@@ -104,9 +110,12 @@ def _lifted(profile: CustomerProfile, entry: Suppression, at: datetime) -> bool:
 def for_profile(tenant_id: str, profile: CustomerProfile) -> list[Suppression]:
     """The entries that concern this customer's usable contacts (one batched read)."""
     candidates = _candidates(profile)
-    if not candidates or not get_settings().link_secret_arn:
-        return []  # no key, no keyed list (a deployment always has one: LinkSigningSecret)
+    if not candidates or not get_settings().suppression_key_arn:
+        return []  # no key, no keyed list (a deployment always has one: SuppressionKeySecret)
     by_digest = {digest(channel, address): address for channel, address in candidates}
+    for channel, address in candidates:  # entries from before the list had its own key
+        if (legacy := legacy_digest(channel, address)) is not None:
+            by_digest[legacy] = address
     found = store.suppression_rules(tenant_id, list(by_digest))
     entries: list[Suppression] = []
     for key, rules in found.items():

@@ -3,16 +3,17 @@
 Retries: a failed delivery is made visible again after a growing delay (30 s, 1 min, 2 min, …,
 capped at an hour); after 30 receives — a little over 24 hours — SQS moves it to the DLQ, which
 alarms. The `webhook-id` is the event id, so a receiver that saw it already can drop it.
+The URL is the tenant's: it is called through `trigly.platform.egress` (https, public addresses
+only, checked at every connection).
 """
 
 from datetime import timedelta
-from functools import lru_cache
 
 import httpx
 from standardwebhooks import Webhook
 
 from trigly.outbound.queue import OutboundDelivery
-from trigly.platform import aws, clock, tenancy
+from trigly.platform import aws, clock, egress, tenancy
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
 
@@ -24,12 +25,6 @@ GIVE_UP_AFTER = timedelta(hours=24)
 
 class DeliveryFailed(Exception):
     """The receiver did not take the event; it will be retried."""
-
-
-@lru_cache(maxsize=1)
-def _client() -> httpx.Client:
-    # One client per container: keep-alive across deliveries.
-    return httpx.Client(timeout=TIMEOUT, follow_redirects=False)
 
 
 def retry_delay(receive_count: int) -> timedelta:
@@ -53,7 +48,10 @@ def deliver_message(body: str, *, receipt_handle: str, receive_count: int) -> No
     }
     status: int | str
     try:
-        response = _client().post(connector.outbound_url, content=payload.encode(), headers=headers)
+        # The tenant chose this URL: the egress client connects only to public addresses.
+        response = egress.client().post(
+            connector.outbound_url, content=payload.encode(), headers=headers, timeout=TIMEOUT
+        )
         delivered = 200 <= response.status_code < 300
         status = response.status_code
     except httpx.HTTPError as exc:

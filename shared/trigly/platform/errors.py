@@ -29,6 +29,14 @@ class Unauthorized(TriglyError):
     slug = "unauthorized"
 
 
+class Forbidden(TriglyError):
+    """A valid API key whose scopes do not cover the call (nothing is changed)."""
+
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
 class NotFound(TriglyError):
     status = 404
     title = "Not found"

@@ -23,12 +23,17 @@ class Settings(BaseSettings):
     channel_queue_urls: dict[str, str] = Field(min_length=1)
     # The SES-verified From address; empty keeps email in sandbox mode (recorded, not sent).
     email_sender: str = ""
-    # Customer links: their base URL, and the Secrets Manager secret that signs them.
+    # Customer links: their base URL, and the Secrets Manager secret holding the link key ring.
     public_url: str = ""
     link_secret_arn: str = ""
+    # The suppression list's own hashing key (never rotated: ADR 0014).
+    suppression_key_arn: str = ""
     # Provider base URLs by provider name ({"telegram": "http://127.0.0.1:8081"}): local fakes
     # and benchmarks only; unset on AWS, where every provider uses its public API.
     provider_endpoints: dict[str, str] = Field(default_factory=dict)
+    # URLs tenants supply (connector outbound URLs) may be http and private or loopback: the
+    # local stack only, where receivers run on 127.0.0.1. Never set on AWS (`platform.egress`).
+    outbound_allow_private: bool = False
     # Delivery feedback: the queue SES events (through SNS) and sandbox delivery reports go to,
     # and the SES configuration set whose event destination publishes them.
     feedback_queue_url: str = ""

@@ -2,6 +2,8 @@
 
 The API key alone determines the tenant (CONTRACT §1): keys are stored only as SHA-256 hashes
 (they are 256-bit random, so a fast hash is safe), shown once at creation, listed by prefix.
+A key carries scopes (`read` ⊂ `marketing` ⊂ `admin`); a key made before scopes existed is
+`admin`, as it could do everything then.
 Connector signing secrets are `whsec_<base64>`; rotation keeps the old secret valid for an
 overlap so a DMS can switch without losing a delivery.
 """
@@ -10,13 +12,15 @@ import base64
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from trigly.platform import clock, ids
-from trigly.platform.errors import NotFound, Unauthorized
+from trigly.platform.errors import FieldError, NotFound, Unauthorized, ValidationFailed
 from trigly.store import keys
 from trigly.store import tenants as store
 from trigly.store.models import ApiKeyItem, ConnectorItem, TenantItem, secret_entry
@@ -24,6 +28,33 @@ from trigly.store.models import ApiKeyItem, ConnectorItem, TenantItem, secret_en
 API_KEY_PREFIX = "trg_"
 PREFIX_SHOWN = 12
 DEFAULT_SECRET_OVERLAP = timedelta(hours=24)
+
+
+class Scope(StrEnum):
+    """What an API key may do (CONTRACT §1); each scope includes the ones before it."""
+
+    READ = "read"
+    MARKETING = "marketing"
+    ADMIN = "admin"
+
+
+_INCLUDED = {
+    Scope.READ: frozenset({Scope.READ}),
+    Scope.MARKETING: frozenset({Scope.READ, Scope.MARKETING}),
+    Scope.ADMIN: frozenset(Scope),
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who an API request comes from: the key's tenant and what the key may do."""
+
+    tenant_id: str
+    key_id: str
+    scopes: frozenset[Scope]
+
+    def may(self, needed: Scope) -> bool:
+        return any(needed in _INCLUDED[scope] for scope in self.scopes)
 
 
 @dataclass(frozen=True)
@@ -41,6 +72,7 @@ class IssuedApiKey:
     key_id: str
     prefix: str
     label: str
+    scopes: frozenset[Scope]
     api_key: str  # shown once, never stored
 
 
@@ -49,6 +81,7 @@ class ApiKeyInfo:
     key_id: str
     prefix: str
     label: str
+    scopes: frozenset[Scope]
     created_at: datetime
     revoked_at: datetime | None
 
@@ -143,7 +176,18 @@ def list_tenant_ids() -> list[str]:
     return [item.tenant_id for item in store.list_tenants()]
 
 
-def issue_api_key(tenant_id: str, label: str = "default") -> IssuedApiKey:
+def _scopes(stored: Iterable[str] | None) -> frozenset[Scope]:
+    """A key's scopes as stored; none stored means a key from before scopes, which is `admin`."""
+    return frozenset(Scope(s) for s in stored) if stored else frozenset({Scope.ADMIN})
+
+
+def issue_api_key(
+    tenant_id: str, label: str = "default", scopes: Iterable[Scope] = (Scope.ADMIN,)
+) -> IssuedApiKey:
+    """A new key, shown once. Operator tools (the CLI, the local demo) issue `admin` keys."""
+    granted = frozenset(scopes)
+    if not granted:
+        raise ValueError("An API key needs at least one scope.")
     store.get_tenant(tenant_id)
     key_id = ids.new_id("key")
     plaintext = API_KEY_PREFIX + secrets.token_urlsafe(32)
@@ -153,6 +197,7 @@ def issue_api_key(tenant_id: str, label: str = "default") -> IssuedApiKey:
         "key_id": key_id,
         "prefix": plaintext[:PREFIX_SHOWN],
         "label": label,
+        "scopes": {scope.value for scope in granted},
         "key_hash": key_hash,
         "created_at": clock.isoformat(clock.now()),
     }
@@ -161,7 +206,11 @@ def issue_api_key(tenant_id: str, label: str = "default") -> IssuedApiKey:
         ApiKeyItem(keys.tenant(tenant_id), f"APIKEY#{key_id}", **fields),
     )
     return IssuedApiKey(
-        key_id=key_id, prefix=plaintext[:PREFIX_SHOWN], label=label, api_key=plaintext
+        key_id=key_id,
+        prefix=plaintext[:PREFIX_SHOWN],
+        label=label,
+        scopes=granted,
+        api_key=plaintext,
     )
 
 
@@ -172,6 +221,7 @@ def list_api_keys(tenant_id: str) -> list[ApiKeyInfo]:
             key_id=i.key_id,
             prefix=i.prefix,
             label=i.label,
+            scopes=_scopes(i.scopes),
             created_at=datetime.fromisoformat(i.created_at),
             revoked_at=_parse_time(i.revoked_at),
         )
@@ -183,8 +233,8 @@ def revoke_api_key(tenant_id: str, key_id: str) -> None:
     store.revoke_api_key(tenant_id, key_id, clock.isoformat(clock.now()))
 
 
-def authenticate(authorization: str | None) -> str:
-    """The tenant id of a `Bearer <api key>` header; anything else is 401."""
+def authenticate(authorization: str | None) -> Caller:
+    """The tenant and scopes of a `Bearer <api key>` header; anything else is 401."""
     scheme, _, credential = (authorization or "").partition(" ")
     credential = credential.strip()
     if scheme.lower() != "bearer" or not credential.startswith(API_KEY_PREFIX):
@@ -192,7 +242,7 @@ def authenticate(authorization: str | None) -> str:
     item = store.get_api_key(_hash_key(credential))
     if item is None or item.revoked_at:
         raise Unauthorized("A valid API key is required: `Authorization: Bearer <api key>`.")
-    return item.tenant_id
+    return Caller(item.tenant_id, item.key_id, _scopes(item.scopes))
 
 
 def _to_connector(item: ConnectorItem) -> Connector:
@@ -214,6 +264,10 @@ def _to_connector(item: ConnectorItem) -> Connector:
 
 
 def create_connector(tenant_id: str, name: str, outbound_url: str | None = None) -> IssuedConnector:
+    from trigly.platform import egress  # httpx: not in every function's cold start
+
+    if outbound_url and (reason := egress.refusal(outbound_url)):
+        raise ValidationFailed(errors=[FieldError("outbound_url", reason)])
     store.get_tenant(tenant_id)
     connector_id = ids.new_id("con")
     secret = _new_webhook_secret()

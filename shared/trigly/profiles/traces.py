@@ -1,9 +1,10 @@
 """Whether a kept payload names a person (erasure): one of their contacts in any format, or one
 of their DMS ids, anywhere in it.
 
-The comparison is by keyed digest (`tokens.keyed_digest`, HMAC under the link-signing key), so
-the person's identifiers can go to another function — the import worker that reads uploaded
-files — without being on a queue in clear.
+The comparison is by keyed digest (HMAC under the suppression list's key, which never rotates, so
+a link-key rotation between the erasure and the import worker's look cannot hide a match), so the
+person's identifiers can go to another function — the import worker that reads uploaded files —
+without being on a queue in clear.
 """
 
 import re
@@ -21,7 +22,7 @@ EMAIL_LIKE = re.compile(r"[^\s,;:<>()\[\]\"']+@[^\s,;:<>()\[\]\"']+")
 
 
 def _digest(form: str) -> str:
-    return tokens.keyed_digest(NAMESPACE, form)
+    return tokens.suppression_digest(NAMESPACE, form)
 
 
 def digests_of(person: CustomerProfile) -> list[str]:

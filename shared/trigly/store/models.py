@@ -70,6 +70,8 @@ class ApiKeyItem(MainItem, discriminator="api_key"):
     key_id = UnicodeAttribute()
     prefix = UnicodeAttribute()
     label = UnicodeAttribute()
+    # `read`, `marketing`, `admin`; absent on keys made before scopes (they are `admin`).
+    scopes = UnicodeSetAttribute(null=True)
     key_hash = UnicodeAttribute()
     created_at = UnicodeAttribute()
     revoked_at = UnicodeAttribute(null=True)

@@ -56,6 +56,15 @@ def _put(pk: str, records: Iterable[tuple[str, BaseModel]]) -> None:
         RecordItem(pk, sk, doc=record.model_dump_json(exclude_none=True)).save()
 
 
+def get_customer_record(tenant_id: str, customer_id: str, sk: str) -> str | None:
+    """One dated record of a customer's collection (strongly consistent), or None."""
+    bind()
+    try:
+        return RecordItem.get(keys.customer(tenant_id, customer_id), sk, consistent_read=True).doc
+    except DoesNotExist:
+        return None
+
+
 def put_customer_record_if_newer(
     tenant_id: str, customer_id: str, sk: str, record: BaseModel, stamp: str
 ) -> bool:
