@@ -25,6 +25,13 @@ SMS_CONSENT = {
 }
 
 
+def next_msk(at: time) -> datetime:
+    """The next moment after the business clock's now when it is `at` in Moscow."""
+    now = clock.now().astimezone(MSK)
+    moment = datetime.combine(now.date(), at, tzinfo=MSK)
+    return moment if moment > now else moment + timedelta(days=1)
+
+
 def work_sms_queue(stack: DeployedStack, times: int = 1) -> list[dict[str, Any]]:
     """Hand what waits in the SMS queue to the channel worker (each message `times` times)."""
     sqs = boto3.client("sqs")
@@ -122,7 +129,7 @@ def test_quiet_hours_hold_marketing_until_the_morning(
     business_clock: clock.AdjustableClock,
 ) -> None:
     # Given it is 23:00 in Moscow
-    business_clock.move_to(datetime(2026, 12, 1, 23, 0, tzinfo=MSK))
+    business_clock.move_to(next_msk(time(23)))
     customer_id = customer(dealer, drain, "MS-3", consents=SMS_CONSENT, region="RU-MOW")
     _status, answer = send(
         dealer,
@@ -135,10 +142,11 @@ def test_quiet_hours_hold_marketing_until_the_morning(
     [held] = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
         "items"
     ]
-    assert held["history"][-1]["until"] == "2026-12-02T06:00:00Z"  # 09:00 in Moscow
+    morning = next_msk(time(9))
+    assert held["history"][-1]["until"] == clock.isoformat(morning)  # 09:00 in Moscow
     # When the hourly tick runs at night nothing goes; in the morning it is released and sent
     assert release_due(clock.now()) == 0
-    business_clock.move_to(datetime(2026, 12, 2, 9, 5, tzinfo=MSK))
+    business_clock.move_to(morning + timedelta(minutes=5))
     assert release_due(clock.now()) == 1
     work_sms_queue(stack)
     [sent] = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})[1][
@@ -272,7 +280,7 @@ def test_a_stored_template_is_previewed_and_sent_per_channel(
 def test_a_burst_of_marketing_respects_the_daily_cap(
     dealer: TenantFixture, drain: IngestDrain, business_clock: clock.AdjustableClock
 ) -> None:
-    business_clock.move_to(datetime(2026, 12, 3, 12, 0, tzinfo=MSK))
+    business_clock.move_to(next_msk(time(12)))
     customer_id = customer(dealer, drain, "MS-7", consents=SMS_CONSENT, region="RU-MOW")
     statuses = [
         send(
@@ -298,7 +306,7 @@ def test_a_marketing_message_carries_a_one_click_way_out_that_works_at_once(
     stack: DeployedStack,
     business_clock: clock.AdjustableClock,
 ) -> None:
-    business_clock.move_to(datetime(2026, 12, 4, 12, 0, tzinfo=MSK))
+    business_clock.move_to(next_msk(time(12)))
     customer_id = customer(dealer, drain, "MS-8", consents=SMS_CONSENT, region="RU-MOW")
     status, first = send(
         dealer,
