@@ -58,7 +58,12 @@ class MessagingSettingsChange(BaseModel):
 
     sending_hours: SendingHoursChange | None = None
     frequency_caps: FrequencyCapsChange | None = None
-    cascade: dict[MessagePurpose, list[Channel]] | None = None
+    # Keys checked by the domain, so an unknown purpose is reported at `cascade.<purpose>`.
+    cascade: dict[str, list[Channel]] | None = Field(
+        default=None,
+        description="Per purpose (" + ", ".join(p.value for p in MessagePurpose) + "): the "
+        "channels tried in order",
+    )
     sandbox: bool | None = None
 
 

@@ -140,15 +140,17 @@ def frequency_cap_until(
     sent), across every journey and campaign. A day is the recipient's calendar day (two
     messages may be an hour apart across midnight, never two on one day); the 7- and 30-day
     windows roll: with four in 30 days, the next goes 30 days after the oldest of them.
+    A message counted a moment after `now` counts too: a concurrent sender that read the clock
+    later took its place first (messaging/caps.py).
     """
     until: datetime | None = None
     today = now.astimezone(zone).date()
     if cap.per_day is not None and (
-        sum(1 for t in recent if t <= now and t.astimezone(zone).date() == today) >= cap.per_day
+        sum(1 for t in recent if t.astimezone(zone).date() == today) >= cap.per_day
     ):
         until = _local_midnight_after(now, zone)
     for window, most in cap.rolling():
-        in_window = sorted(t for t in recent if now - window < t <= now)
+        in_window = sorted(t for t in recent if now - window < t)
         if len(in_window) >= most:
             frees = in_window[len(in_window) - most] + window
             until = frees if until is None else max(until, frees)
