@@ -4,7 +4,7 @@ statuses idempotently and out of order; hard bounces and complaints feed the sup
 which survives the customer's erasure."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import time, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -13,7 +13,7 @@ from functions.feedback.app import handler as feedback_worker
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_ingest_and_api import api
-from tests.integration.test_messages import customer, send, work_sms_queue
+from tests.integration.test_messages import customer, next_msk, send, work_sms_queue
 from tests.support import FakeLambdaContext, sqs_event
 from trigly.channels.sandbox import outbox
 from trigly.platform import clock
@@ -114,7 +114,7 @@ def test_a_sandbox_sms_reaches_delivered_once_whatever_the_redeliveries(
     drain: IngestDrain,
     business_clock: clock.AdjustableClock,
 ) -> None:
-    business_clock.move_to(datetime(2026, 12, 7, 12, 0, tzinfo=MSK))
+    business_clock.move_to(next_msk(time(12)))
     customer_id = customer(dealer, drain, "FB-1", consents=EMAIL_CONSENT)
     _, sent = send(
         dealer,
@@ -138,7 +138,7 @@ def test_ses_events_move_an_email_forward_only_and_a_hard_bounce_suppresses_the_
     drain: IngestDrain,
     business_clock: clock.AdjustableClock,
 ) -> None:
-    business_clock.move_to(datetime(2026, 12, 7, 12, 0, tzinfo=MSK))
+    business_clock.move_to(next_msk(time(12)))
     tenant_id = dealer.tenant.tenant_id
     customer_id = customer(
         dealer, drain, "FB-2", consents=EMAIL_CONSENT, emails=["Nina@Example.com"]
@@ -213,7 +213,7 @@ def test_an_ses_event_reconciles_an_email_whose_worker_died_after_ses_took_it(
     from trigly.messaging.message import StoredMessage
     from trigly.store import messages as store
 
-    business_clock.move_to(datetime(2026, 12, 7, 12, 0, tzinfo=MSK))
+    business_clock.move_to(next_msk(time(12)))
     tenant_id = dealer.tenant.tenant_id
     customer_id = customer(
         dealer, drain, "FB-4", consents=EMAIL_CONSENT, emails=["rec@example.com"]
