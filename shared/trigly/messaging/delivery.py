@@ -29,6 +29,7 @@ from trigly.messaging.intent import (
     record,
 )
 from trigly.messaging.message import StoredMessage, pack_html
+from trigly.messaging.policy import FALLBACK_POLICY
 from trigly.platform import clock
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
@@ -99,13 +100,10 @@ def _schedule_fallback(
     when its channel's rule says (Telegram: no click within 4 h). Written before the status, so
     a crash in between leaves a look that finds nothing to do rather than a lost fallback."""
     from trigly.messaging.channels import fallback_at
-    from trigly.messaging.settings import policy_for
-    from trigly.platform.tenancy import get_tenant_cached
 
     if message.channel is None:
         return
-    policy = policy_for(get_tenant_cached(ref.tenant_id))
-    at = fallback_at(policy, message.channel, state, entry.at)
+    at = fallback_at(FALLBACK_POLICY, message.channel, state, entry.at)
     if at is not None:
         store.schedule_fallback(ref, at)
 

@@ -200,3 +200,8 @@ class MessagingPolicy(BaseModel):
 
     def fallback_rule(self, channel: Channel) -> FallbackRule | None:
         return next((rule for rule in self.fallback if rule.channel is channel), None)
+
+
+# The fallback rules are not a tenant setting (yet): a sent message reads no settings to find
+# its rule (the channel worker's hot path).
+FALLBACK_POLICY = MessagingPolicy()

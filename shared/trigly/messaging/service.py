@@ -420,6 +420,7 @@ def fall_back(now: datetime, due: list[MessageRef]) -> int:
     its own message keyed after the first, so a repeated tick sends it once. A message that
     reached the awaited status meanwhile (delivered, clicked) needs none."""
     from trigly.messaging.channels import fallback_at
+    from trigly.messaging.policy import FALLBACK_POLICY
     from trigly.platform.tenancy import get_tenant_cached
 
     followed = 0
@@ -431,7 +432,7 @@ def fall_back(now: datetime, due: list[MessageRef]) -> int:
         message = StoredMessage.model_validate_json(loaded[0])
         tenant = get_tenant_cached(ref.tenant_id)
         at = (
-            fallback_at(policy_for(tenant), message.channel, message.state, message.sent_at or now)
+            fallback_at(FALLBACK_POLICY, message.channel, message.state, message.sent_at or now)
             if message.channel is not None
             else None
         )
