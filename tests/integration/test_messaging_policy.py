@@ -232,3 +232,34 @@ def test_the_sandbox_outbox_keeps_messages_400_days(
     assert len(outbox(dealer.tenant.tenant_id)) == 1
     business_clock.advance(timedelta(days=2))
     assert outbox(dealer.tenant.tenant_id) == []
+
+
+def test_the_follow_up_of_a_message_that_never_went_takes_its_own_cap_place(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    from functions.scheduler.app import handler as scheduler
+    from tests.integration.test_fallback import telegram_customer, work_channel_queues
+    from tests.support import FakeLambdaContext
+
+    business_clock.move_to(next_msk(time(11)))
+    customer_id = telegram_customer(dealer, drain, "CAP-5")
+    first = service.send(dealer.tenant, marketing(customer_id, "follow:1"))
+    assert (first.state.status.value, first.channel) == ("queued", "telegram")
+    # When Telegram has no provider by the time the worker sends it
+    settings(dealer, {"sandbox": False})
+    work_channel_queues(stack)
+    # and the next tick follows it up by SMS (sandbox mode is back)
+    settings(dealer, {"sandbox": True})
+    business_clock.advance(timedelta(minutes=15))
+    scheduler({}, FakeLambdaContext())
+    work_channel_queues(stack)
+    follow_up, original = api_messages(dealer, customer_id)
+    assert (original["status"], original["reason"]) == ("failed", "channel_not_configured")
+    assert (follow_up["channel"], follow_up["fallback_of"]) == ("sms", original["id"])
+    assert [m["channel"] for m in outbox(dealer.tenant.tenant_id)] == ["sms"]
+    # Then the follow-up holds today's one place: the next marketing message waits
+    later = service.send(dealer.tenant, marketing(customer_id, "follow:2"))
+    assert (later.state.status.value, later.state.reason) == ("held", "frequency_cap")
