@@ -498,6 +498,7 @@ def run(cars: int = CARS, sample: int = SAMPLE) -> Lifecycle:
         from trigly.journeys.service import queue_due_triggers
         from trigly.locations.model import LocationDetails
         from trigly.locations.service import create_location
+        from trigly.messaging.settings import change_settings
         from trigly.platform import clock, tenancy
         from trigly.scheduling.tick import hourly_tick
 
@@ -507,6 +508,8 @@ def run(cars: int = CARS, sample: int = SAMPLE) -> Lifecycle:
         clock.use(business)
         try:
             tenant = tenancy.create_tenant("Автомир")
+            # Sandbox mode: the messages record to the outbox, as on the local stack.
+            change_settings(tenant.tenant_id, {"sandbox": True})
             connector = tenancy.create_connector(tenant.tenant_id, "DMS")
             hours = [{"weekday": d, "opens": "08:00", "closes": "20:00"} for d in range(6)]
             create_location(

@@ -144,6 +144,7 @@ def measure(n: int = MESSAGES) -> MessageCost:
     with emulated_stack() as stack:
         from functions.channels.app import handler as channel_worker
         from functions.feedback.app import handler as feedback_worker
+        from trigly.messaging.settings import change_settings
         from trigly.platform import clock, tenancy
 
         business = clock.AdjustableClock()
@@ -151,6 +152,8 @@ def measure(n: int = MESSAGES) -> MessageCost:
         tomorrow = business.now().date() + timedelta(days=1)
         business.move_to(datetime.combine(tomorrow, clock_time(9), UTC))  # 12:00 in Moscow
         tenant = tenancy.create_tenant("Bench messages")
+        # Sandbox mode: the messages record to the outbox, as on the local stack.
+        change_settings(tenant.tenant_id, {"sandbox": True})
         key = tenancy.issue_api_key(tenant.tenant_id, "bench").api_key
         connector = tenancy.create_connector(tenant.tenant_id, "DMS")
         dms = Dms(connector.connector_id, connector.secret)

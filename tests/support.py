@@ -109,6 +109,7 @@ def customer_event(
 
 def reset_process_caches() -> None:
     """Forget what a container caches (settings, clients, bound tables) between test stacks."""
+    from trigly.channels import configuration
     from trigly.locations import service as locations_service
     from trigly.platform import aws, tenancy
     from trigly.platform.settings import get_settings
@@ -121,6 +122,7 @@ def reset_process_caches() -> None:
     due_hours._written.clear()
     prices._learnt.clear()
     locations_service._cache.forget()
+    configuration.forget_configured()
     models._bound = None
 
 

@@ -22,6 +22,7 @@ from functions.api import (
     locations,
     messages,
     rejected_events,
+    settings,
     templates,
     vehicles,
 )
@@ -104,6 +105,7 @@ app.include_router(messages.router, prefix="/v1")
 app.include_router(templates.router, prefix="/v1")
 app.include_router(journeys.router, prefix="/v1")
 app.include_router(channels.router, prefix="/v1")
+app.include_router(settings.router, prefix="/v1")
 app.include_router(links.router)
 app.include_router(feedback.router, prefix="/v1")
 app.include_router(feedback.links_router)

@@ -1,5 +1,5 @@
 """Channel providers of the caller's tenant: credentials are write-only (stored in Secrets
-Manager, never returned); the list says which provider carries each channel, or sandbox."""
+Manager, never returned); the list says which provider carries each channel, or none."""
 
 from typing import Annotated, Any
 
@@ -38,7 +38,17 @@ def _view(mode: ChannelMode) -> dict[str, Any]:
     return view
 
 
-@router.get("/channels", tags=["channels"], summary="How each channel sends (no credentials)")
+@router.get(
+    "/channels",
+    tags=["channels"],
+    summary="How each channel sends (no credentials)",
+    description=(
+        "`mode` per channel: `live` (the tenant's provider), `ses` (the deployment's email "
+        "sender), `sandbox` (no provider; the tenant is in sandbox mode, so messages are "
+        "recorded to the outbox) or `not_configured` (no provider: skipped in the cascade; a "
+        "message with no channel left ends `failed: channel_not_configured`)."
+    ),
+)
 def list_channels() -> dict[str, Any]:
     tenant = current_tenant(router)
     return {"items": [_view(m) for m in configuration.modes(tenant.tenant_id)], "cursor": None}
@@ -56,7 +66,9 @@ def put_channel(channel: str, body: Annotated[dict[str, JsonValue], Body()]) -> 
 
 
 @router.delete(
-    "/channels/<channel>", tags=["channels"], summary="Remove the provider: back to sandbox"
+    "/channels/<channel>",
+    tags=["channels"],
+    summary="Remove the provider: the channel is skipped (sandboxed in sandbox mode)",
 )
 def delete_channel(channel: str) -> Response[None]:
     configuration.remove(current_tenant(router).tenant_id, channel)

@@ -19,11 +19,12 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from infra.local.outbox import Outbox
+from infra.local.outbox import BadCursor, Outbox
 from infra.local.queues import QueueConsumer, drain
 from infra.local.scheduler import Scheduler
 from trigly.platform import clock
 
+MAX_OUTBOX_PAGE = 1000
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$"
@@ -197,15 +198,29 @@ class Control:
         return None
 
     def list_outbox(self, request: Request) -> dict[str, Any]:
+        """`?to=&channel=&customer_id=` filter; `?limit=N` pages (no limit: everything), the
+        answer's `cursor` (null on the last page) given back as `?cursor=` reads the next."""
         self.collect_mail()
         self.outbox.collect_sandbox()
         to = request.args.get("to")
         if to is not None and to[:1] == " " and to.strip().isdigit():
             to = "+" + to.strip()  # an unencoded '+' of an E.164 number arrives as a space
-        messages = self.outbox.messages(
-            to=to, channel=request.args.get("channel"), customer_id=request.args.get("customer_id")
-        )
-        return {"messages": [m.as_json() for m in messages]}
+        limit = request.args.get("limit")
+        if limit is not None and not (limit.isdigit() and 1 <= int(limit) <= MAX_OUTBOX_PAGE):
+            raise ProblemError(422, "Invalid limit", f"a whole number 1–{MAX_OUTBOX_PAGE}", "limit")
+        try:
+            page = self.outbox.page(
+                to=to,
+                channel=request.args.get("channel"),
+                customer_id=request.args.get("customer_id"),
+                limit=int(limit) if limit is not None else None,
+                cursor=request.args.get("cursor") or None,
+            )
+        except BadCursor as error:
+            raise ProblemError(
+                422, "Invalid cursor", "give back a cursor this outbox answered", "cursor"
+            ) from error
+        return {"messages": [m.as_json() for m in page.messages], "cursor": page.cursor}
 
 
 def _json_body(request: Request) -> Any:

@@ -33,9 +33,13 @@ class DemoTenant:
 
 
 def create_tenant(name: str, *, timezone_name: str = "Europe/Moscow") -> DemoTenant:
+    from trigly.messaging.settings import change_settings
     from trigly.platform import tenancy
 
     tenant = tenancy.create_tenant(name, default_country="RU", timezone=timezone_name)
+    # Every channel of a demo tenant records to the outbox (CONTRACT §5), a tenant setting: a
+    # deployed tenant is never in sandbox mode unless an operator says so.
+    change_settings(tenant.tenant_id, {"sandbox": True})
     key = tenancy.issue_api_key(tenant.tenant_id, "local demo")
     connector = tenancy.create_connector(tenant.tenant_id, "DMS (demo)")
     return DemoTenant(tenant.tenant_id, key.api_key, connector.connector_id, connector.secret)

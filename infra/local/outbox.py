@@ -1,28 +1,60 @@
 """Every message the local stack delivered: sandbox providers record here, SES mail is read back.
 
-`GET /_local/outbox` (CONTRACT §5) lists them newest first. Sandbox channel providers (sms,
-telegram, …) call `outbox().record(...)`; email goes through moto's SES like on AWS and is
-collected from moto's SES backend after each invocation, stamped with the business time of
-that invocation. An email provider may `annotate` a sent email with what SES cannot carry
-(our message id, customer, purpose, kind, links) by the SES MessageId it got back.
+`GET /_local/outbox` (CONTRACT §5) lists them newest first, a page at a time when asked
+(`limit`, then the `cursor` beside `messages`), and keeps each 400 days of business time like
+the product's sandbox outbox (its TTL). Sandbox channel providers (sms, telegram, …) call
+`outbox().record(...)`; email goes through moto's SES like on AWS and is collected from moto's
+SES backend after each invocation, stamped with the business time of that invocation. An email
+provider may `annotate` a sent email with what SES cannot carry (our message id, customer,
+purpose, kind, links) by the SES MessageId it got back.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
 import html
+import json
 import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any
 
 from trigly.platform import clock
+
+# CONTRACT §5: kept at least 400 days of business time (the product's outbox TTL, the same).
+RETENTION = timedelta(days=400)
+
+
+class BadCursor(ValueError):
+    """A cursor this outbox did not hand out."""
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    messages: list[OutboxMessage]
+    cursor: str | None  # the next page's, or None on the last
+
+
+def _cursor(key: tuple[datetime, int]) -> str:
+    raw = json.dumps([key[0].isoformat(), key[1]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, index = json.loads(raw)
+        return datetime.fromisoformat(at), int(index)
+    except (binascii.Error, ValueError, TypeError) as error:
+        raise BadCursor(cursor) from error
 
 
 @dataclass(frozen=True)
@@ -137,18 +169,44 @@ class Outbox:
     def messages(
         self, *, to: str | None = None, channel: str | None = None, customer_id: str | None = None
     ) -> list[OutboxMessage]:
+        """Every kept message that matches, newest first."""
+        return self.page(to=to, channel=channel, customer_id=customer_id).messages
+
+    def page(
+        self,
+        *,
+        to: str | None = None,
+        channel: str | None = None,
+        customer_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> OutboxPage:
+        """Newest first, `limit` at a time (None: all) after `cursor` (`BadCursor` when it is
+        not one of ours). The cursor is a position, so messages recorded meanwhile never shift
+        a page: they are newer than every page already read."""
         with self._lock:
-            listed = list(self._messages)
-        chosen = [
-            m
-            for m in listed
-            if (to is None or m.to == to)
-            and (channel is None or m.channel == channel)
-            and (customer_id is None or m.customer_id == customer_id)
-        ]
+            listed = list(enumerate(self._messages))
+        kept_since = self._now() - RETENTION
         # Newest first; among equal times, the later recorded first.
-        indexed = sorted(enumerate(chosen), key=lambda pair: (pair[1].sent_at, pair[0]))
-        return [message for _, message in reversed(indexed)]
+        chosen = sorted(
+            (
+                ((m.sent_at, index), m)
+                for index, m in listed
+                if m.sent_at > kept_since
+                and (to is None or m.to == to)
+                and (channel is None or m.channel == channel)
+                and (customer_id is None or m.customer_id == customer_id)
+            ),
+            key=lambda pair: pair[0],
+            reverse=True,
+        )
+        if cursor is not None:
+            after = _after(cursor)
+            chosen = [pair for pair in chosen if pair[0] < after]
+        if limit is None or len(chosen) <= limit:
+            return OutboxPage([m for _, m in chosen], None)
+        shown = chosen[:limit]
+        return OutboxPage([m for _, m in shown], _cursor(shown[-1][0]))
 
     def collect_sandbox(self) -> int:
         """Take in what the product's sandbox provider recorded (per tenant, in the main table)."""

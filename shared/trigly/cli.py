@@ -54,6 +54,10 @@ def _create_tenant(args: argparse.Namespace) -> dict[str, Any]:
     from trigly.platform import tenancy
 
     tenant = tenancy.create_tenant(args.name, default_country=args.country, timezone=args.timezone)
+    if args.sandbox:
+        from trigly.messaging.settings import change_settings
+
+        change_settings(tenant.tenant_id, {"sandbox": True})
     key = tenancy.issue_api_key(tenant.tenant_id, "first key")
     connector = tenancy.create_connector(tenant.tenant_id, args.connector)
     return {
@@ -148,6 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--country", default="RU", help="default country for phone numbers")
     create.add_argument("--timezone", default="Europe/Moscow")
     create.add_argument("--connector", default="DMS", help="name of the first inbound connector")
+    create.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="channels without a provider record to the outbox (trials; never real customers)",
+    )
     create.set_defaults(run=_create_tenant)
     bulk = commands.add_parser(
         "import", help="import customers, cars and history from CSV or JSON Lines (docs/imports.md)"

@@ -147,6 +147,47 @@ def test_outbox_lists_mail_that_moto_ses_accepted(local_stack: LocalStack) -> No
     assert message["sent_at"].endswith("Z")
 
 
+def test_outbox_pages_follow_the_cursor(local_stack: LocalStack) -> None:
+    # Given three emails to one address
+    ses = boto3.client(
+        "ses",
+        endpoint_url=local_stack.aws_endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # the emulator's dummy
+    )
+    ses.verify_email_identity(EmailAddress="service@dealer.example")
+    for n in range(3):
+        ses.send_email(
+            Source="service@dealer.example",
+            Destination={"ToAddresses": ["pages@example.com"]},
+            Message={"Subject": {"Data": f"Письмо {n}"}, "Body": {"Text": {"Data": "Текст"}}},
+        )
+    everything = local_stack.client.get("/_local/outbox", params={"to": "pages@example.com"})
+    assert everything.json()["cursor"] is None  # no limit: all of it at once
+    # When it is read two at a time, following the cursor
+    seen: list[str] = []
+    params = {"to": "pages@example.com", "limit": "2"}
+    for _ in range(3):
+        page = local_stack.client.get("/_local/outbox", params=params).json()
+        seen += [m["id"] for m in page["messages"]]
+        if page["cursor"] is None:
+            break
+        params["cursor"] = page["cursor"]
+    # Then the pages hold every message once, in the same order
+    assert seen == [m["id"] for m in everything.json()["messages"]]
+    assert len(seen) == 3
+    bad = local_stack.client.get("/_local/outbox", params={"cursor": "nope", "limit": "2"})
+    assert bad.status_code == 422
+
+
+def test_demo_tenants_are_in_sandbox_mode(local_stack: LocalStack) -> None:
+    for tenant in ("demo", "other"):
+        found = local_stack.client.get("/v1/settings/messaging", headers=local_stack.auth(tenant))
+        assert found.status_code == 200
+        assert found.json()["sandbox"] is True
+
+
 def test_demo_customers_were_applied(local_stack: LocalStack) -> None:
     # The demo DMS sent "8 (912) 345-67-89"; any other human format finds the same person
     found = local_stack.client.get(

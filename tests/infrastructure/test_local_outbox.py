@@ -104,3 +104,44 @@ def test_ses_raw_email_body_is_its_decoded_text_part(ses: Any) -> None:
     assert message.body.strip() == "Иван, пора на ТО-3.\nЗапись: https://example/l/abc"
     assert message.customer_id == "cus_1"
     assert message.meta["kind"] == "maintenance_reminder"
+
+
+def test_pages_follow_the_cursor_and_new_messages_never_shift_them() -> None:
+    from infra.local.outbox import BadCursor
+    from trigly.platform import clock
+
+    start = clock.now()
+    outbox = Outbox(now=lambda: start + timedelta(hours=1))
+    for n in range(5):
+        outbox.record(channel="sms", to="+79123456789", body=f"m{n}", sent_at=start)
+    # When the outbox is read two at a time
+    first = outbox.page(limit=2)
+    # (a message arriving between pages is newer than every page already read)
+    outbox.record(channel="sms", to="+79123456789", body="late", sent_at=start)
+    second = outbox.page(limit=2, cursor=first.cursor)
+    third = outbox.page(limit=2, cursor=second.cursor)
+    # Then every message comes once, newest (latest recorded) first, and the last page says so
+    assert [m.body for m in first.messages] == ["m4", "m3"]
+    assert [m.body for m in second.messages] == ["m2", "m1"]
+    assert [m.body for m in third.messages] == ["m0"]
+    assert first.cursor and second.cursor and third.cursor is None
+    # No limit: everything at once, no cursor
+    everything = outbox.page()
+    assert (len(everything.messages), everything.cursor) == (6, None)
+    with pytest.raises(BadCursor):
+        outbox.page(limit=2, cursor="not-ours")
+
+
+def test_messages_are_kept_400_days_of_business_time() -> None:
+    from trigly.platform import clock
+
+    start = clock.now()
+    now = [start]
+    outbox = Outbox(now=lambda: now[0])
+    outbox.record(channel="sms", to="+79123456789", body="old", sent_at=start)
+    # Still listed 400 days later (CONTRACT §5: at least 400 days)...
+    now[0] = start + timedelta(days=400) - timedelta(seconds=1)
+    assert [m.body for m in outbox.messages()] == ["old"]
+    # ...and gone after
+    now[0] = start + timedelta(days=400, seconds=1)
+    assert outbox.messages() == []

@@ -11,6 +11,7 @@ from moto import mock_aws
 from infra.deploy import DeployedStack, deploy
 from infra.local.control import starting_clock
 from tests.support import reset_process_caches
+from trigly.messaging import settings
 from trigly.platform import clock, tenancy
 
 # Powertools reads these when the handler modules are imported, which happens at collection,
@@ -51,8 +52,12 @@ class TenantFixture:
     secret: str
 
 
-def new_tenant(name: str) -> TenantFixture:
+def new_tenant(name: str, *, sandbox: bool = True) -> TenantFixture:
+    """A tenant like the local stack's demo ones: every channel without a provider records to
+    the sandbox outbox (`sandbox=False`: a deployed tenant's behaviour)."""
     tenant = tenancy.create_tenant(name)
+    if sandbox:
+        settings.change_settings(tenant.tenant_id, {"sandbox": True})
     key = tenancy.issue_api_key(tenant.tenant_id, "tests")
     connector = tenancy.create_connector(tenant.tenant_id, "DMS")
     return TenantFixture(tenant, key.api_key, connector.connector_id, connector.secret)

@@ -8,6 +8,7 @@ import pytest
 from infra.deploy import DeployedStack
 from tests.support import reset_process_caches
 from trigly.cli import STACK_OUTPUTS, main
+from trigly.messaging.settings import messaging_settings
 from trigly.platform import tenancy
 
 
@@ -40,3 +41,8 @@ def test_tenant_create_reads_the_stack_outputs_and_issues_working_credentials(
     connector = tenancy.get_connector(created["tenant_id"], created["connector_id"])
     assert connector.signing_secrets(connector.created_at) == [created["webhook_secret"]]
     assert tenancy.get_tenant(created["tenant_id"]).timezone == "Asia/Yekaterinburg"
+    # A deployed tenant is not in sandbox mode unless the operator says so
+    assert messaging_settings(created["tenant_id"]).sandbox is False
+    assert main(["--stack", stack.stack_name, "tenant", "create", "Проба", "--sandbox"]) == 0
+    trial = json.loads(capsys.readouterr().out)
+    assert messaging_settings(trial["tenant_id"]).sandbox is True

@@ -18,7 +18,7 @@ from trigly.messaging.intent import (
     SendIntent,
     record,
 )
-from trigly.messaging.policy import MessagingPolicy
+from trigly.messaging.policy import MessagingPolicy, MessagingSettings
 from trigly.messaging.timezones import ZoneSource
 from trigly.profiles.contacts import Contact, ContactStatus
 from trigly.profiles.model import ConsentState, CustomerProfile
@@ -185,6 +185,35 @@ def test_an_unavailable_channel_falls_back_along_the_cascade(
     assert isinstance(decision, SendNow)
     assert decision.route.channel is channel
     assert [(s.channel, s.reason) for s in decision.skipped] == skipped
+
+
+def test_a_channel_without_a_provider_is_skipped_never_pretended() -> None:
+    # Given a tenant (not in sandbox mode) with a provider for email only
+    recipient = linked_telegram(customer())
+    # When a service reminder is decided
+    decision = decide(intent(), recipient, POLICY, now=NOON, configured={MAIL})
+    # Then Telegram and SMS are passed over for the missing provider, and email carries it
+    assert isinstance(decision, SendNow)
+    assert decision.route.channel is MAIL
+    not_configured = Reason.CHANNEL_NOT_CONFIGURED
+    assert [(s.channel, s.reason) for s in decision.skipped] == [
+        (TG, not_configured),
+        (SMS, not_configured),
+    ]
+    # With no provider at all it fails for that reason (the dealer's fix), not a consent one
+    refused = decide(intent(), recipient, POLICY, now=NOON, configured=frozenset())
+    assert isinstance(refused, Refuse)
+    assert (refused.reason, refused.status) == (not_configured, MessageStatus.FAILED)
+
+
+def test_the_cascade_is_per_purpose() -> None:
+    settings = MessagingSettings.model_validate({"cascade": {"marketing": ["email", "sms"]}})
+    policy = MessagingPolicy.of(settings, timezone="Europe/Moscow")
+    recipient = linked_telegram(customer(marketing=ALL))
+    marketing = decide(intent(purpose="marketing"), recipient, policy, now=NOON)
+    service = decide(intent(), recipient, policy, now=NOON)
+    assert isinstance(marketing, SendNow) and marketing.route.channel is MAIL
+    assert isinstance(service, SendNow) and service.route.channel is TG
 
 
 def test_a_suppressed_address_falls_back_to_the_customers_next_phone() -> None:

@@ -229,9 +229,29 @@ def test_the_day_of_the_cap_is_the_recipients_day() -> None:
 
 
 def test_a_tenant_may_set_its_own_cap() -> None:
-    generous = FrequencyCap(per_day=2, per_window=10)
+    generous = FrequencyCap(per_day=2, per_30_days=10)
     now = local(MSK, "2026-11-20 12:00")
     assert frequency_cap_until(now, [local(MSK, "2026-11-20 10:00")], generous, MSK) is None
+
+
+def test_the_weekly_cap_rolls_over_seven_days() -> None:
+    weekly = FrequencyCap(per_day=None, per_week=2, per_30_days=None)
+    first, second = local(MSK, "2026-11-16 12:00"), local(MSK, "2026-11-18 12:00")
+    now = local(MSK, "2026-11-20 12:00")
+    # Two in the last 7 days: the next fits 7 days after the older of them
+    assert frequency_cap_until(now, [first, second], weekly, MSK) == first + timedelta(days=7)
+    assert frequency_cap_until(first + timedelta(days=7), [first, second], weekly, MSK) is None
+
+
+def test_null_caps_do_not_limit() -> None:
+    unlimited = FrequencyCap(per_day=None, per_week=None, per_30_days=None)
+    now = local(MSK, "2026-11-20 12:00")
+    many = [now - timedelta(hours=h) for h in range(1, 40)]
+    assert frequency_cap_until(now, many, unlimited, MSK) is None
+    # Without a daily cap, only the 30-day one counts: a third message today is fine
+    monthly = FrequencyCap(per_day=None, per_30_days=3)
+    assert frequency_cap_until(now, many[:2], monthly, MSK) is None
+    assert frequency_cap_until(now, many[:3], monthly, MSK) == many[2] + timedelta(days=30)
 
 
 # --- 4. quiet hours ---------------------------------------------------------------------------

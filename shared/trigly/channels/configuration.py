@@ -1,5 +1,9 @@
 """Setting a tenant's channel providers: credentials are written to Secrets Manager (write-only,
-never read back by the API), the provider's name is noted in the main table for listing."""
+never read back by the API), the provider's name is noted in the main table for listing.
+
+A channel without a provider sends nothing: it is skipped in the cascade (a message with no
+channel left ends `failed: channel_not_configured`) unless the tenant is in sandbox mode, where
+it records to the sandbox outbox (CONTRACT §5; messaging settings `sandbox`)."""
 
 import contextlib
 import json
@@ -13,6 +17,7 @@ from trigly.channels import credentials as creds
 from trigly.events.types import Channel
 from trigly.events.validation import field_errors
 from trigly.platform import aws, clock
+from trigly.platform.cache import TenantCache
 from trigly.platform.clock import isoformat
 from trigly.platform.errors import FieldError, NotFound, UpstreamUnavailable, ValidationFailed
 from trigly.platform.settings import get_settings
@@ -22,7 +27,9 @@ from trigly.store import channels as store
 @dataclass(frozen=True)
 class ChannelMode:
     channel: str
-    mode: str  # "live" (the tenant's provider), "ses" (the deployment's sender) or "sandbox"
+    # "live" (the tenant's provider), "ses" (the deployment's sender), "sandbox" (recorded to
+    # the outbox: the tenant is in sandbox mode) or "not_configured" (skipped when sending)
+    mode: str
     provider: str | None
     configured_at: str | None
     bot_username: str | None = None  # Telegram: the bot customers link their chat with
@@ -71,6 +78,7 @@ def configure(tenant_id: str, channel_name: str, body: dict[str, Any]) -> Channe
     store.save_channel(tenant_id, channel_name, parsed.provider, at, bot_username=username)
     creds.forget(tenant_id, channel_name)
     forget_bot(tenant_id)
+    _configured.forget(tenant_id)
     return ChannelMode(channel_name, "live", parsed.provider, at, username)
 
 
@@ -160,14 +168,40 @@ def remove(tenant_id: str, channel_name: str) -> None:
         )
     creds.forget(tenant_id, channel_name)
     forget_bot(tenant_id)
+    _configured.forget(tenant_id)
     if not store.delete_channel(tenant_id, channel_name):
         raise NotFound(f"Channel '{channel_name}' has no provider configured.")
 
 
+def _sendable(tenant_id: str) -> frozenset[Channel]:
+    listed = {Channel(c.channel) for c in store.list_channels(tenant_id)}
+    if get_settings().email_sender:
+        listed.add(Channel.EMAIL)
+    return frozenset(listed)
+
+
+# Decisions ask for every message; providers change rarely. A channel set up in another
+# container shows within a minute (until then it is skipped, never pretended sent).
+_configured = TenantCache(_sendable, seconds=60.0)
+
+
+def configured_channels(tenant_id: str) -> frozenset[Channel]:
+    """The channels the tenant can really send on: its providers, and email where the
+    deployment has an SES sender (one Query a minute per container)."""
+    return _configured.get(tenant_id)
+
+
+def forget_configured(tenant_id: str | None = None) -> None:
+    _configured.forget(tenant_id)
+
+
 def modes(tenant_id: str) -> list[ChannelMode]:
     """Every channel and how it sends for this tenant (no credentials, ever)."""
+    from trigly.messaging.settings import messaging_settings
+
     configured = {c.channel: c for c in store.list_channels(tenant_id)}
     ses = bool(get_settings().email_sender)
+    unconfigured = "sandbox" if messaging_settings(tenant_id).sandbox else "not_configured"
     result = []
     for channel in Channel:
         found = configured.get(channel.value)
@@ -180,5 +214,5 @@ def modes(tenant_id: str) -> list[ChannelMode]:
         elif channel is Channel.EMAIL and ses:
             result.append(ChannelMode(channel.value, "ses", "ses", None))
         else:
-            result.append(ChannelMode(channel.value, "sandbox", None, None))
+            result.append(ChannelMode(channel.value, unconfigured, None, None))
     return result

@@ -1,8 +1,9 @@
 """The sandbox provider: messages are recorded in the tenant's outbox instead of being sent.
 
-Every channel of the local stack's tenants and of test tenants is in sandbox mode; on AWS a
-tenant can keep a channel in sandbox while it is set up. The local stack shows the outbox at
-`GET /_local/outbox` (CONTRACT §5).
+Sandbox mode is a tenant setting (messaging settings `sandbox`, CONTRACT §3/§5): on for the
+local stack's demo tenants and test tenants, off for every other tenant, whose channels without
+a provider are skipped instead (never a pretended delivery). The outbox keeps each entry 400
+days of business time (a TTL); the local stack shows it at `GET /_local/outbox`.
 """
 
 import json
@@ -64,5 +65,5 @@ def report_delivery(tenant_id: str, channel: str, provider_id: str, at: datetime
 
 
 def outbox(tenant_id: str) -> list[dict[str, object]]:
-    """What the sandbox delivered for a tenant, newest first."""
-    return [json.loads(doc) for doc in store.outbox(tenant_id)]
+    """What the sandbox delivered for a tenant and still keeps, newest first."""
+    return [json.loads(doc) for doc in store.outbox(tenant_id, clock.now())]

@@ -18,6 +18,8 @@ This package is the pure core — plain typed Python, no AWS, no I/O. The flow f
    the channel's wait), deciding again with the channels already tried excluded.
 
 The I/O layer around it claims the message by its idempotency key before any provider call,
-reads the customer, suppression entries and cap counters, and persists what this core decides.
-Tenant settings are `policy.MessagingPolicy`.
+reads the customer, suppression entries and the cap ledger (`caps`: places taken with a
+conditional write), and persists what this core decides. What a tenant sets is
+`policy.MessagingSettings` (`settings`: `GET`/`PUT /v1/settings/messaging`); a decision reads it
+as `policy.MessagingPolicy`.
 """

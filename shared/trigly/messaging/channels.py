@@ -9,12 +9,15 @@ intent's list. A channel is available when
   device token;
 - consent allows it (guardrail 1) and the suppression list does not refuse the address (2);
 - the template has a variant for it;
-- it was not tried for this message already: the same content never goes twice on one channel.
+- it was not tried for this message already: the same content never goes twice on one channel;
+- the tenant can send on it: a provider is configured (or SES for email), or the tenant is in
+  sandbox mode. Otherwise it is skipped (`channel_not_configured`), never pretended sent.
 
 When none is available the message is refused with the reason of the channel that came closest
-to sending (no address < a bounced address < consent < suppression list < template), so the
-dealer sees the fix that matters: `no_consent` for a customer with a phone but no SMS consent,
-not `no_usable_contact` for the Telegram they never linked.
+to sending (no address < a bounced address < consent < suppression list < template < no
+provider), so the dealer sees the fix that matters: `no_consent` for a customer with a phone but
+no SMS consent, not `no_usable_contact` for the Telegram they never linked; and
+`channel_not_configured` where only the tenant's missing provider stood in the way.
 """
 
 from collections.abc import Collection, Iterable, Mapping
@@ -83,7 +86,7 @@ def channel_order(
         ordered: list[Channel] = list(intent.channels)
     else:
         preferred = [profile.preferred_channel] if profile.preferred_channel else []
-        ordered = [*intent.channels, *preferred, *policy.cascade]
+        ordered = [*intent.channels, *preferred, *policy.cascade(intent.purpose)]
     return list(dict.fromkeys(ordered))
 
 
@@ -116,6 +119,7 @@ def _try_channel(
     suppressions: Collection[Suppression],
     service_opt_out: bool,
     supported: Collection[Channel] | None,
+    configured: Collection[Channel] | None,
 ) -> tuple[Route | None, Reason | None, int]:
     found = addresses_for(recipient, channel)
     if found.reason is not None:  # a bounced address came closer than none at all
@@ -135,7 +139,9 @@ def _try_channel(
         return None, refused, 3
     if supported is not None and channel not in supported:
         return None, Reason.TEMPLATE_ERROR, 4
-    return Route(channel, address, include_offer=has_offer and consent.offer_allowed), None, 5
+    if configured is not None and channel not in configured:
+        return None, Reason.CHANNEL_NOT_CONFIGURED, 5
+    return Route(channel, address, include_offer=has_offer and consent.offer_allowed), None, 6
 
 
 def choose_channel(
@@ -146,11 +152,13 @@ def choose_channel(
     suppressions: Collection[Suppression] = (),
     tried: Collection[Channel] = (),
     supported: Collection[Channel] | None = None,
+    configured: Collection[Channel] | None = None,
 ) -> ChannelChoice:
     """The first available channel (see the module), or why there is none.
 
     `tried`: channels this message already went by (its fallback never repeats one).
     `supported`: channels the template has a variant for (None: any).
+    `configured`: channels the tenant can send on (None: every one — sandbox mode).
     """
     skipped: list[Skipped] = []
     closest: tuple[int, Reason] | None = None
@@ -165,6 +173,7 @@ def choose_channel(
             suppressions=suppressions,
             service_opt_out=policy.service_opt_out,
             supported=supported,
+            configured=configured,
         )
         if route is not None:
             return ChannelChoice(route, tuple(skipped), None)

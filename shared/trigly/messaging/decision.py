@@ -79,17 +79,25 @@ def decide(
     recent_marketing: Sequence[datetime] = (),
     tried: Collection[Channel] = (),
     supported: Collection[Channel] | None = None,
+    configured: Collection[Channel] | None = None,
     cap_counted: bool = False,
 ) -> Decision:
     """Where, when or why not this message goes.
 
     `recent_marketing`: times of the customer's marketing messages already counted under the
     cap (every journey and campaign). `tried`: channels this message already went by.
-    `supported`: channels the template has a variant for. `cap_counted`: this message already
-    holds its place under the cap (a fallback of a marketing message already sent).
+    `supported`: channels the template has a variant for. `configured`: channels the tenant
+    has a provider for (None: every channel, sandbox mode). `cap_counted`: this message already
+    holds its place under the cap (a fallback of a marketing message that reached the customer).
     """
     choice = choose_channel(
-        recipient, intent, policy, suppressions=suppressions, tried=tried, supported=supported
+        recipient,
+        intent,
+        policy,
+        suppressions=suppressions,
+        tried=tried,
+        supported=supported,
+        configured=configured,
     )
     if choice.route is None:
         assert choice.reason is not None

@@ -19,8 +19,17 @@ from trigly.channels.registry import configured_provider
 from trigly.channels.sandbox import SandboxProvider
 from trigly.channels.ses import SesProvider
 from trigly.events.types import Channel
-from trigly.messaging.intent import HistoryEntry, MessageState, MessageStatus, Reason, record
+from trigly.messaging.caps import NEVER_WENT, give_back
+from trigly.messaging.intent import (
+    HistoryEntry,
+    MessagePurpose,
+    MessageState,
+    MessageStatus,
+    Reason,
+    record,
+)
 from trigly.messaging.message import StoredMessage, pack_html
+from trigly.messaging.policy import FALLBACK_POLICY
 from trigly.platform import clock
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
@@ -28,9 +37,10 @@ from trigly.store import messages as store
 from trigly.store.messages import MessageRef
 
 
-def provider_for(tenant_id: str, message: StoredMessage) -> Provider:
+def provider_for(tenant_id: str, message: StoredMessage) -> Provider | None:
     """The tenant's configured provider for the channel (credentials in Secrets Manager); else
-    SES for email when the deployment has a verified sender; else sandbox mode."""
+    SES for email when the deployment has a verified sender; else the sandbox when the tenant
+    is in sandbox mode; else None: nothing may pretend to deliver it."""
     if message.channel is not None:
         configured = configured_provider(tenant_id, message.channel)
         if configured is not None:
@@ -38,12 +48,17 @@ def provider_for(tenant_id: str, message: StoredMessage) -> Provider:
     sender = get_settings().email_sender
     if message.channel is Channel.EMAIL and sender:
         return SesProvider(sender)
-    return SandboxProvider()
+    from trigly.messaging.settings import messaging_settings
+
+    return SandboxProvider() if messaging_settings(tenant_id).sandbox else None
 
 
-# A refusal falls back at once; an unknown outcome waits like a sent message (it may well have
-# arrived): messaging.channels.fallback_at.
-_FALLS_BACK = frozenset({Reason.PROVIDER_REJECTED, Reason.UNKNOWN_OUTCOME})
+# A refusal (or a channel left without a provider since the decision) falls back at once; an
+# unknown outcome waits like a sent message (it may well have arrived):
+# messaging.channels.fallback_at.
+_FALLS_BACK = frozenset(
+    {Reason.PROVIDER_REJECTED, Reason.CHANNEL_NOT_CONFIGURED, Reason.UNKNOWN_OUTCOME}
+)
 
 
 def _save(ref: MessageRef, message: StoredMessage, entry: HistoryEntry) -> None:
@@ -64,12 +79,18 @@ def _save(ref: MessageRef, message: StoredMessage, entry: HistoryEntry) -> None:
             store.save(ref, current.model_copy(update=update).model_dump_json(), loaded[1])
         except store.StaleMessage:
             continue
+        if entry.reason in NEVER_WENT and _holds_cap_place(current):
+            give_back(ref.tenant_id, ref.customer_id, current.message_id)
         if entry.status is MessageStatus.SENT and message.provider_message_id and message.channel:
             from trigly.messaging import feedback  # lazily: the worker's cold start (benchmarks)
 
             # Callbacks name the message by the provider's id: one GetItem finds it (pattern 9).
             feedback.remember(ref, message.channel, message.provider_message_id, entry.at)
         return
+
+
+def _holds_cap_place(message: StoredMessage) -> bool:
+    return message.purpose is MessagePurpose.MARKETING and not message.cap_shared()
 
 
 def _schedule_fallback(
@@ -79,13 +100,10 @@ def _schedule_fallback(
     when its channel's rule says (Telegram: no click within 4 h). Written before the status, so
     a crash in between leaves a look that finds nothing to do rather than a lost fallback."""
     from trigly.messaging.channels import fallback_at
-    from trigly.messaging.service import policy_for
-    from trigly.platform.tenancy import get_tenant_cached
 
     if message.channel is None:
         return
-    policy = policy_for(get_tenant_cached(ref.tenant_id))
-    at = fallback_at(policy, message.channel, state, entry.at)
+    at = fallback_at(FALLBACK_POLICY, message.channel, state, entry.at)
     if at is not None:
         store.schedule_fallback(ref, at)
 
@@ -112,8 +130,17 @@ def deliver(body: str) -> None:
     if message.has_html:
         html = store.get_body(ref)
         message = message.model_copy(update={"html_z": pack_html(html) if html else None})
+    provider = provider_for(ref.tenant_id, message)
+    if provider is None:
+        # The channel lost its provider after the decision: never a pretended delivery.
+        _save(
+            ref,
+            message,
+            HistoryEntry(status=MessageStatus.FAILED, at=now, reason=Reason.CHANNEL_NOT_CONFIGURED),
+        )
+        return
     try:
-        accepted = provider_for(ref.tenant_id, message).send(ref.tenant_id, message)
+        accepted = provider.send(ref.tenant_id, message)
     except ProviderRejected as refused:
         logger.info(
             "provider rejected", extra={"message_id": message.message_id, "why": str(refused)}

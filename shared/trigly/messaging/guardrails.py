@@ -136,19 +136,24 @@ def frequency_cap_until(
 ) -> datetime | None:
     """When one more marketing message fits the cap; None when it fits now.
 
-    `recent` are the times of marketing messages already counted for the customer (sent or
-    claimed), across every journey and campaign. A day is the recipient's calendar day (two
-    messages may be an hour apart across midnight, never two on one day); the longer window
-    rolls: with four in 30 days, the next goes 30 days after the oldest of them.
+    `recent` are the times of marketing messages already counted for the customer (queued or
+    sent), across every journey and campaign. A day is the recipient's calendar day (two
+    messages may be an hour apart across midnight, never two on one day); the 7- and 30-day
+    windows roll: with four in 30 days, the next goes 30 days after the oldest of them.
+    A message counted a moment after `now` counts too: a concurrent sender that read the clock
+    later took its place first (messaging/caps.py).
     """
     until: datetime | None = None
     today = now.astimezone(zone).date()
-    if sum(1 for t in recent if t <= now and t.astimezone(zone).date() == today) >= cap.per_day:
+    if cap.per_day is not None and (
+        sum(1 for t in recent if t.astimezone(zone).date() == today) >= cap.per_day
+    ):
         until = _local_midnight_after(now, zone)
-    in_window = sorted(t for t in recent if now - cap.window < t <= now)
-    if len(in_window) >= cap.per_window:
-        frees = in_window[len(in_window) - cap.per_window] + cap.window
-        until = frees if until is None else max(until, frees)
+    for window, most in cap.rolling():
+        in_window = sorted(t for t in recent if now - window < t)
+        if len(in_window) >= most:
+            frees = in_window[len(in_window) - most] + window
+            until = frees if until is None else max(until, frees)
     return until
 
 

@@ -87,6 +87,8 @@ class Reason(StrEnum):
     QUIET_HOURS = "quiet_hours"  # held (or skipped) outside the recipient's sending window
     BOUNCED = "bounced"  # a hard bounce: the address does not exist (it is suppressed from now on)
     UNDELIVERED = "undelivered"  # the provider reported it could not deliver (expired, refused)
+    # No provider for the channel (and the tenant is not in sandbox mode): never pretended sent.
+    CHANNEL_NOT_CONFIGURED = "channel_not_configured"
 
     @property
     def terminal_status(self) -> MessageStatus:
@@ -103,6 +105,7 @@ _FAILURES = frozenset(
         Reason.UNKNOWN_OUTCOME,
         Reason.BOUNCED,
         Reason.UNDELIVERED,
+        Reason.CHANNEL_NOT_CONFIGURED,
     }
 )
 

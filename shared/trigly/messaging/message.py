@@ -35,6 +35,9 @@ class StoredMessage(BaseModel):
     # already went by (it never goes twice on one).
     fallback_of: str | None = None
     tried: list[Channel] = Field(default_factory=list)
+    # A follow-up of a message that reached a provider shares its place under the frequency
+    # cap (messaging/caps.py); None in messages stored before: every follow-up shared it.
+    cap_counted: bool | None = None
     sent_at: datetime | None = None
     # The open pixel fetched by a mail proxy or scanner (Apple Mail Privacy Protection...): noted,
     # never counted as `opened` (delivery feedback, messaging/feedback.py).
@@ -45,6 +48,10 @@ class StoredMessage(BaseModel):
     # worker that sends it (a layout's kilobytes would cost on every status write otherwise).
     html_z: str | None = None
     has_html: bool = False
+
+    def cap_shared(self) -> bool:
+        """This message already holds a place under the cap, with the message it follows up."""
+        return self.cap_counted if self.cap_counted is not None else self.fallback_of is not None
 
     def html(self) -> str | None:
         return unpack_html(self.html_z) if self.html_z else None

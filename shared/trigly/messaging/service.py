@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from trigly.events.types import Channel
-from trigly.messaging import customer_links, suppression, tracking
+from trigly.messaging import caps, customer_links, suppression, tracking
 from trigly.messaging.channels import Recipient, Route
-from trigly.messaging.decision import Hold, Refuse, SendNow, decide
+from trigly.messaging.decision import Decision, Hold, Refuse, SendNow, decide
 from trigly.messaging.guardrails import capped_purpose
 from trigly.messaging.intent import (
     HistoryEntry,
+    HoldPolicy,
     MessagePurpose,
     MessageState,
     MessageStatus,
@@ -27,7 +28,7 @@ from trigly.messaging.intent import (
     record,
 )
 from trigly.messaging.message import StoredMessage, message_view, pack_html, unpack_html
-from trigly.messaging.policy import MessagingPolicy
+from trigly.messaging.settings import policy_for
 from trigly.platform import aws, clock, ids, tokens
 from trigly.platform.errors import Conflict, NotFound
 from trigly.platform.observability import logger
@@ -41,40 +42,6 @@ from trigly.store.messages import MessageRef
 
 if TYPE_CHECKING:
     from trigly.messaging.templates import MessageTemplate, Rendered
-
-CAP_WINDOW = timedelta(days=31)
-
-
-def policy_for(tenant: Tenant) -> MessagingPolicy:
-    """The tenant's messaging policy (CONTRACT §3 defaults in the tenant's zone)."""
-    return MessagingPolicy(timezone=tenant.timezone)
-
-
-# A marketing message counts under the cap from the moment it is queued, so a burst of sends
-# cannot slip past it before the first of them went out.
-_COUNTED = {
-    MessageStatus.QUEUED,
-    MessageStatus.SENT,
-    MessageStatus.DELIVERED,
-    MessageStatus.OPENED,
-    MessageStatus.CLICKED,
-}
-
-
-def _recent_marketing(tenant: Tenant, customer_id: str, now: datetime) -> list[datetime]:
-    """When the customer's counted marketing messages went (or were queued) in the cap window;
-    a Query of their newest messages (the customer's collection sorts them newest first)."""
-    times = []
-    for doc in store.recent(tenant.tenant_id, customer_id):
-        message = StoredMessage.model_validate_json(doc)
-        at = message.sent_at or message.created_at
-        if (
-            message.purpose is MessagePurpose.MARKETING
-            and message.state.status in _COUNTED
-            and now - at < CAP_WINDOW
-        ):
-            times.append(at)
-    return times
 
 
 def _template(tenant: Tenant, intent: SendIntent) -> "MessageTemplate":
@@ -234,6 +201,60 @@ def _enqueue(ref: MessageRef, channel: Channel) -> None:
     aws.sqs().send_message(QueueUrl=_queue_url(channel), MessageBody=body)
 
 
+# Senders deciding for one customer at once take the cap's places in turn; past this many
+# lost writes in a row the message waits a little (held, re-decided by the next tick).
+_CAP_ATTEMPTS = 5
+_CAP_CONTENDED_WAIT = timedelta(minutes=15)
+
+
+def _decide(
+    tenant: Tenant,
+    message: StoredMessage,
+    profile: CustomerProfile,
+    now: datetime,
+    *,
+    intent: SendIntent,
+    template: "MessageTemplate",
+) -> Decision:
+    """Decide, and take the message's place under the frequency cap when it is sent now: the
+    place is taken with a conditional write on the ledger the decision read (messaging/caps.py),
+    so two sends deciding at once cannot both take the last place."""
+    policy = policy_for(tenant)
+    configured = None
+    if not policy.sandbox:
+        from trigly.channels.configuration import configured_channels
+
+        configured = configured_channels(tenant.tenant_id)
+    # The cap counts marketing only: a service or transactional message reads no ledger.
+    counted = capped_purpose(intent.purpose) and not message.cap_shared()
+    # Bounced, complained, refused or unsubscribed contacts, kept by keyed hash (one read).
+    suppressions = suppression.for_profile(tenant.tenant_id, profile)
+    decision: Decision | None = None
+    for _ in range(_CAP_ATTEMPTS):
+        ledger = caps.read(tenant.tenant_id, message.customer_id) if counted else None
+        decision = decide(
+            intent,
+            Recipient(profile=profile, linked=profile.linked),
+            policy,
+            now=now,
+            suppressions=suppressions,
+            recent_marketing=ledger.times() if ledger is not None else (),
+            supported=template.channels(),
+            configured=configured,
+            tried=message.tried,
+            cap_counted=message.cap_shared(),
+        )
+        if not isinstance(decision, SendNow) or ledger is None:
+            return decision
+        if caps.take(tenant.tenant_id, message.customer_id, ledger, message.message_id, now):
+            return decision
+    assert isinstance(decision, SendNow)
+    if intent.when_held is HoldPolicy.SKIP:
+        return Refuse(Reason.FREQUENCY_CAP, decision.skipped)
+    until = now + _CAP_CONTENDED_WAIT
+    return Hold(until, Reason.FREQUENCY_CAP, decision.route, decision.zone, decision.skipped)
+
+
 def _apply_decision(
     tenant: Tenant,
     message: StoredMessage,
@@ -247,23 +268,7 @@ def _apply_decision(
     `sk` (the message's sort key) lets its links and open pixel be tracked."""
     intent = SendIntent.model_validate(message.intent)
     template = template or _template(tenant, intent)
-    decision = decide(
-        intent,
-        Recipient(profile=profile, linked=profile.linked),
-        policy_for(tenant),
-        now=now,
-        # Bounced, complained, refused or unsubscribed contacts, kept by keyed hash (one read).
-        suppressions=suppression.for_profile(tenant.tenant_id, profile),
-        # The cap counts marketing only: a service or transactional message reads no history.
-        recent_marketing=(
-            _recent_marketing(tenant, message.customer_id, now)
-            if capped_purpose(intent.purpose)
-            else ()
-        ),
-        supported=template.channels(),
-        tried=message.tried,
-        cap_counted=message.fallback_of is not None,
-    )
+    decision = _decide(tenant, message, profile, now, intent=intent, template=template)
     if isinstance(decision, Refuse):
         state, _ = record(message.state, decision.entry(now))
         return message.model_copy(update={"state": state}), None
@@ -288,6 +293,8 @@ def _apply_decision(
             dealer=tenant.name,
         )
     except TemplateError:
+        if decision.counts_against_cap:
+            caps.give_back(tenant.tenant_id, message.customer_id, message.message_id)
         state, _ = record(
             message.state,
             HistoryEntry(status=MessageStatus.FAILED, at=now, reason=Reason.TEMPLATE_ERROR),
@@ -347,9 +354,12 @@ def send(
     *,
     tried: Sequence[Channel] = (),
     fallback_of: str | None = None,
+    cap_counted: bool = False,
 ) -> StoredMessage:
     """Exactly one message per idempotency key; the same key with another body is a conflict.
-    `tried`/`fallback_of`: a fallback's channels already used and the message it follows up."""
+    `tried`/`fallback_of`: a fallback's channels already used and the message it follows up;
+    `cap_counted`: that message reached a provider, so the follow-up shares its place under
+    the frequency cap."""
     loaded = customer_store.load_profile(tenant.tenant_id, intent.customer_id)
     if loaded is None:
         raise NotFound("No such customer.")
@@ -381,6 +391,7 @@ def send(
         state=MessageState(),
         intent=intent.model_dump(mode="json"),
         fallback_of=fallback_of,
+        cap_counted=cap_counted,
         tried=list(tried),
     )
     message, hold_until = _apply_decision(tenant, message, profile, now, template, sk=ref.sk)
@@ -410,6 +421,7 @@ def follow_up(ref: MessageRef) -> bool:
     repeated tick or a redelivery sends it once. A message that reached the awaited status
     meanwhile (delivered, clicked) needs none. True when a follow-up was sent."""
     from trigly.messaging.channels import fallback_at
+    from trigly.messaging.policy import FALLBACK_POLICY
     from trigly.platform.tenancy import get_tenant_cached
 
     now = clock.now()
@@ -420,7 +432,7 @@ def follow_up(ref: MessageRef) -> bool:
     message = StoredMessage.model_validate_json(loaded[0])
     tenant = get_tenant_cached(ref.tenant_id)
     at = (
-        fallback_at(policy_for(tenant), message.channel, message.state, message.sent_at or now)
+        fallback_at(FALLBACK_POLICY, message.channel, message.state, message.sent_at or now)
         if message.channel is not None
         else None
     )
@@ -434,8 +446,19 @@ def follow_up(ref: MessageRef) -> bool:
         follow_up = intent.model_copy(
             update={"idempotency_key": f"{intent.idempotency_key}#fallback{len(tried)}"}
         )
+        # A message a provider refused (or that had no provider) gave its place under the cap
+        # back: its follow-up takes one of its own. One that went shares its place.
+        never_went = message.state.status is MessageStatus.FAILED and (
+            message.state.reason in caps.NEVER_WENT
+        )
         try:
-            send(tenant, follow_up, tried=tried, fallback_of=message.message_id)
+            send(
+                tenant,
+                follow_up,
+                tried=tried,
+                fallback_of=message.message_id,
+                cap_counted=message.cap_shared() or not never_went,
+            )
             followed = True
         except NotFound:  # the customer or the template is gone: nothing to follow up
             pass

@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     outbound_queue_url: str = Field(min_length=8)
     # {"sms": "<queue url>", "email": …}: one queue per channel (JSON in the environment).
     channel_queue_urls: dict[str, str] = Field(min_length=1)
-    # The SES-verified From address; empty keeps email in sandbox mode (recorded, not sent).
+    # The SES-verified From address; empty: email has no provider (sandbox tenants record it).
     email_sender: str = ""
     # Customer links: their base URL, and the Secrets Manager secret holding the link key ring.
     public_url: str = ""

@@ -128,9 +128,18 @@ def recent(tenant_id: str, customer_id: str, limit: int = 50) -> Iterator[str]:
         yield item.doc
 
 
+# CONTRACT §5: the sandbox outbox keeps what it recorded at least 400 days of business time.
+OUTBOX_LIFETIME = timedelta(days=400)
+
+
 def record_outbox(tenant_id: str, sent_at: datetime, message_id: str, doc: str) -> None:
     bind()
-    OutboxItem(f"T#{tenant_id}#OUTBOX", f"{isoformat(sent_at)}#{message_id}", doc=doc).save()
+    OutboxItem(
+        f"T#{tenant_id}#OUTBOX",
+        f"{isoformat(sent_at)}#{message_id}",
+        doc=doc,
+        expires_at=int((sent_at + OUTBOX_LIFETIME).timestamp()),
+    ).save()
 
 
 def delete_outbox_entries(tenant_id: str, sent: Iterable[tuple[datetime, str]]) -> None:
@@ -141,10 +150,15 @@ def delete_outbox_entries(tenant_id: str, sent: Iterable[tuple[datetime, str]]) 
             batch.delete(OutboxItem(f"T#{tenant_id}#OUTBOX", f"{isoformat(sent_at)}#{message_id}"))
 
 
-def outbox(tenant_id: str) -> list[str]:
+def outbox(tenant_id: str, now: datetime) -> list[str]:
+    """What the sandbox recorded for the tenant, newest first; an entry past its TTL is absent
+    whether or not DynamoDB deleted it yet (it deletes lazily; moto never does)."""
     bind()
+    alive = int(now.timestamp())
     return [
-        item.doc for item in OutboxItem.query(f"T#{tenant_id}#OUTBOX", scan_index_forward=False)
+        item.doc
+        for item in OutboxItem.query(f"T#{tenant_id}#OUTBOX", scan_index_forward=False)
+        if item.expires_at is None or item.expires_at > alive
     ]
 
 

@@ -104,6 +104,14 @@ class LocationItem(MainItem, discriminator="location"):
     doc = UnicodeAttribute()
 
 
+class MessagingSettingsItem(MainItem, discriminator="messaging_settings"):
+    """pk `T#{tenant}`, sk `SETTINGS#MESSAGING`: the tenant's messaging settings (CONTRACT §3),
+    rewritten whole under its version (two partial PUTs never lose each other's change)."""
+
+    doc = UnicodeAttribute()
+    version = VersionAttribute()
+
+
 class TemplateItem(MainItem, discriminator="template"):
     """pk `T#{tenant}`, sk `TEMPLATE#{id}`: a message template with its channel variants."""
 
@@ -272,6 +280,17 @@ class MessageBodyItem(MainItem, discriminator="message_body"):
     would pay for a layout's kilobytes each time); TTL 30 days, erased with the customer."""
 
     html = CompressedText()
+
+
+class CapLedgerItem(MainItem, discriminator="cap_ledger"):
+    """pk `T#{tenant}#C#{customer}`, sk `CAP#MARKETING`: the customer's marketing messages
+    counted under the frequency cap (access pattern 10), `[[message id, queued at], ...]` of
+    the last 31 days. One item per customer, written only under its version: two senders
+    deciding at once cannot both take the last place (messaging/caps.py). Erased with the
+    customer's collection."""
+
+    slots = UnicodeAttribute()
+    version = VersionAttribute()
 
 
 class MessageKeyItem(MainItem, discriminator="message_key"):

@@ -5,11 +5,13 @@ from pynamodb.transactions import TransactWrite
 
 from trigly.platform.errors import Conflict, NotFound
 from trigly.store import keys
+from trigly.store.conditions import held
 from trigly.store.models import (
     ApiKeyItem,
     ConnectorItem,
     LocationItem,
     MainItem,
+    MessagingSettingsItem,
     SecretMap,
     TemplateItem,
     TenantDirectoryItem,
@@ -167,3 +169,28 @@ def list_templates(tenant_id: str) -> list[str]:
 def delete_template(tenant_id: str, template_id: str) -> None:
     bind()
     TemplateItem(keys.tenant(tenant_id), f"TEMPLATE#{template_id}").delete()
+
+
+MESSAGING_SETTINGS_SK = "SETTINGS#MESSAGING"
+
+
+def get_messaging_settings(tenant_id: str) -> tuple[str, int] | None:
+    """(document, version) of the tenant's messaging settings; None while it set none. A
+    consistent read: a change applies to every message decided after it (CONTRACT §3)."""
+    bind()
+    try:
+        item = MessagingSettingsItem.get(
+            keys.tenant(tenant_id), MESSAGING_SETTINGS_SK, consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+    return item.doc, int(item.version or 0)
+
+
+def put_messaging_settings(tenant_id: str, doc: str, version: int | None) -> bool:
+    """Write the settings over `version` (None: the first); False when they changed meanwhile."""
+    bind()
+    item = MessagingSettingsItem(keys.tenant(tenant_id), MESSAGING_SETTINGS_SK, doc=doc)
+    if version is not None:
+        item.version = version
+    return held(item.save)
