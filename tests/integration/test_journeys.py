@@ -8,27 +8,20 @@ from typing import Any
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from functions.scheduler.app import handler as scheduler
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_car_and_timeline_events import event, service
 from tests.integration.test_customer_pages import DMS_URL, outbound, page, path_of
 from tests.integration.test_ingest_and_api import api, ingest, only_customer
-from tests.integration.test_messages import work_journey_queue, work_sms_queue
+from tests.integration.test_messages import tick, work_journey_queue, work_sms_queue
 from tests.integration.test_webhook import encode, post
-from tests.support import FakeLambdaContext, customer_event
+from tests.support import customer_event
 from trigly.channels.sandbox import outbox
 from trigly.messaging import customer_links
 from trigly.platform import clock, tenancy, tokens
 from trigly.store import journeys as journey_store
 
 VIN = "XWEFF41BBNR000777"
-
-
-def tick(stack: DeployedStack) -> dict[str, Any]:
-    result: dict[str, Any] = scheduler({}, FakeLambdaContext())
-    work_journey_queue(stack)
-    return result
 
 
 def rio_serviced(

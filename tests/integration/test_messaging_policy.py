@@ -241,9 +241,8 @@ def test_the_follow_up_of_a_message_that_never_went_takes_its_own_cap_place(
     drain: IngestDrain,
     business_clock: clock.AdjustableClock,
 ) -> None:
-    from functions.scheduler.app import handler as scheduler
     from tests.integration.test_fallback import telegram_customer, work_channel_queues
-    from tests.support import FakeLambdaContext
+    from tests.integration.test_messages import tick
 
     business_clock.move_to(days_ahead(1, time(11), MSK))
     customer_id = telegram_customer(dealer, drain, "CAP-5")
@@ -255,7 +254,7 @@ def test_the_follow_up_of_a_message_that_never_went_takes_its_own_cap_place(
     # and the next tick follows it up by SMS (sandbox mode is back)
     settings(dealer, {"sandbox": True})
     business_clock.advance(timedelta(minutes=15))
-    scheduler({}, FakeLambdaContext())
+    tick(stack)
     work_channel_queues(stack)
     follow_up, original = api_messages(dealer, customer_id)
     assert (original["status"], original["reason"]) == ("failed", "channel_not_configured")
