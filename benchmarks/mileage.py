@@ -251,7 +251,9 @@ class Month:
     pooled_cover: float
 
 
-def _history(car: Car, now: datetime) -> tuple[list[OdometerReading], float] | None:
+def held_out(car: Car, now: datetime) -> tuple[list[OdometerReading], float] | None:
+    """(the readings before `now`, the true odometer at `now`) of a car read at least a week
+    before and driven since, else None."""
     seen = [r for r in car.readings if r.at < now]
     if not seen or now - seen[-1].at < timedelta(days=7):
         return None
@@ -266,7 +268,7 @@ def backtest(population: Population, seed: int, year: int) -> list[Month]:
     months = []
     for month in range(1, 13):
         now = datetime(year, month, 15, 12, tzinfo=UTC)
-        cases = [(car, h) for car in cars if (h := _history(car, now)) is not None]
+        cases = [(car, h) for car in cars if (h := held_out(car, now)) is not None]
         pooled = mileage.fit_prior(
             [mileage.CarHistory(seen, c.year, c.make, c.region) for c, (seen, _) in cases],
             mileage.DEFAULT_PRIOR,

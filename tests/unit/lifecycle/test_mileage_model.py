@@ -241,7 +241,7 @@ def test_the_estimate_beats_the_naive_one_on_a_held_out_month() -> None:
     ours, naive, covered = [], [], 0
     for now in (datetime(T0.year, 3, 15, tzinfo=UTC), datetime(T0.year, 12, 15, tzinfo=UTC)):
         for car in cars:
-            held = backtest._history(car, now)
+            held = backtest.held_out(car, now)
             if held is None:
                 continue
             seen, truth = held
