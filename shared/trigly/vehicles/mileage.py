@@ -46,7 +46,8 @@ UNKNOWN_AGE_YEARS = 5.0  # the age assumed at the first reading when the model y
 # The model year's mid-point is a guess of when the car started: its life as an observation is
 # noisier than an interval between two readings.
 LIFE_EXTRA_VARIANCE = 0.05
-MAX_LOG_SD = 0.9  # keeps every quantile monotone in time (see MileageModel.km_at)
+MAX_LOG_SD = 0.9  # keeps every quantile monotone in time (MileageModel.log_sd)
+MAX_DRIFT = 0.1  # a year, in log level: the most changes of use a pooled prior may claim
 # Use stops falling at this age: an old car is still driven (to the dacha, by a new owner).
 MAX_DECLINE_AGE_YEARS = 15.0
 NEVER_DAYS = 1_000 * YEAR_DAYS  # a km the car will not reach in a thousand years: never
@@ -306,8 +307,12 @@ class MileageModel:
 
     def log_sd(self, when: datetime) -> float:
         """σ of log of the km driven from the anchor to `when`: the level's variance, its drift
-        over the horizon (to its middle), and month-to-month noise averaged over it."""
-        days = max(0.0, _days(self.anchor_at, _aware(when)))
+        over the horizon (to its middle), and month-to-month noise averaged over it. The horizon
+        is counted in days at the anchor's pace (a winter month counts less than a summer one):
+        a function of the median km, so each quantile's km grow with them whatever the season
+        and the age (d log σ / d log km is within ±1/2, and σ ≤ 0.9 < 2/1.28)."""
+        pace = self.shape.age_factor(self.anchor_at.year)
+        days = self.shape.exposure(self.anchor_at, _aware(when)) / pace
         drift_years = (_days(self.learned_at, self.anchor_at) + days / 2) / YEAR_DAYS
         variance = (
             self.log_var
@@ -667,7 +672,7 @@ def _pooled_noise(cars: Sequence[_Car], prior: MileagePrior) -> tuple[float, flo
     if len(long_pairs) >= 50:
         excess = sum(d - noise**2 * inverse for d, inverse, _ in long_pairs)
         drift = excess / sum(years for _, _, years in long_pairs)
-    return round(min(0.8, max(0.1, noise)), 3), round(min(0.2, max(0.002, drift)), 4)
+    return round(min(0.8, max(0.1, noise)), 3), round(min(MAX_DRIFT, max(0.002, drift)), 4)
 
 
 def _pooled_spread(cars: Sequence[_Car], prior: MileagePrior) -> float:

@@ -4,6 +4,7 @@ estimate (last reading + the car's own average rate)."""
 
 import math
 import statistics
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from benchmarks import mileage as backtest
 from trigly.vehicles.mileage import (
     DEFAULT_PRIOR,
+    MAX_DRIFT,
     YEAR_DAYS,
     CarHistory,
     MileageModel,
@@ -72,6 +74,31 @@ def test_every_quantile_is_monotone_in_time_and_never_below_the_highest_reading(
     sooner, after = model.quantiles(sooner_at), model.quantiles(after_at)
     highest = max(r.km for r in readings)
     assert highest <= sooner.p10 <= sooner.p50 <= sooner.p90
+    assert after.p10 >= sooner.p10 and after.p50 >= sooner.p50 and after.p90 >= sooner.p90
+
+
+# The widest prior fit_prior can return (its clips), with a deep winter.
+WIDEST = replace(
+    DEFAULT_PRIOR,
+    spread=1.2,
+    noise=0.8,
+    drift=MAX_DRIFT,
+    decline=0.25,
+    season=(0.3, 0.3, 0.6, 1.0, 1.3, 1.6, 1.7, 1.6, 1.2, 1.0, 0.8, 0.6),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(readings=histories, later=st.integers(0, 4000), more=st.integers(1, 800))
+def test_quantiles_stay_monotone_under_the_widest_prior_a_pool_can_give(
+    readings: list[OdometerReading], later: int, more: int
+) -> None:
+    model = fit(readings, 2019, prior=WIDEST)
+    assert model is not None
+    sooner_at = readings[-1].at + timedelta(days=later)
+    after_at = sooner_at + timedelta(days=more)
+    sooner, after = model.quantiles(sooner_at), model.quantiles(after_at)
+    assert sooner.p10 <= sooner.p50 <= sooner.p90
     assert after.p10 >= sooner.p10 and after.p50 >= sooner.p50 and after.p90 >= sooner.p90
 
 
