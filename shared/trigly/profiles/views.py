@@ -2,7 +2,7 @@
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,7 +20,7 @@ from trigly.profiles.records import (
     ServiceVisit,
     WebVisit,
 )
-from trigly.vehicles.mileage import PRIOR_KM_PER_DAY
+from trigly.vehicles import mileage
 
 
 def _contacts(profile: CustomerProfile) -> dict[str, Any]:
@@ -61,15 +61,19 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def estimated_mileage(car: CustomerVehicle, now: datetime) -> int | None:
-    """Today's mileage from the last reading and the car's daily rate (see vehicles.mileage)."""
+    """Today's mileage from the last reading and the car's fitted level, with the season and
+    the age decline since (see vehicles.mileage)."""
     if car.mileage_km is not None and car.last_reading_at is not None:
+        if car.mileage_level is not None and car.mileage_born is not None:
+            return mileage.project(
+                car.last_reading_at, car.mileage_km, car.mileage_level, car.mileage_born, now
+            )
+        # A snapshot written before the model kept its level: its average rate.
         days = max(0.0, (now - car.last_reading_at).total_seconds() / 86_400)
-        return max(
-            car.mileage_km, round(car.mileage_km + (car.daily_km or PRIOR_KM_PER_DAY) * days)
-        )
+        rate = car.daily_km or mileage.DEFAULT_PRIOR.level(None, car.make)
+        return max(car.mileage_km, round(car.mileage_km + rate * days))
     if car.year:
-        days = max(0.0, (now - datetime(car.year, 7, 1, tzinfo=UTC)).total_seconds() / 86_400)
-        return round(PRIOR_KM_PER_DAY * days)
+        return mileage.unread_km(car.year, now, make=car.make)
     return None
 
 

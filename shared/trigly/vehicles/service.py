@@ -22,7 +22,7 @@ from trigly.profiles.views import visit_view
 from trigly.store import prices
 from trigly.store import vehicles as store
 from trigly.vehicles import history
-from trigly.vehicles.mileage import daily_rate, estimate
+from trigly.vehicles.mileage import estimate, fit
 from trigly.vehicles.model import (
     DEALER,
     Financing,
@@ -81,14 +81,21 @@ def customer_view(
     financing_ends = [
         s.financing.ends_on for s in vehicle.sales if s.financing and s.financing.ends_on
     ]
-    rate, _ = daily_rate(vehicle.readings, vehicle.year)
-    last = vehicle.last_reading
     # The maintenance model loads with the first car event, not with every function using cars.
+    from trigly.journeys.triggers import car_region
     from trigly.lifecycle.maintenance import next_maintenance
     from trigly.vehicles.plans import plan_of
 
+    # The region the journeys use too (cached locations: no read), so the profile's date and
+    # the reminder's agree.
+    region = car_region(tenant_id, vehicle)
+    model = fit(vehicle.readings, vehicle.year, make=vehicle.make, region=region)
+    last = vehicle.last_reading
     upcoming = next_maintenance(
-        vehicle.as_maintained(), plan_of(tenant_id, vehicle.make, vehicle.model), clock.now().date()
+        vehicle.as_maintained(),
+        plan_of(tenant_id, vehicle.make, vehicle.model),
+        clock.now().date(),
+        region=region,
     )
     return CustomerVehicle(
         next_maintenance=upcoming.view() if upcoming else None,
@@ -102,7 +109,9 @@ def customer_view(
         until=until,
         mileage_km=vehicle.mileage_km,
         last_reading_at=last.at if last else None,
-        daily_km=round(rate, 2),
+        daily_km=round(model.daily_km, 2) if model else None,
+        mileage_level=round(model.level, 3) if model else None,
+        mileage_born=model.born if model else None,
         last_service_at=vehicle.last_service_at,
         sold_at=vehicle.sales[-1].sold_at if vehicle.sales else None,
         financing_ends_on=max(financing_ends) if financing_ends else None,
@@ -314,7 +323,15 @@ def vehicle_view(tenant: Tenant, raw_vin: str) -> dict[str, Any]:
         raise NotFound("No such vehicle.")
     now = clock.now()
     decoded = decode_vin(vin)
-    estimated = estimate(vehicle.readings, vehicle.year or decoded.year, now)
+    from trigly.journeys.triggers import car_region
+
+    estimated = estimate(
+        vehicle.readings,
+        vehicle.year or decoded.year,
+        now,
+        make=vehicle.make or decoded.make,
+        region=car_region(tenant.tenant_id, vehicle),
+    )
     return {
         "vin": vehicle.vin,
         "make": vehicle.make or decoded.make,
