@@ -115,10 +115,7 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def is_json(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
 def body_refusal(event: dict[str, Any]) -> TriglyError | None:

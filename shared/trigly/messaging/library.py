@@ -11,7 +11,7 @@ from trigly.messaging.templates import (
     preview,
 )
 from trigly.messaging.timezones import resolve_zone
-from trigly.platform.errors import FieldError, NotFound, ValidationFailed
+from trigly.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trigly.platform.tenancy import Tenant
 from trigly.profiles.records import CustomerHistory
 from trigly.store import tenants as store
@@ -65,7 +65,11 @@ def list_templates(tenant: Tenant) -> list[MessageTemplate]:
 
 
 def delete_template(tenant: Tenant, template_id: str) -> None:
-    get_template(tenant, template_id)
+    """Deletes the tenant's own template (a built-in one of that id applies again); a built-in
+    template itself cannot be deleted, only replaced."""
+    if store.get_template(tenant.tenant_id, template_id) is None:
+        get_template(tenant, template_id)  # 404 when there is none at all
+        raise Conflict("A built-in template cannot be deleted; save one under its id instead.")
     store.delete_template(tenant.tenant_id, template_id)
 
 
@@ -111,7 +115,8 @@ def preview_template(
 ) -> list[dict[str, Any]]:
     """Each channel's message for this customer, or why it cannot be made (SMS with segments):
     the customer's own data (name, car, its next service and price) under the caller's
-    `variables`, which may add or override anything but `customer` and `dealer`."""
+    `variables`, which may add or override (field by field) anything but `customer` and
+    `dealer`."""
     from trigly.platform.settings import get_settings
     from trigly.profiles.service import load_customer
 
@@ -122,11 +127,18 @@ def preview_template(
     profile, history = loaded
     zone = resolve_zone(profile, location_timezone=None, tenant_timezone=tenant.timezone).zone
     base = f"{get_settings().public_url.rstrip('/')}/l/preview"
-    values = {
+    own: dict[str, Any] = {
         "links": {name: f"{base}-{name}" for name in PREVIEW_LINKS},
         **customer_values(tenant, history, vin),
         "offer": None,
-        **variables,
+    }
+    # The caller's values win, field by field: `{"car": {"model": "Vesta"}}` keeps the rest.
+    values = {
+        **own,
+        **{
+            k: {**own[k], **v} if isinstance(own.get(k), dict) and isinstance(v, dict) else v
+            for k, v in variables.items()
+        },
         "customer": customer_variables(profile),
         "dealer": {"name": tenant.name},
     }
