@@ -231,6 +231,14 @@ def test_a_preview_fills_the_customers_own_car_and_its_next_service(
         body={"customer_id": customer_id, "variables": {"car": {"make": "Lada", "model": "Vesta"}}},
     )
     assert "Lada Vesta" in next(i for i in preview["items"] if i["channel"] == "sms")["text"]
+    # a car is named by its VIN in any case
+    status, preview = api(
+        "POST",
+        "/v1/templates/maintenance_reminder/preview",
+        dealer.api_key,
+        body={"customer_id": customer_id, "vin": "z94c241bbnr012345"},
+    )
+    assert "Kia Rio" in next(i for i in preview["items"] if i["channel"] == "sms")["text"]
     status, problem = api(
         "POST",
         "/v1/templates/maintenance_reminder/preview",

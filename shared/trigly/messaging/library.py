@@ -85,7 +85,8 @@ def customer_values(tenant: Tenant, history: CustomerHistory, vin: str | None) -
     from trigly.store import prices
 
     owned = [c for c in history.cars if c.until is None] or list(history.cars)
-    car = next((c for c in owned if c.vin == vin), None) if vin else None
+    wanted = vin.strip().upper() if vin else None  # VINs are stored upper-case
+    car = next((c for c in owned if c.vin == wanted), None) if wanted else None
     if vin and car is None:
         raise ValidationFailed(errors=[FieldError("vin", "not a car of this customer")])
     car = car or max(owned, key=lambda c: c.since, default=None)
