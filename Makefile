@@ -16,12 +16,13 @@ export UV_NO_PROGRESS := 1
 PYTHON312 ?= $(shell for c in python3.12 "env PYENV_VERSION=3.12.1 python3.12" $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
 	p=$$($$c -c 'import sys; print(sys.executable) if sys.version_info[:2] == (3, 12) else None' 2>/dev/null) && [ -n "$$p" ] && [ "$$p" != None ] && { echo $$p; break; }; done)
 
-.PHONY: help env run test test-ahead lint types unit integration e2e infra-test bench lock calendar clean build-artifact artifact-requirements browser
+.PHONY: help env run test test-ahead lint types unit integration e2e infra-test bench fuzz lock calendar clean build-artifact artifact-requirements browser
 
 help:
 	@echo "make run    start Trigly locally (embedded AWS emulation, demo tenant) on http://127.0.0.1:$${PORT:-3000}"
 	@echo "make test   install everything and run lint, types and every test suite"
 	@echo "make bench  run the benchmarks (results go to docs/benchmarks.md)"
+	@echo "make fuzz   fuzz every API operation from /openapi.json for longer than make test does"
 
 $(UV):
 	@if [ -z "$(PYTHON312)" ]; then \
@@ -94,6 +95,12 @@ test-ahead: lint types browser
 
 bench: env
 	@$(PY) -m benchmarks
+
+# The same schemathesis run `make test` makes (2 examples per operation and phase), 25 times longer.
+FUZZ_EXAMPLES ?= 50
+fuzz: env
+	@echo "==> fuzzing every API operation ($(FUZZ_EXAMPLES) examples each)"
+	@TRIGLY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -p no:randomly tests/integration/test_api_fuzz.py
 
 lock: $(UV)
 	@$(UV) lock --python $(PYTHON312)

@@ -122,5 +122,7 @@ def document(method: str, path: str, operation: dict[str, Any]) -> None:
     operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
     operation.setdefault("responses", {})["403"] = {
         "description": f"The API key's scopes do not include `{scope.value}`; nothing changed.",
-        "content": {"application/problem+json": {"schema": {"type": "object"}}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
     }

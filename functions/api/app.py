@@ -2,10 +2,14 @@
 errors mapped to problems in one place."""
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI as OpenAPIDocument
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,13 +25,14 @@ from functions.api import (
     links,
     locations,
     messages,
+    prices,
     rejected_events,
     settings,
     templates,
     vehicles,
 )
 from functions.api.imports import router as imports_router
-from functions.api.openapi import OPENAPI, webhook_documentation
+from functions.api.openapi import OPENAPI, document_problems, webhook_documentation
 from trigly.platform import tenancy
 from trigly.platform.errors import (
     FieldError,
@@ -36,6 +41,7 @@ from trigly.platform.errors import (
     NotFound,
     TriglyError,
     Unauthorized,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from trigly.platform.http import PROBLEM_CONTENT_TYPE, problem, problem_response
@@ -55,10 +61,14 @@ class TriglyResolver(APIGatewayHttpResolver):
         paths, schemas = webhook_documentation()
         document.setdefault("paths", {}).update(paths)
         document.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+        document_problems(document)
         return OpenAPIDocument.model_validate(document)
 
 
-app = TriglyResolver(enable_validation=True)
+# An answer that breaks its own model is Trigly's failure (500), never the caller's 422.
+app = TriglyResolver(
+    enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
+)
 
 
 def _problem(error: TriglyError) -> Response[str]:
@@ -78,6 +88,11 @@ def handle_domain_error(error: TriglyError) -> Response[str]:
     return _problem(error)
 
 
+@app.exception_handler(RequestUnsupportedContentType)
+def handle_unsupported_body(_: RequestUnsupportedContentType) -> Response[str]:
+    return _problem(UnsupportedMediaType(JSON_ONLY))
+
+
 @app.exception_handler(RequestValidationError)
 def handle_validation_error(error: RequestValidationError) -> Response[str]:
     details = error.errors()
@@ -95,6 +110,37 @@ def handle_not_found(_: Exception) -> Response[str]:
     return _problem(NotFound("No such route."))
 
 
+@app.exception_handler(Exception)
+def handle_failure(_: Exception) -> Response[str]:
+    """A failure nobody meant: logged with its traceback, answered as a problem all the same."""
+    logger.exception("request failed")
+    return _problem(TriglyError())
+
+
+JSON_ONLY = "The API reads JSON bodies only: send `Content-Type: application/json`."
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def is_json(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
+
+
+def body_refusal(event: dict[str, Any]) -> TriglyError | None:
+    """The one gate for bodies of the JSON API (`/v1/`, not the public callbacks): a body in
+    any other media type (a form, multipart with or without its boundary, text) is `415` before
+    anything parses it."""
+    if not str(event.get("rawPath", "")).startswith("/v1/"):
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = str(headers.get("content-type") or "")
+    method = event.get("requestContext", {}).get("http", {}).get("method", "")
+    if not content_type or is_json(content_type):
+        return None
+    if event.get("body") or method in BODY_METHODS:
+        return UnsupportedMediaType(JSON_ONLY)
+    return None
+
+
 app.include_router(customers.router, prefix="/v1")
 app.include_router(customer_channels.router, prefix="/v1")
 app.include_router(rejected_events.router, prefix="/v1")
@@ -104,6 +150,7 @@ app.include_router(vehicles.router, prefix="/v1")
 app.include_router(messages.router, prefix="/v1")
 app.include_router(templates.router, prefix="/v1")
 app.include_router(journeys.router, prefix="/v1")
+app.include_router(prices.router, prefix="/v1")
 app.include_router(channels.router, prefix="/v1")
 app.include_router(settings.router, prefix="/v1")
 app.include_router(links.router)
@@ -141,4 +188,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return problem_response(error, instance=path)
         # The tenant comes from the API key alone (CONTRACT §1), never from the path or body.
         app.append_context(tenant_id=caller.tenant_id, key_id=caller.key_id)
+        refusal = body_refusal(event)
+        if refusal is not None:
+            logger.info("request refused", extra={"status": refusal.status, "reason": refusal.slug})
+            return problem_response(refusal, instance=path)
     return app.resolve(event, context)

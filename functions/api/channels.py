@@ -1,7 +1,7 @@
 """Channel providers of the caller's tenant: credentials are write-only (stored in Secrets
 Manager, never returned); the list says which provider carries each channel, or none."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import JsonValue
 
 from functions.api.context import current_tenant
+from functions.api.schemas import ChannelList, ChannelSetting
 from trigly.channels import configuration
 from trigly.channels.configuration import ChannelMode
 
@@ -26,8 +27,8 @@ CREDENTIALS_HELP = (
 )
 
 
-def _view(mode: ChannelMode) -> dict[str, Any]:
-    view: dict[str, Any] = {
+def _view(mode: ChannelMode) -> ChannelSetting:
+    view: dict[str, object] = {
         "channel": mode.channel,
         "mode": mode.mode,
         "provider": mode.provider,
@@ -35,7 +36,7 @@ def _view(mode: ChannelMode) -> dict[str, Any]:
     }
     if mode.bot_username:
         view["bot_username"] = mode.bot_username
-    return view
+    return ChannelSetting.model_validate(view)
 
 
 @router.get(
@@ -49,9 +50,9 @@ def _view(mode: ChannelMode) -> dict[str, Any]:
         "message with no channel left ends `failed: channel_not_configured`)."
     ),
 )
-def list_channels() -> dict[str, Any]:
+def list_channels() -> ChannelList:
     tenant = current_tenant(router)
-    return {"items": [_view(m) for m in configuration.modes(tenant.tenant_id)], "cursor": None}
+    return ChannelList(items=[_view(m) for m in configuration.modes(tenant.tenant_id)], cursor=None)
 
 
 @router.put(
@@ -60,7 +61,7 @@ def list_channels() -> dict[str, Any]:
     summary="Set the channel's provider and credentials (write-only)",
     description=CREDENTIALS_HELP,
 )
-def put_channel(channel: str, body: Annotated[dict[str, JsonValue], Body()]) -> dict[str, Any]:
+def put_channel(channel: str, body: Annotated[dict[str, JsonValue], Body()]) -> ChannelSetting:
     tenant = current_tenant(router)
     return _view(configuration.configure(tenant.tenant_id, channel, body))
 
@@ -69,6 +70,7 @@ def put_channel(channel: str, body: Annotated[dict[str, JsonValue], Body()]) -> 
     "/channels/<channel>",
     tags=["channels"],
     summary="Remove the provider: the channel is skipped (sandboxed in sandbox mode)",
+    status_code=204,
 )
 def delete_channel(channel: str) -> Response[None]:
     configuration.remove(current_tenant(router).tenant_id, channel)

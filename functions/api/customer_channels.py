@@ -2,13 +2,14 @@
 dealer's app registers."""
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel
 
 from functions.api.context import current_tenant
+from functions.api.schemas import PushDevice, TelegramLink
 from trigly.events.types import Channel
 from trigly.platform import clock
 from trigly.platform.clock import isoformat
@@ -26,7 +27,7 @@ router = APIGatewayHttpRouter()
     "Start links the chat and records the customer's Telegram service consent. Needs the "
     "tenant's bot (`PUT /v1/channels/telegram`).",
 )
-def telegram_link(customer_id: str) -> dict[str, Any]:
+def telegram_link(customer_id: str) -> TelegramLink:
     from trigly.messaging import inbound
 
     tenant = current_tenant(router)
@@ -37,11 +38,11 @@ def telegram_link(customer_id: str) -> dict[str, Any]:
     url = inbound.deep_link(tenant.tenant_id, customer_id, now)
     if url is None:
         raise Conflict("Connect a Telegram bot first (PUT /v1/channels/telegram).")
-    return {
-        "url": url,
-        "expires_at": isoformat(now + inbound.LINK_TOKEN_LIFETIME),
-        "linked": Channel.TELEGRAM in loaded[0].linked,
-    }
+    return TelegramLink(
+        url=url,
+        expires_at=isoformat(now + inbound.LINK_TOKEN_LIFETIME),
+        linked=Channel.TELEGRAM in loaded[0].linked,
+    )
 
 
 class Device(BaseModel):
@@ -61,18 +62,19 @@ def _token(token: str) -> str:
     tags=["customers"],
     summary="Register the customer's push device (an FCM registration token; the latest wins)",
 )
-def register_device(customer_id: str, token: str, device: Device) -> dict[str, Any]:
+def register_device(customer_id: str, token: str, device: Device) -> PushDevice:
     from trigly.messaging import devices
 
     tenant = current_tenant(router)
     devices.register(tenant, customer_id, _token(token), clock.now())
-    return {"customer_id": customer_id, "channel": "push", "platform": device.platform}
+    return PushDevice(customer_id=customer_id, channel="push", platform=device.platform)
 
 
 @router.delete(
     "/customers/<customer_id>/devices/<token>",
     tags=["customers"],
     summary="Remove the push device (push is then unavailable for the customer)",
+    status_code=204,
 )
 def unregister_device(customer_id: str, token: str) -> Response[None]:
     from trigly.messaging import devices

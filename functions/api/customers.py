@@ -1,7 +1,7 @@
 """Customers: search and the 360° profile."""
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -9,6 +9,13 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, Field
 
 from functions.api.context import current_tenant
+from functions.api.schemas import (
+    CustomerExport,
+    CustomerHistoryPage,
+    CustomerList,
+    CustomerProfile,
+    Merge,
+)
 from trigly.platform.clock import isoformat
 from trigly.platform.errors import FieldError, ValidationFailed
 from trigly.profiles import erasure, merge
@@ -25,7 +32,7 @@ def search_customers(
     email: Annotated[str | None, Query(description="Any case")] = None,
     external_id: Annotated[str | None, Query(description="The DMS's customer id")] = None,
     vin: Annotated[str | None, Query(description="VIN or frame number of a car owned now")] = None,
-) -> dict[str, Any]:
+) -> CustomerList:
     if phone is None and email is None and external_id is None and vin is None:
         raise ValidationFailed(
             errors=[FieldError("query", "give one of phone, email, vin, external_id")]
@@ -34,7 +41,7 @@ def search_customers(
     items = profiles.search_customers(
         tenant, phone=phone, email=email, external_id=external_id, vin=vin
     )
-    return {"items": items, "cursor": None}
+    return CustomerList.model_validate({"items": items, "cursor": None})
 
 
 @router.get(
@@ -44,8 +51,8 @@ def search_customers(
     description="Only what is computed: `offers` is `[]` while none applies, `loyalty` `null` "
     "without a loyalty programme, `readiness` `null` until the customer is scored.",
 )
-def get_customer(customer_id: str) -> dict[str, Any]:
-    return profiles.get_profile(current_tenant(router), customer_id)
+def get_customer(customer_id: str) -> CustomerProfile:
+    return CustomerProfile.model_validate(profiles.get_profile(current_tenant(router), customer_id))
 
 
 @router.get(
@@ -53,8 +60,10 @@ def get_customer(customer_id: str) -> dict[str, Any]:
     tags=["customers"],
     summary="Everything held about a customer",
 )
-def export_customer(customer_id: str) -> dict[str, Any]:
-    return erasure.export_customer(current_tenant(router), customer_id)
+def export_customer(customer_id: str) -> CustomerExport:
+    return CustomerExport.model_validate(
+        erasure.export_customer(current_tenant(router), customer_id)
+    )
 
 
 @router.delete(
@@ -69,6 +78,7 @@ def export_customer(customer_id: str) -> dict[str, Any]:
         "without them). Only a keyed hash of a contact that opted out or complained stays on "
         "the suppression list."
     ),
+    status_code=204,
 )
 def erase_customer(customer_id: str) -> Response[None]:
     erasure.erase_customer(current_tenant(router), customer_id)
@@ -80,18 +90,18 @@ class MergeRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="Why they are one person")
 
 
-def _merge_view(record: merge.MergeRecord) -> dict[str, Any]:
-    return {
-        "id": record.merge_id,
-        "survivor_id": record.survivor_id,
-        "duplicate_id": record.duplicate_id,
-        "reason": record.reason,
-        "at": isoformat(record.at),
-        "state": record.state.value,
-        "moved_records": len(record.moved),
-        "undo_until": isoformat(record.at + timedelta(days=merge.UNDO_DAYS)),
-        "undone_at": isoformat(record.undone_at) if record.undone_at else None,
-    }
+def _merge_view(record: merge.MergeRecord) -> Merge:
+    return Merge(
+        id=record.merge_id,
+        survivor_id=record.survivor_id,
+        duplicate_id=record.duplicate_id,
+        reason=record.reason,
+        at=isoformat(record.at),
+        state=record.state.value,
+        moved_records=len(record.moved),
+        undo_until=isoformat(record.at + timedelta(days=merge.UNDO_DAYS)),
+        undone_at=isoformat(record.undone_at) if record.undone_at else None,
+    )
 
 
 @router.post(
@@ -108,7 +118,7 @@ def _merge_view(record: merge.MergeRecord) -> dict[str, Any]:
         "customers as they were is kept that long, and deleted once undone or erased."
     ),
 )
-def merge_customer(customer_id: str, request: MergeRequest) -> dict[str, Any]:
+def merge_customer(customer_id: str, request: MergeRequest) -> Merge:
     tenant = current_tenant(router)
     return _merge_view(
         merge.merge_customers(tenant, customer_id, request.duplicate_id, request.reason)
@@ -129,12 +139,14 @@ def merge_customer(customer_id: str, request: MergeRequest) -> dict[str, Any]:
         "undo (`state` `undoing`) is finished by asking again."
     ),
 )
-def undo_merge(customer_id: str, merge_id: str) -> dict[str, Any]:
+def undo_merge(customer_id: str, merge_id: str) -> Merge:
     return _merge_view(merge.undo_merge(current_tenant(router), customer_id, merge_id))
 
 
 @router.get("/customers/<customer_id>/history", tags=["customers"], summary="Older history, paged")
 def customer_history(
     customer_id: str, cursor: Annotated[str, Query(min_length=1)]
-) -> dict[str, Any]:
-    return profiles.get_history(current_tenant(router), customer_id, cursor)
+) -> CustomerHistoryPage:
+    return CustomerHistoryPage.model_validate(
+        profiles.get_history(current_tenant(router), customer_id, cursor)
+    )

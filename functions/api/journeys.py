@@ -1,15 +1,23 @@
-"""Journeys (data, versioned), free service slots, and the service catalogue reminders use:
-maintenance plans and prices per make and model."""
+"""Journeys (data, versioned), free service slots, and the maintenance plans reminders use
+(their prices are in `prices`)."""
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, Field, JsonValue, ValidationError
+from pydantic import JsonValue, ValidationError
 
 from functions.api.context import current_tenant
+from functions.api.schemas import (
+    EffectivePlan,
+    Journey,
+    JourneyList,
+    MaintenancePlan,
+    MaintenancePlanList,
+    SlotList,
+)
 from trigly.events.validation import field_errors
 from trigly.platform.errors import FieldError, NotFound, ValidationFailed
 
@@ -18,21 +26,20 @@ JOURNEY_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 @router.get("/journeys", tags=["journeys"], summary="Journeys: built-in playbooks and your own")
-def list_journeys() -> dict[str, Any]:
+def list_journeys() -> JourneyList:
     from trigly.journeys import catalog  # journeys load where they are asked for (cold start)
 
     journeys = catalog.journeys(current_tenant(router).tenant_id)
-    return {
-        "items": [j.model_dump(mode="json") for _, j in sorted(journeys.items())],
-        "cursor": None,
-    }
+    items = [j.model_dump(mode="json") for _, j in sorted(journeys.items())]
+    return JourneyList.model_validate({"items": items, "cursor": None})
 
 
 @router.get("/journeys/<journey_id>", tags=["journeys"], summary="One journey")
-def get_journey(journey_id: str) -> dict[str, Any]:
+def get_journey(journey_id: str) -> Journey:
     from trigly.journeys import catalog
 
-    return catalog.get_journey(current_tenant(router).tenant_id, journey_id).model_dump(mode="json")
+    journey = catalog.get_journey(current_tenant(router).tenant_id, journey_id)
+    return Journey.model_validate(journey.model_dump(mode="json"))
 
 
 @router.put(
@@ -40,9 +47,7 @@ def get_journey(journey_id: str) -> dict[str, Any]:
     tags=["journeys"],
     summary="Create or replace a journey (a new version); a built-in id overrides the playbook",
 )
-def save_journey(
-    journey_id: str, definition: Annotated[dict[str, JsonValue], Body()]
-) -> dict[str, Any]:
+def save_journey(journey_id: str, definition: Annotated[dict[str, JsonValue], Body()]) -> Journey:
     from trigly.journeys import catalog
     from trigly.journeys.definition import JourneyDefinition
 
@@ -54,9 +59,8 @@ def save_journey(
         raise ValidationFailed(
             errors=[FieldError("journey_id", "lower-case letters, digits and _, from a letter")]
         )
-    return catalog.save_journey(current_tenant(router).tenant_id, journey_id, parsed).model_dump(
-        mode="json"
-    )
+    saved = catalog.save_journey(current_tenant(router).tenant_id, journey_id, parsed)
+    return Journey.model_validate(saved.model_dump(mode="json"))
 
 
 @router.get(
@@ -64,55 +68,12 @@ def save_journey(
     tags=["locations"],
     summary="Free service slots of a location for the next two weeks",
 )
-def free_slots(location_id: str) -> dict[str, Any]:
+def free_slots(location_id: str) -> SlotList:
     from trigly.booking.service import location_slots
 
     slots = location_slots(current_tenant(router), location_id)
-    return {
-        "items": [{"starts_at": s.value, "free": s.free} for s in slots],
-        "cursor": None,
-    }
-
-
-class MaintenancePrice(BaseModel):
-    make: str = Field(min_length=1, max_length=50)
-    model: str | None = Field(default=None, max_length=50)
-    number: int = Field(ge=1, le=50, description="Which scheduled service: 1 = ТО-1")
-    amount: float = Field(gt=0, le=10_000_000, description="Price in the tenant's currency")
-
-
-@router.put(
-    "/maintenance-prices",
-    tags=["journeys"],
-    summary="Set what a scheduled service costs on a make/model (reminders quote it)",
-)
-def set_price(price: MaintenancePrice) -> dict[str, Any]:
-    from trigly.lifecycle.prices import price_key
-    from trigly.platform import clock
-    from trigly.store import prices
-
-    key = price_key(price.make, price.model, price.number)
-    prices.set_price(
-        current_tenant(router).tenant_id, key, price.amount, clock.isoformat(clock.now())
-    )
-    return {"key": key, "amount": price.amount}
-
-
-@router.get(
-    "/maintenance-prices/quote",
-    tags=["journeys"],
-    summary="The price a reminder would quote for a make/model and service number",
-)
-def quote_price(
-    make: Annotated[str, Query(min_length=1)],
-    number: Annotated[int, Query(ge=1, le=50)],
-    model: Annotated[str | None, Query()] = None,
-) -> dict[str, Any]:
-    from trigly.lifecycle.prices import price_key
-    from trigly.store import prices
-
-    key = price_key(make, model, number)
-    return {"key": key, "amount": prices.quote(current_tenant(router).tenant_id, key)}
+    items = [{"starts_at": s.value, "free": s.free} for s in slots]
+    return SlotList.model_validate({"items": items, "cursor": None})
 
 
 @router.get(
@@ -120,11 +81,12 @@ def quote_price(
     tags=["journeys"],
     summary="The tenant's own maintenance plans (the built-in catalogue applies elsewhere)",
 )
-def list_plans() -> dict[str, Any]:
+def list_plans() -> MaintenancePlanList:
     from trigly.vehicles import plans
 
     own = plans.tenant_plans(current_tenant(router).tenant_id)
-    return {"items": [p.model_dump(mode="json") for p in own], "cursor": None}
+    items = [p.model_dump(mode="json") for p in own]
+    return MaintenancePlanList.model_validate({"items": items, "cursor": None})
 
 
 @router.put(
@@ -133,7 +95,7 @@ def list_plans() -> dict[str, Any]:
     summary="Set a plan for a make (model optional; make '*' for unknown makes): intervals in km "
     "and months, whichever comes first, an optional first-service exception, works per step",
 )
-def save_plan(plan: Annotated[dict[str, JsonValue], Body()]) -> dict[str, Any]:
+def save_plan(plan: Annotated[dict[str, JsonValue], Body()]) -> MaintenancePlan:
     from trigly.lifecycle.plans import MaintenancePlan
     from trigly.vehicles import plans
 
@@ -141,7 +103,8 @@ def save_plan(plan: Annotated[dict[str, JsonValue], Body()]) -> dict[str, Any]:
         parsed = MaintenancePlan.model_validate({**plan, "source": "tenant"})
     except ValidationError as exc:
         raise ValidationFailed(errors=field_errors(exc)) from exc
-    return plans.save_plan(current_tenant(router).tenant_id, parsed).model_dump(mode="json")
+    saved = plans.save_plan(current_tenant(router).tenant_id, parsed)
+    return MaintenancePlan.model_validate(saved.model_dump(mode="json"))
 
 
 @router.get(
@@ -151,20 +114,19 @@ def save_plan(plan: Annotated[dict[str, JsonValue], Body()]) -> dict[str, Any]:
 )
 def effective_plan(
     make: Annotated[str, Query(min_length=1)], model: Annotated[str | None, Query()] = None
-) -> dict[str, Any]:
+) -> EffectivePlan:
     from trigly.vehicles import plans
 
     plan = plans.plan_of(current_tenant(router).tenant_id, make, model)
-    return {
-        **plan.model_dump(mode="json"),
-        "steps": [plan.step(n).model_dump(mode="json") for n in range(1, 7)],
-    }
+    steps = [plan.step(n).model_dump(mode="json") for n in range(1, 7)]
+    return EffectivePlan.model_validate({**plan.model_dump(mode="json"), "steps": steps})
 
 
 @router.delete(
     "/maintenance-plans",
     tags=["journeys"],
     summary="Remove the tenant's plan for a make (and model): the built-in one applies again",
+    status_code=204,
 )
 def delete_plan(
     make: Annotated[str, Query(min_length=1)], model: Annotated[str | None, Query()] = None

@@ -29,6 +29,71 @@ OPENAPI: dict[str, Any] = {
 }
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `errors` lists each failing field (422).",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "example": "https://trigly.dev/problems/validation"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string", "example": "data.jobs.0.amount"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+# What every status means (the README's error table says the same).
+PROBLEMS = {
+    "400": "Malformed: the body is not JSON, or a `cursor` this list did not give",
+    "401": "No API key, or a wrong or revoked one",
+    "404": "No such object for your tenant (unknown, another tenant's, or erased)",
+    "409": "Conflicts with the current state (e.g. an idempotency key reused)",
+    "415": "A body that is not `application/json`",
+    "422": "Well-formed JSON that breaks the schema: `errors` names each field",
+    "500": "An unexpected failure of Trigly's, logged with the request's id",
+}
+BODY_METHODS = {"post", "put", "patch"}
+
+
+def document_problems(document: dict[str, Any]) -> None:
+    """Every operation's refusals are problems (one `Problem` schema), and `204` has no body:
+    the resolver's own defaults (HTTPValidationError, a null body) are not what the API sends."""
+    ref = {"$ref": "#/components/schemas/Problem"}
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(name, None)
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            # The resolver keys responses by int; JSON has string keys.
+            responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+            operation["responses"] = responses
+            if "204" in responses:
+                responses["204"].pop("content", None)
+                responses["204"]["description"] = "Done; no body"
+            statuses = ["400", "401", "404", "422", "500"]
+            if method in BODY_METHODS:
+                statuses.append("415")
+            if path.startswith("/v1/webhooks/"):
+                continue  # WebhookFunction's own list
+            for status in sorted(statuses):
+                responses[status] = {
+                    "description": PROBLEMS[status],
+                    "content": {"application/problem+json": {"schema": ref}},
+                }
+            operation["responses"] = dict(sorted(responses.items()))
+
+
 def webhook_documentation() -> tuple[dict[str, Any], dict[str, Any]]:
     """The webhook route (served by WebhookFunction, not this resolver): its path and schemas."""
     ref = "#/components/schemas/{model}"

@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, Field
 
+from functions.api.schemas import IntakeReceipt, RejectedEvent, RejectedEventList
 from trigly.ingest import intake, rejections
 from trigly.platform.clock import isoformat
 
@@ -18,34 +19,36 @@ class ReplayRequest(BaseModel):
     )
 
 
-def _view(rejected: rejections.RejectedEvent) -> dict[str, Any]:
-    return {
-        "id": rejected.rejection_id,
-        "connector_id": rejected.connector_id,
-        "event_id": rejected.event_id,
-        "type": rejected.event_type,
-        "received_at": isoformat(rejected.received_at),
-        "status": rejected.status,
-        "errors": [{"field": e.field, "message": e.message} for e in rejected.errors],
-        "event": rejected.payload,
-        "archived": rejected.archived,
-        "resolved_at": isoformat(rejected.resolved_at) if rejected.resolved_at else None,
-    }
+def _view(rejected: rejections.RejectedEvent) -> RejectedEvent:
+    return RejectedEvent.model_validate(
+        {
+            "id": rejected.rejection_id,
+            "connector_id": rejected.connector_id,
+            "event_id": rejected.event_id,
+            "type": rejected.event_type,
+            "received_at": isoformat(rejected.received_at),
+            "status": rejected.status,
+            "errors": [{"field": e.field, "message": e.message} for e in rejected.errors],
+            "event": rejected.payload,
+            "archived": rejected.archived,
+            "resolved_at": isoformat(rejected.resolved_at) if rejected.resolved_at else None,
+        }
+    )
 
 
 @router.get("/rejected-events", tags=["rejected events"], summary="Rejected events, newest first")
 def list_rejected_events(
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, Any]:
+) -> RejectedEventList:
     items, next_cursor = rejections.list_rejected(router.context["tenant_id"], limit, cursor)
-    return {"items": [_view(i) for i in items], "cursor": next_cursor}
+    return RejectedEventList(items=[_view(i) for i in items], cursor=next_cursor)
 
 
 @router.get(
     "/rejected-events/<rejection_id>", tags=["rejected events"], summary="One rejected event"
 )
-def get_rejected_event(rejection_id: str) -> dict[str, Any]:
+def get_rejected_event(rejection_id: str) -> RejectedEvent:
     return _view(rejections.get_rejected(router.context["tenant_id"], rejection_id))
 
 
@@ -56,7 +59,7 @@ def get_rejected_event(rejection_id: str) -> dict[str, Any]:
 )
 def replay_rejected_event(
     rejection_id: str, request: Annotated[ReplayRequest | None, Body()] = None
-) -> dict[str, Any]:
+) -> IntakeReceipt:
     corrected = request.event if request else None
     receipt = intake.replay_rejected(router.context["tenant_id"], rejection_id, corrected)
-    return receipt.as_response()
+    return IntakeReceipt.model_validate(receipt.as_response())

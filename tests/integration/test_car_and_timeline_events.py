@@ -324,7 +324,7 @@ def test_a_long_history_is_paged_newest_first_never_dropped(
             dealer.api_key,
             query={"cursor": "bm9wZQ"},
         )[0]
-        == 422
+        == 400
     )
 
 

@@ -216,8 +216,9 @@ def test_an_interrupted_merge_is_finished_by_asking_again(
 
     with monkeypatch.context() as patched:
         patched.setattr(customers_store, "delete_collection", crash)
-        with pytest.raises(RuntimeError):
-            _merge(dealer, survivor, duplicate)
+        body = {"duplicate_id": duplicate, "reason": "один человек"}
+        path = f"/v1/customers/{survivor}/merge"
+        assert api("POST", path, dealer.api_key, body=body)[0] == 500  # a logged problem
 
     # When the dealer asks for the same merge again, it is finished, once
     merged = _merge(dealer, survivor, duplicate)
@@ -242,8 +243,7 @@ def test_an_interrupted_merge_is_finished_by_asking_again(
     undo = f"/v1/customers/{survivor}/merges/{merged['id']}/undo"
     with monkeypatch.context() as patched:
         patched.setattr(merges_store, "forget_mark", crash)
-        with pytest.raises(RuntimeError):
-            api("POST", undo, dealer.api_key)
+        assert api("POST", undo, dealer.api_key)[0] == 500
     status, undone = api("POST", undo, dealer.api_key)
     assert status == 200 and undone["state"] == "undone"
     assert api("POST", undo, dealer.api_key)[0] == 409

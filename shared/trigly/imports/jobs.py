@@ -54,7 +54,7 @@ from trigly.imports.source import (
     record_values,
     records,
 )
-from trigly.platform import aws, clock, ids, tenancy
+from trigly.platform import aws, clock, cursors, ids, tenancy
 from trigly.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
@@ -66,6 +66,7 @@ UPLOAD_URL_SECONDS = 3600
 JOB_RETENTION_DAYS = 30  # as the archive bucket keeps a file that was never started
 READ_BLOCK = 1024 * 1024
 QUEUE_VARIABLE = "TRIGLY_IMPORT_QUEUE_URL"
+LISTING = "imports"  # the list its cursors belong to
 
 AWAITING_UPLOAD, QUEUED, PROCESSING, DONE, FAILED = (
     "awaiting_upload",
@@ -206,15 +207,17 @@ def list_imports(
     tenant_id: str, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     bind()
+    after = cursors.decode(LISTING, cursor, starts=("imp_",))
     query = ImportJobItem.query(
         _pk(tenant_id),
-        ImportJobItem.sk < cursor if cursor else None,
+        ImportJobItem.sk < after if after else None,
         scan_index_forward=False,
         limit=limit,
     )
     items = [i for i in query if isinstance(i, ImportJobItem)]
-    next_cursor = items[-1].sk if len(items) == limit and query.last_evaluated_key else None
-    return [{**view(i), "totals": report_of(i).totals()} for i in items], next_cursor
+    next_position = items[-1].sk if len(items) == limit and query.last_evaluated_key else None
+    views = [{**view(i), "totals": report_of(i).totals()} for i in items]
+    return views, cursors.encode(LISTING, next_position)
 
 
 def start(tenant_id: str, import_id: str) -> dict[str, Any]:

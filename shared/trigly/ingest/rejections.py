@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from trigly.ingest import archive
-from trigly.platform import clock, ids
+from trigly.platform import clock, cursors, ids
 from trigly.platform.errors import FieldError, NotFound
 from trigly.platform.settings import get_settings
 from trigly.store import intake as store
@@ -21,6 +21,7 @@ from trigly.store.models import RejectedEventItem
 PENDING = "pending"
 RESOLVED = "resolved"  # the DMS resent it corrected
 REPLAYED = "replayed"  # replayed through the API
+LISTING = "rejected-events"  # the list its cursors belong to
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,12 @@ def _to_rejected(item: RejectedEventItem, with_payload: bool) -> RejectedEvent:
 def list_rejected(
     tenant_id: str, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[RejectedEvent], str | None]:
-    items, next_cursor = store.list_rejected(tenant_id, limit, cursor)
+    after = cursors.decode(LISTING, cursor, starts=("rej_",))
+    items, next_position = store.list_rejected(tenant_id, limit, after)
     now = int(clock.now().timestamp())
     live = [i for i in items if i.expires_at > now]  # TTL deletion is lazy; expired is absent
-    return [_to_rejected(i, with_payload=True) for i in live], next_cursor
+    rejected = [_to_rejected(i, with_payload=True) for i in live]
+    return rejected, cursors.encode(LISTING, next_position)
 
 
 def get_rejected(tenant_id: str, rejection_id: str) -> RejectedEvent:

@@ -8,11 +8,36 @@ order, which is ТО number `plan.nearest_step(visit.mileage_km)`.
 from collections.abc import Iterable
 from datetime import datetime
 
+from pydantic import BaseModel, Field, field_validator
+
 from trigly.lifecycle.maintenance import MAINTENANCE
 from trigly.lifecycle.plans import MaintenancePlan, normalize_make, normalize_name
 from trigly.profiles.records import ServiceVisit
 
 ANY = "*"
+KOPECK = 0.01
+
+
+class MaintenancePrice(BaseModel):
+    """What the tenant sets a scheduled service to cost (`PUT /v1/maintenance-prices`)."""
+
+    make: str = Field(min_length=1, max_length=50)
+    model: str | None = Field(default=None, max_length=50)
+    number: int = Field(ge=1, le=50, description="Which scheduled service: 1 = ТО-1")
+    # At least a kopeck: a price is money, and a number no store can hold is not one.
+    amount: float = Field(
+        ge=KOPECK, le=10_000_000, description="Price in the tenant's currency, to the kopeck"
+    )
+
+    @field_validator("amount")
+    @classmethod
+    def _to_kopecks(cls, amount: float) -> float:
+        return round(amount, 2)
+
+
+class PriceQuote(BaseModel):
+    key: str = Field(description="make|model|number as normalized, e.g. KIA|RIO|2")
+    amount: float | None = Field(description="None: no price known for this service")
 
 
 def price_key(make: str | None, model: str | None, number: int) -> str:

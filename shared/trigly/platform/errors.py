@@ -67,6 +67,14 @@ class MalformedRequest(TriglyError):
     slug = "malformed"
 
 
+class UnsupportedMediaType(TriglyError):
+    """A body the API does not read: it takes JSON (`application/json`) and nothing else."""
+
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
 @dataclass
 class ValidationFailed(TriglyError):
     """A well-formed body that breaks the schema (422) with every failing field listed."""

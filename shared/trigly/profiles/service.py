@@ -1,14 +1,13 @@
 """Profile use cases: apply an inbound customer event, read the 360° view, search."""
 
-import base64
 import contextlib
 import hashlib
 import json
 from typing import Any
 
 from trigly.events.customer import CustomerConsentChanged, CustomerUpserted
-from trigly.platform import clock, ids
-from trigly.platform.errors import FieldError, NotFound, ValidationFailed
+from trigly.platform import clock, cursors, ids
+from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant, list_connectors
 from trigly.profiles import identity
@@ -203,8 +202,11 @@ def _records(items: list[MainItem]) -> tuple[CustomerProfile | None, CustomerHis
     return profile, CustomerHistory.parse(records)
 
 
+HISTORY = "history"  # the cursor's list name
+
+
 def _cursor(sk: str | None) -> str | None:
-    return base64.urlsafe_b64encode(sk.encode()).decode() if sk else None
+    return cursors.encode(HISTORY, sk or None)
 
 
 def get_profile(tenant: Tenant, customer_id: str) -> dict[str, Any]:
@@ -228,12 +230,7 @@ def load_customer(
 
 def get_history(tenant: Tenant, customer_id: str, cursor: str) -> dict[str, Any]:
     """Older history of a customer, a page at a time, in the 360° view's sections."""
-    try:
-        after = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(errors=[FieldError("cursor", "not a cursor this API gave")]) from exc
-    if not after.startswith(("#", *[f"{kind}#" for kind in SECTIONS])):
-        raise ValidationFailed(errors=[FieldError("cursor", "not a cursor this API gave")])
+    after = cursors.decode(HISTORY, cursor, starts=("#", *[f"{kind}#" for kind in SECTIONS]))
     if store.load_profile(tenant.tenant_id, customer_id) is None:
         raise NotFound("No such customer.")
     items, next_sk = store.read_collection_page(
