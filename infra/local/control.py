@@ -115,11 +115,13 @@ class Control:
         self.collect_mail = collect_mail
         # Clock moves and the background loop never interleave.
         self.lock = threading.RLock()
+        # Set when the stack stops: drains end after the batch in hand.
+        self.stopping = threading.Event()
 
     # ------------------------------------------------------------------ clock and queues
     def drain(self) -> int:
         with self.lock:
-            return drain(self.consumers)
+            return drain(self.consumers, until=self.stopping.is_set)
 
     def tick(self) -> int:
         """Fire what wall time made due, drain the queues (the background loop's step)."""
@@ -127,18 +129,20 @@ class Control:
             return self._run_until(self.clock.now(), fired=[])
 
     def _run_until(self, target: datetime, fired: list[dict[str, str]]) -> int:
-        processed = drain(self.consumers)
+        processed = drain(self.consumers, until=self.stopping.is_set)
         for firing in self.scheduler.due(target):
+            if self.stopping.is_set():
+                return processed
             if firing.at > self.clock.now():
                 self.clock.move_to(firing.at)
             self.scheduler.fire(firing)
             self.scheduler.mark(firing.at)
             fired.append({"schedule": firing.schedule.name, "at": clock.isoformat(firing.at)})
-            processed += drain(self.consumers, only_if_sent=True)
+            processed += drain(self.consumers, only_if_sent=True, until=self.stopping.is_set)
         if target > self.clock.now():
             self.clock.move_to(target)
         self.scheduler.mark(target)
-        return processed + drain(self.consumers)
+        return processed + drain(self.consumers, until=self.stopping.is_set)
 
     def move(self, body: Any) -> ClockMove:
         """POST /_local/clock: `{"advance": "<ISO 8601 duration>"}` or `{"to": "<ISO time>"}`."""

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 HOST = "127.0.0.1"
 TICK_SECONDS = 0.25
+STOP_POLL_SECONDS = 0.1
+SHUTDOWN_WAIT_SECONDS = 5.0
 
 
 def step(message: str) -> None:
@@ -197,15 +199,16 @@ def start(port: int) -> Running:
     return Running(moto, stack, control, gateway, f"http://{HOST}:{port}")
 
 
-def background(control: Control, stop: threading.Event) -> None:
-    """Schedules on wall time and queue consumers, every quarter second."""
+def background(control: Control) -> None:
+    """Schedules on wall time and queue consumers, every quarter second, until the stack stops."""
     from infra.local.runtime import report_failure
 
-    while not stop.wait(TICK_SECONDS):
+    while not control.stopping.wait(TICK_SECONDS):
         try:
             control.tick()
         except Exception:  # keep consuming; the traceback says what broke
-            report_failure("background tick failed")
+            if not control.stopping.is_set():
+                report_failure("background tick failed")
 
 
 def seed_demo(running: Running) -> dict[str, object]:
@@ -240,6 +243,31 @@ def write_local_json(path: Path, content: dict[str, object]) -> None:
     partial.replace(path)  # readers never see half a file
 
 
+class StopRequest:
+    """SIGINT/SIGTERM's handler: notes that a stop was asked for, and nothing else.
+
+    A handler runs on the main thread between two bytecodes, possibly inside an earlier handler
+    or inside a lock-holding call (`make` forwards its SIGTERM, a terminal sends SIGINT to the
+    whole group, people press Ctrl-C twice): taking a lock there, even `Event.set()`'s, can
+    deadlock the process on itself. So the handler only flips a flag, and the main thread
+    polls it. While the stack is still starting, the first signal abandons the start.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.starting = True
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        first = not self.requested
+        self.requested = True
+        if first and self.starting:
+            raise KeyboardInterrupt
+
+    def wait(self) -> None:
+        while not self.requested:
+            time.sleep(STOP_POLL_SECONDS)
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
     local_dir = Path(os.environ.get("TRIGLY_LOCAL_DIR") or REPO_ROOT / ".trigly")
@@ -249,43 +277,47 @@ def main() -> int:
         print(f"port {port} is taken: stop what uses it or run with PORT=<another port>")
         return 1
 
-    stop = threading.Event()
-    ready = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if not ready.is_set():
-            raise KeyboardInterrupt  # still starting: abandon the start at once
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = StopRequest()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     quiet_emulator_logs()
     started = time.monotonic()
+    running: Running | None = None
     try:
         running = start(port)
-    except KeyboardInterrupt:
-        step("interrupted while starting")
-        return 130
-    try:
-        ticker = threading.Thread(
-            target=background, args=(running.control, stop), name="ticker", daemon=True
-        )
-        ticker.start()
+        threading.Thread(
+            target=background, args=(running.control,), name="ticker", daemon=True
+        ).start()
         content = seed_demo(running)
-        ready.set()  # from here a signal stops the stack cleanly
+        stop.starting = False  # from here a signal stops the stack cleanly
+        if stop.requested:  # asked between the demo and here
+            raise KeyboardInterrupt
         write_local_json(local_json, content)
         print_ready(running, content, local_json, time.monotonic() - started)
         stop.wait()
         step("stopping")
-        ticker.join(timeout=5)
+        return 0
     except KeyboardInterrupt:
         step("interrupted while starting")
         return 130
     finally:
-        running.gateway.shutdown()
-        running.moto.stop()
+        # Further signals must neither interrupt the shutdown nor, once Python restores the
+        # default handlers on exit, kill the process at the last moment.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         local_json.unlink(missing_ok=True)
-    return 0
+        if running is not None:
+            shut_down(running)
+
+
+def shut_down(running: Running) -> None:
+    """Consumers first (they finish the batch in hand), then the gateway, then the emulator."""
+    running.control.stopping.set()
+    # A drain or clock move in progress ends after the batch in hand; a stuck one is left.
+    if running.control.lock.acquire(timeout=SHUTDOWN_WAIT_SECONDS):
+        running.control.lock.release()
+    running.gateway.shutdown()
+    running.moto.stop()
 
 
 def print_ready(
