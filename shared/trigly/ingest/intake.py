@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from trigly.events.validation import validate_event
 from trigly.ingest import rejections
-from trigly.ingest.messages import IngestMessage
+from trigly.ingest.messages import QueuedEvent
 from trigly.ingest.queue import enqueue
 from trigly.platform import clock, tenancy
 from trigly.platform.errors import (
@@ -126,7 +126,7 @@ def accept_events(
 ) -> Receipt:
     """Validate, claim and queue each event; the same path serves webhooks and replays."""
     receipt = Receipt()
-    claimed: list[tuple[IngestMessage, tuple[str, ...]]] = []
+    claimed: list[tuple[QueuedEvent, tuple[str, ...]]] = []
     expires_at = int((received_at + timedelta(days=get_settings().idempotency_days)).timestamp())
     for index, raw in enumerate(events):
         raw_bytes = json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode()
@@ -163,26 +163,25 @@ def accept_events(
         if not outcome.claimed:
             receipt.duplicates += 1
             continue
-        message = IngestMessage(
-            tenant_id=tenant.tenant_id,
-            connector_id=connector_id,
+        queued = QueuedEvent(
             event_id=valid.id,
             stamp=event_stamp(valid.occurred_at, received_at, index),
-            received_at=received_at,
             event=valid.raw,
         )
-        claimed.append((message, outcome.earlier_rejections))
-    _queue_or_release(tenant.tenant_id, connector_id, [m for m, _ in claimed])
+        claimed.append((queued, outcome.earlier_rejections))
+    _queue_or_release(tenant.tenant_id, connector_id, received_at, [q for q, _ in claimed])
     receipt.accepted = len(claimed)
     rejections.mark_resolved(tenant.tenant_id, tuple(r for _, rs in claimed for r in rs))
     return receipt
 
 
-def _queue_or_release(tenant_id: str, connector_id: str, messages: list[IngestMessage]) -> None:
-    failed = enqueue(messages) if messages else []
+def _queue_or_release(
+    tenant_id: str, connector_id: str, received_at: datetime, events: list[QueuedEvent]
+) -> None:
+    failed = enqueue(tenant_id, connector_id, received_at, events) if events else []
     if failed:
-        for message in failed:
-            claims.release_claim(tenant_id, connector_id, message.event_id)
+        for queued in failed:
+            claims.release_claim(tenant_id, connector_id, queued.event_id)
         logger.error("ingest queue refused events", extra={"count": len(failed)})
         raise UpstreamUnavailable("Events could not be queued; retry the request.")
 
