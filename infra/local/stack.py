@@ -114,6 +114,7 @@ def start(port: int) -> Running:
     from werkzeug.serving import make_server
 
     from infra.deploy import deploy
+    from infra.local import emulator
     from infra.local.control import Control
     from infra.local.gateway import AccessLog, Gateway
     from infra.local.outbox import outbox
@@ -122,6 +123,7 @@ def start(port: int) -> Running:
     from infra.local.scheduler import Scheduler, async_configs
 
     step("starting AWS emulator (moto, server mode)")
+    emulator.install()
     moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
     moto.start()
     moto_host, moto_port = moto.get_host_and_port()
