@@ -7,11 +7,16 @@ SendMessage reads one for every message sent (`ContentBasedDeduplication`), Rece
 for every message received (`MessageRetentionPeriod`). With a backlog of 10,000 messages, a
 500-event webhook took 80 s. Here the counts are computed only when asked for
 (GetQueueAttributes), so a send or a receive no longer walks the whole queue to learn a setting.
-Only the local stack installs this; tests of the product use moto as it is.
+
+moto's EventBridge also builds a JSONPath parser (ply's parser tables, milliseconds each) for
+every path of every event it delivers through an input transformer: one per path, reused here.
+
+Only the local stack installs these; tests of the product use moto as it is.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -81,18 +86,25 @@ class _LazyAttributes:
 
 
 def install() -> None:
-    """Make moto's queue attributes lazy in this process (idempotent)."""
+    """Make moto's queue attributes lazy and its JSONPath parsing cached, in this process
+    (idempotent)."""
+    import jsonpath_ng.ext
     from moto.sqs.models import Queue
 
     current = Queue.__dict__["attributes"]
     if not isinstance(current, _LazyAttributes):
         Queue.attributes = _LazyAttributes(current)  # type: ignore[method-assign, assignment]
+    if not hasattr(jsonpath_ng.ext.parse, "cache_info"):
+        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
 
 
 def uninstall() -> None:
     """moto as it was (for tests)."""
+    import jsonpath_ng.ext
     from moto.sqs.models import Queue
 
     current = Queue.__dict__["attributes"]
     if isinstance(current, _LazyAttributes):
         Queue.attributes = current.original  # type: ignore[method-assign]
+    if hasattr(jsonpath_ng.ext.parse, "cache_info"):
+        jsonpath_ng.ext.parse = jsonpath_ng.ext.parse.__wrapped__

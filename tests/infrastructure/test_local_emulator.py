@@ -97,3 +97,50 @@ def test_queue_attributes_read_as_moto_gives_them(sqs: Any) -> None:
         "ApproximateNumberOfMessagesNotVisible": "10",
     }
     assert "RedrivePolicy" in with_patch and with_patch["VisibilityTimeout"] == "360"
+
+
+@pytest.mark.usefixtures("installed")
+def test_event_rules_parse_each_input_path_once_and_deliver_the_same(
+    sqs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jsonpath_ng.ext.parser import ExtendedJsonPathParser
+
+    parsed: list[str] = []
+    original = ExtendedJsonPathParser.parse
+
+    def counted(self: ExtendedJsonPathParser, path: str, lexer: Any = None) -> Any:
+        parsed.append(path)
+        return original(self, path, lexer)
+
+    monkeypatch.setattr(ExtendedJsonPathParser, "parse", counted)
+    # Given a rule that delivers a transformed event to a queue
+    events = boto3.client("events", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="targets")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    events.put_rule(Name="r", EventPattern='{"source": ["trigly"]}')
+    events.put_targets(
+        Rule="r",
+        Targets=[
+            {
+                "Id": "q",
+                "Arn": arn["QueueArn"],
+                "InputTransformer": {
+                    "InputPathsMap": {"kind": "$.detail-type", "who": "$.detail.customer"},
+                    "InputTemplate": '{"kind": "<kind>", "who": "<who>"}',
+                },
+            }
+        ],
+    )
+    # When five events go through it
+    for n in range(5):
+        events.put_events(
+            Entries=[
+                {"Source": "trigly", "DetailType": "visit", "Detail": f'{{"customer": "c{n}"}}'}
+            ]
+        )
+    # Then each path was parsed once, and every event arrived transformed
+    assert sorted(parsed) == ["$.detail-type", "$.detail.customer"]
+    bodies = [
+        m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    ]
+    assert sorted(bodies) == [f'{{"kind": "visit", "who": "c{n}"}}' for n in range(5)]
