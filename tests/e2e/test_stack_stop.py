@@ -86,7 +86,10 @@ def stack(tmp_path: Path) -> Iterator[StackProcess]:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on it (connections of the run may linger in TIME_WAIT, as `make run`
+    itself allows when it checks its port)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
