@@ -112,3 +112,16 @@ def test_a_message_applied_twice_changes_nothing(
         == only_customer(dealer, external_id="TWICE-1")["id"]
     )
     assert take_ingest_queue(stack) == []
+
+
+def test_an_id_twice_in_one_batch_is_claimed_once_by_its_first_event(
+    stack: DeployedStack, dealer: TenantFixture
+) -> None:
+    first = customer_event("same-1", "SAME-1", first_name="Первый")
+    again = customer_event("same-1", "SAME-1", first_name="Второй")
+
+    status, body = post(dealer, encode({"events": [first, again]}))
+
+    assert (status, body["accepted"], body["duplicates"]) == (202, 1, 1)
+    [queued] = [json.loads(b) for b in take_ingest_queue(stack)]
+    assert [e["event"]["data"]["first_name"] for e in queued["events"]] == ["Первый"]
