@@ -4,10 +4,12 @@
     .venv/bin/python -m benchmarks --update-docs   # also refresh the figures in docs/benchmarks.md
     .venv/bin/python -m benchmarks --imports 100000  # also the bulk import bench (~15 min)
     .venv/bin/python -m benchmarks --lifecycle 100000  # the lifecycle bench at its documented size
+    .venv/bin/python -m benchmarks --intake 100000   # the local stack's webhook, documented size
 
 Single benchmarks: `python -m benchmarks.ingest_cost`, `python -m benchmarks.profile_read`,
 `python -m benchmarks.cold_start [runs]`, `python -m benchmarks.channel_worker [messages] [runs]`,
-`python -m benchmarks.lifecycle [--cars N] [--sample N]`.
+`python -m benchmarks.lifecycle [--cars N] [--sample N]`,
+`python -m benchmarks.local_intake [--events N]`.
 """
 
 import argparse
@@ -25,6 +27,7 @@ from benchmarks import (
     import_bench,
     ingest_cost,
     lifecycle,
+    local_intake,
     profile_read,
 )
 
@@ -86,6 +89,18 @@ def update_docs(text: str) -> None:
     )
 
 
+def intake(events: int) -> str:
+    """The local stack's webhook under a dealer's history (`events` 0: skipped)."""
+    if not events:
+        return "local_intake: skipped (--intake 0)"
+    try:
+        text = local_intake.report(local_intake.run(events))
+    except Exception as error:  # one broken benchmark should not hide the others
+        text = f"local_intake FAILED: {error!r}"
+    print(text, end="\n\n", flush=True)
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--runs", type=int, default=cold_start.RUNS, help="cold-start processes")
@@ -103,6 +118,13 @@ def main() -> None:
         default=10_000,
         metavar="CARS",
         help="cars of the lifecycle and journey tick bench (0 skips; documented run: 100000)",
+    )
+    parser.add_argument(
+        "--intake",
+        type=int,
+        default=10_000,
+        metavar="EVENTS",
+        help="events pushed through the local stack's webhook (0 skips; documented run: 100000)",
     )
     args = parser.parse_args()
 
@@ -150,6 +172,8 @@ def main() -> None:
             lifecycle_text = f"lifecycle FAILED: {error!r}"
         print(lifecycle_text, end="\n\n", flush=True)
 
+    intake_text = intake(args.intake)
+
     if args.imports:  # minutes, not seconds: only when asked (figures in docs/benchmarks.md)
         imported = import_bench.run(args.imports, min(import_bench.SAMPLE, args.imports))
         print(import_bench.summary(imported), end="\n\n", flush=True)
@@ -162,7 +186,7 @@ def main() -> None:
     if args.update_docs and cost:
         update_docs(
             f"{header}\n\n{cost_text}\n\n{read_text}\n\n{cold_text}\n\n{channels_text}\n\n"
-            f"{lifecycle_text}\n\n{footer}"
+            f"{lifecycle_text}\n\n{intake_text}\n\n{footer}"
         )
         print(f"figures written to {DOCS}")
 
