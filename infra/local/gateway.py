@@ -227,10 +227,11 @@ WEBHOOK_PATH = "/v1/webhooks/"
 
 
 class Traffic:
-    """The requests the gateway is serving for the template's routes, so that background work
-    (the queue consumers) gives way to them: a DMS waits on its webhook's answer, which must
-    come within the function's timeout, while applying a backlog can wait a moment. Handlers,
-    the emulator and the consumers share one interpreter here, unlike on AWS."""
+    """The webhook requests the gateway is serving, so that background work (the queue
+    consumers) gives way to them: a DMS waits on its webhook's answer, which must come within
+    the function's timeout, while applying a backlog can wait a moment. Handlers, the emulator
+    and the consumers share one interpreter here, unlike on AWS. (API reads do not count: a
+    client polling the API must not hold the consumers back.)"""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -291,18 +292,21 @@ class Gateway:
         event = build_event(
             request, match, raw_path=raw_path, request_id=gateway_id, account_id=self.account_id
         )
-        self.traffic.begin()
+        webhook = WEBHOOK_PATH in match.route.path
+        if webhook:
+            self.traffic.begin()
         started = time.monotonic()
         try:
             result = self.host.invoke(match.route.function, event)
-            if self.on_webhook is not None and WEBHOOK_PATH in match.route.path:
+            if webhook and self.on_webhook is not None:
                 self.on_webhook(result, time.monotonic() - started)
             return to_response(result, gateway_id)
         except Exception:  # any failure of the function is API Gateway's 500
             report_failure(f"{match.route.function} failed on {match.route.route_key}")
             return api_gateway_error(500, "Internal Server Error")
         finally:
-            self.traffic.end()
+            if webhook:
+                self.traffic.end()
 
 
 def _raw_path(request: Request) -> str:

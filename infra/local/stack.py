@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -41,6 +42,7 @@ TICK_SECONDS = 0.25
 STOP_POLL_SECONDS = 0.1
 SWITCH_INTERVAL_SECONDS = 0.001
 SHUTDOWN_WAIT_SECONDS = 5.0
+MAX_GIVE_WAY_SECONDS = 30.0  # consumers wait for webhooks at most this long in a row
 
 
 def step(message: str) -> None:
@@ -228,16 +230,29 @@ def say_webhook(result: Any, seconds: float) -> None:
     )
 
 
+def one_round() -> Callable[[], bool]:
+    """A `give_way` that lets a drain take one round of batches, then stops it."""
+    asked = iter((False,))
+    return lambda: next(asked, True)
+
+
 def background(control: Control, traffic: Traffic) -> None:
     """Schedules on wall time and queue consumers, every quarter second, until the stack stops;
     giving way to requests the gateway serves."""
     from infra.local.runtime import report_failure
 
+    waiting_since: float | None = None
     while not control.stopping.wait(TICK_SECONDS):
+        give_way: Callable[[], bool] = traffic.busy
         if traffic.busy():
-            continue
+            waiting_since = waiting_since or time.monotonic()
+            if time.monotonic() - waiting_since < MAX_GIVE_WAY_SECONDS:
+                continue
+            # A DMS that never pauses still lets the backlog move: one round of batches.
+            give_way = one_round()
+        waiting_since = None
         try:
-            control.tick(give_way=traffic.busy)
+            control.tick(give_way=give_way)
         except Exception:  # keep consuming; the traceback says what broke
             if not control.stopping.is_set():
                 report_failure("background tick failed")
