@@ -38,7 +38,8 @@ from trigly.store import intake as claims
 MAX_BODY_BYTES = 1024 * 1024
 MAX_EVENTS = 500
 MAX_EVENT_BYTES = 256 * 1024
-CLAIM_CONCURRENCY = 16  # claims in flight at once (each a conditional PutItem)
+# Claims in flight at once: below the HTTP connection pool (10), so no connection is dropped.
+CLAIM_CONCURRENCY = 8
 
 
 @dataclass
