@@ -5,11 +5,13 @@
     .venv/bin/python -m benchmarks --imports 100000  # also the bulk import bench (~15 min)
     .venv/bin/python -m benchmarks --lifecycle 100000  # the lifecycle bench at its documented size
     .venv/bin/python -m benchmarks --mileage 0      # without the mileage backtest
+    .venv/bin/python -m benchmarks --intake 100000   # the local stack's webhook, documented size
 
 Single benchmarks: `python -m benchmarks.ingest_cost`, `python -m benchmarks.profile_read`,
 `python -m benchmarks.cold_start [runs]`, `python -m benchmarks.channel_worker [messages] [runs]`,
 `python -m benchmarks.lifecycle [--cars N] [--sample N]`,
 `python -m benchmarks.mileage [--cars N] [--seeds 1 2 3] [--variants]`.
+`python -m benchmarks.local_intake [--events N]`.
 """
 
 import argparse
@@ -27,6 +29,7 @@ from benchmarks import (
     import_bench,
     ingest_cost,
     lifecycle,
+    local_intake,
     mileage,
     profile_read,
 )
@@ -101,6 +104,18 @@ def mileage_backtest(cars: int) -> str:
     return text
 
 
+def intake(events: int) -> str:
+    """The local stack's webhook under a dealer's history (`events` 0: skipped)."""
+    if not events:
+        return "local_intake: skipped (--intake 0)"
+    try:
+        text = local_intake.report(local_intake.run(events))
+    except Exception as error:  # one broken benchmark should not hide the others
+        text = f"local_intake FAILED: {error!r}"
+    print(text, end="\n\n", flush=True)
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--runs", type=int, default=cold_start.RUNS, help="cold-start processes")
@@ -125,6 +140,13 @@ def main() -> None:
         default=mileage.Population.cars,
         metavar="CARS",
         help="synthetic cars of the mileage backtest (0 skips)",
+    )
+    parser.add_argument(
+        "--intake",
+        type=int,
+        default=10_000,
+        metavar="EVENTS",
+        help="events pushed through the local stack's webhook (0 skips; documented run: 100000)",
     )
     args = parser.parse_args()
 
@@ -173,6 +195,7 @@ def main() -> None:
         print(lifecycle_text, end="\n\n", flush=True)
 
     mileage_text = mileage_backtest(args.mileage)
+    intake_text = intake(args.intake)
 
     if args.imports:  # minutes, not seconds: only when asked (figures in docs/benchmarks.md)
         imported = import_bench.run(args.imports, min(import_bench.SAMPLE, args.imports))
@@ -186,7 +209,7 @@ def main() -> None:
     if args.update_docs and cost:
         update_docs(
             f"{header}\n\n{cost_text}\n\n{read_text}\n\n{cold_text}\n\n{channels_text}\n\n"
-            f"{lifecycle_text}\n\n{mileage_text}\n\n{footer}"
+            f"{lifecycle_text}\n\n{mileage_text}\n\n{intake_text}\n\n{footer}"
         )
         print(f"figures written to {DOCS}")
 

@@ -232,7 +232,8 @@ class IngestPoller:
                     break
                 batch.extend(got["Messages"])
             if not batch:
-                return len(self.delivered)
+                # Events, not messages: a message holds several (trigly.ingest.queue).
+                return sum(len(json.loads(body)["events"]) for body in self.delivered)
             self.apply([msg["Body"] for msg in batch], m)
             for start in range(0, len(batch), 10):
                 sqs.delete_message_batch(

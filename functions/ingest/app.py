@@ -1,4 +1,5 @@
-"""Ingest worker: applies queued events; a failed record is retried alone (partial batch)."""
+"""Ingest worker: applies queued events; a failed record is retried alone (partial batch), a
+failed event of a several-event record is queued again alone (trigly.ingest.apply)."""
 
 from typing import Any
 
@@ -10,25 +11,30 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from trigly.ingest.apply import apply_message
+from trigly.ingest.apply import Applied, apply_message
 from trigly.platform.observability import logger, metrics, traced_handler
 
 # Failed records are reported, not raised: a batch that fails whole is still a partial answer.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def apply_record(record: SQSRecord) -> None:
-    apply_message(record.body)
-
-
 @logger.inject_lambda_context
 @traced_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    outcomes: list[Applied] = []
+
+    def apply_record(record: SQSRecord) -> None:
+        outcomes.append(apply_message(record.body))
+
     response = process_partial_response(
         event=event, record_handler=apply_record, processor=processor, context=context
     )
-    failed = len(response["batchItemFailures"])
-    metrics.add_metric(name="EventsApplied", unit="Count", value=len(event["Records"]) - failed)
-    metrics.add_metric(name="EventsFailed", unit="Count", value=failed)
+    applied = sum(o.applied for o in outcomes)
+    metrics.add_metric(name="EventsApplied", unit="Count", value=applied)
+    metrics.add_metric(name="EventsRequeued", unit="Count", value=sum(o.requeued for o in outcomes))
+    # Messages retried whole: their events are counted when a retry applies them.
+    metrics.add_metric(
+        name="MessagesFailed", unit="Count", value=len(response["batchItemFailures"])
+    )
     return response

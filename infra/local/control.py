@@ -19,6 +19,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from infra.local import console
 from infra.local.outbox import BadCursor, Outbox
 from infra.local.queues import QueueConsumer, drain
 from infra.local.scheduler import Scheduler
@@ -129,30 +130,43 @@ class Control:
         self.collect_mail = collect_mail
         # Clock moves and the background loop never interleave.
         self.lock = threading.RLock()
+        # Set when the stack stops: drains end after the batch in hand.
+        self.stopping = threading.Event()
 
     # ------------------------------------------------------------------ clock and queues
     def drain(self) -> int:
         with self.lock:
-            return drain(self.consumers)
+            return drain(self.consumers, until=self.stopping.is_set)
 
-    def tick(self) -> int:
-        """Fire what wall time made due, drain the queues (the background loop's step)."""
+    def tick(self, give_way: Callable[[], bool] = lambda: False) -> int:
+        """Fire what wall time made due, drain the queues (the background loop's step).
+        `give_way`: checked between batches; true ends the drain early (requests first)."""
         with self.lock:
-            return self._run_until(self.clock.now(), fired=[])
+            return self._run_until(self.clock.now(), fired=[], give_way=give_way)
 
-    def _run_until(self, target: datetime, fired: list[dict[str, str]]) -> int:
-        processed = drain(self.consumers)
+    def _run_until(
+        self,
+        target: datetime,
+        fired: list[dict[str, str]],
+        give_way: Callable[[], bool] = lambda: False,
+    ) -> int:
+        def until() -> bool:
+            return self.stopping.is_set() or give_way()
+
+        processed = drain(self.consumers, until=until)
         for firing in self.scheduler.due(target):
+            if self.stopping.is_set():
+                return processed
             if firing.at > self.clock.now():
                 self.clock.move_to(firing.at)
             self.scheduler.fire(firing)
             self.scheduler.mark(firing.at)
             fired.append({"schedule": firing.schedule.name, "at": clock.isoformat(firing.at)})
-            processed += drain(self.consumers, only_if_sent=True)
+            processed += drain(self.consumers, only_if_sent=True, until=until)
         if target > self.clock.now():
             self.clock.move_to(target)
         self.scheduler.mark(target)
-        return processed + drain(self.consumers)
+        return processed + drain(self.consumers, until=until)
 
     def move(self, body: Any) -> ClockMove:
         """POST /_local/clock: `{"advance": "<ISO 8601 duration>"}` or `{"to": "<ISO time>"}`."""
@@ -179,7 +193,12 @@ class Control:
             fired: list[dict[str, str]] = []
             processed = self._run_until(target, fired)
             self.collect_mail()
-            return ClockMove(self.clock.now(), fired, processed)
+            moved = ClockMove(self.clock.now(), fired, processed)
+            console.say(
+                f"    clock: now {clock.isoformat(moved.now)}, {len(fired)} schedule firings,"
+                f" {processed} queued records handled"
+            )
+            return moved
 
     # ------------------------------------------------------------------ HTTP
     def routes(self, request: Request) -> Response | None:

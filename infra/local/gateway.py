@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -222,6 +223,37 @@ def to_response(result: Any, gateway_request_id: str) -> Response:
     return response
 
 
+WEBHOOK_PATH = "/v1/webhooks/"
+
+
+class Traffic:
+    """The webhook requests the gateway is serving, so that background work (the queue
+    consumers) gives way to them: a DMS waits on its webhook's answer, which must come within
+    the function's timeout, while applying a backlog can wait a moment. Handlers, the emulator
+    and the consumers share one interpreter here, unlike on AWS. (API reads do not count: a
+    client polling the API must not hold the consumers back.)"""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._last_end = 0.0
+
+    def begin(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._last_end = time.monotonic()
+
+    def busy(self, quiet_seconds: float = 1.0) -> bool:
+        """A request is being served, or one ended less than `quiet_seconds` ago (a client
+        sending batches back to back leaves short gaps)."""
+        with self._lock:
+            return self._in_flight > 0 or time.monotonic() - self._last_end < quiet_seconds
+
+
 class Gateway:
     """The WSGI app: `/_local/*` to the stack's own endpoints, everything else by the template."""
 
@@ -237,6 +269,9 @@ class Gateway:
         self.host = host
         self.account_id = account_id
         self.local_routes = local_routes
+        self.traffic = Traffic()
+        # Told of each webhook's answer (the terminal's line per batch).
+        self.on_webhook: Callable[[Any, float], None] | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -257,12 +292,21 @@ class Gateway:
         event = build_event(
             request, match, raw_path=raw_path, request_id=gateway_id, account_id=self.account_id
         )
+        webhook = WEBHOOK_PATH in match.route.path
+        if webhook:
+            self.traffic.begin()
+        started = time.monotonic()
         try:
             result = self.host.invoke(match.route.function, event)
+            if webhook and self.on_webhook is not None:
+                self.on_webhook(result, time.monotonic() - started)
             return to_response(result, gateway_id)
         except Exception:  # any failure of the function is API Gateway's 500
             report_failure(f"{match.route.function} failed on {match.route.route_key}")
             return api_gateway_error(500, "Internal Server Error")
+        finally:
+            if webhook:
+                self.traffic.end()
 
 
 def _raw_path(request: Request) -> str:

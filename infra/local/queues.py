@@ -14,7 +14,7 @@ import base64
 import hashlib
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -202,12 +202,20 @@ class SendCounter:
 SENDS = SendCounter()
 
 
-def drain(consumers: Sequence[QueueConsumer], *, only_if_sent: bool = False) -> int:
+def drain(
+    consumers: Sequence[QueueConsumer],
+    *,
+    only_if_sent: bool = False,
+    until: Callable[[], bool] = lambda: False,
+) -> int:
     """Deliver batches until every queue is empty; returns the records handled successfully.
-    `only_if_sent`: skip queues nothing was sent to since they were last found empty."""
+    `only_if_sent`: skip queues nothing was sent to since they were last found empty.
+    `until`: checked between batches; true ends the drain early (the stack is stopping)."""
     succeeded = 0
     active = [c for c in consumers if not only_if_sent or SENDS.maybe_busy(c)]
     for _ in range(MAX_BATCHES_PER_DRAIN):
+        if until():
+            return succeeded
         outcomes = [consumer.poll_once() for consumer in active]
         succeeded += sum(o.succeeded for o in outcomes)
         for consumer, outcome in zip(active, outcomes, strict=True):

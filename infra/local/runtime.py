@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from infra.deploy import DeployedFunction
+from infra.local import console
 from infra.template import REPO_ROOT
 
 Handler = Callable[[Any, Any], Any]
@@ -102,5 +103,6 @@ class FunctionHost:
 
 def report_failure(what: str) -> None:
     """Print the current exception's traceback, as CloudWatch Logs would show it."""
-    print(f"!! {what}", file=sys.stderr)
+    log = console.log_path()
+    console.say(f"!! {what}" + (f" (traceback in {log})" if log else ""))
     traceback.print_exc(file=sys.stderr)

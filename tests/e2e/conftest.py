@@ -206,7 +206,12 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     """`python -m infra.local` in a subprocess on free ports, ready once local.json is written."""
     workdir = tmp_path_factory.mktemp("local-stack")
     port = free_port()
-    logs = {"stdout": workdir / "stdout.log", "stderr": workdir / "stderr.log"}
+    logs = {
+        "stdout": workdir / "stdout.log",
+        "stderr": workdir / "stderr.log",
+        # The handlers' log lines and tracebacks (the terminal gets one line per batch).
+        "stack.log": workdir / "stack.log",
+    }
     env = {**os.environ, "PORT": str(port), "TRIGLY_LOCAL_DIR": str(workdir)}
     # Files, not pipes: a pipe nobody reads fills up and blocks the stack.
     with logs["stdout"].open("wb") as stdout, logs["stderr"].open("wb") as stderr:

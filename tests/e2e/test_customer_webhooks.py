@@ -151,8 +151,12 @@ def test_the_readme_curl_example_works(local_stack: LocalStack) -> None:
     # Then Trigly accepted the event (or counts it as a duplicate on a rerun)
     assert '"rejected": []' in result.stdout or '"rejected":[]' in result.stdout
     local_stack.advance()
-    [customer] = find(local_stack, external_id="1001")
+    [customer] = find(local_stack, external_id="EX-1001")
     assert customer["first_name"] == "Иван"
+    # And the example is a person of its own: the demo's customers keep their phones alone
+    assert [c["id"] for c in find(local_stack, phone="8 915 204-18-77")] == [customer["id"]]
+    [demo] = find(local_stack, phone="8 (912) 345-67-89")
+    assert list(demo["external_ids"].values()) == ["C-10001"]
 
 
 def test_openapi_and_swagger_ui_are_served(local_stack: LocalStack) -> None:

@@ -236,3 +236,31 @@ def test_a_badly_signed_webhook_is_refused(local_stack: LocalStack) -> None:
     )
 
     assert response.status_code == 401
+
+
+def test_the_terminal_gets_a_line_per_batch_and_the_log_gets_everything(
+    local_stack: LocalStack,
+) -> None:
+    # Given a webhook batch and a clock move
+    answer = local_stack.sign_and_post(
+        [
+            {
+                "id": f"quiet-{time.time_ns()}",
+                "type": "customer.upserted",
+                "occurred_at": "2026-11-20T10:15:00+03:00",
+                "data": {"external_id": f"Q-{time.time_ns()}", "first_name": "Тихон"},
+            }
+        ]
+    )
+    assert answer.status_code == 202
+    local_stack.advance()
+    terminal = local_stack.logs["stdout"].read_text(encoding="utf-8")
+    stack_log = (local_stack.local_json.parent / "stack.log").read_text(encoding="utf-8")
+    # Then the terminal has a line for each, and none of the handlers' JSON log lines
+    assert "webhook: 1 accepted, 0 duplicates, 0 rejected" in terminal
+    assert "clock: now " in terminal
+    assert '{"level"' not in terminal
+    assert '"webhook received"' not in local_stack.logs["stderr"].read_text(encoding="utf-8")
+    # And .trigly/stack.log has every invocation's log lines and the terminal's lines too
+    assert '"webhook received"' in stack_log
+    assert "webhook: 1 accepted" in stack_log

@@ -9,16 +9,18 @@ whole request fails, so the DMS's retry is accepted rather than counted as a dup
 import binascii
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from trigly.events.validation import validate_event
+from trigly.events.validation import ValidEvent, validate_event
 from trigly.ingest import rejections
-from trigly.ingest.messages import IngestMessage
+from trigly.ingest.messages import QueuedEvent
 from trigly.ingest.queue import enqueue
 from trigly.platform import clock, tenancy
 from trigly.platform.errors import (
@@ -36,6 +38,8 @@ from trigly.store import intake as claims
 MAX_BODY_BYTES = 1024 * 1024
 MAX_EVENTS = 500
 MAX_EVENT_BYTES = 256 * 1024
+# Claims in flight at once: below the HTTP connection pool (10), so no connection is dropped.
+CLAIM_CONCURRENCY = 8
 
 
 @dataclass
@@ -126,8 +130,7 @@ def accept_events(
 ) -> Receipt:
     """Validate, claim and queue each event; the same path serves webhooks and replays."""
     receipt = Receipt()
-    claimed: list[tuple[IngestMessage, tuple[str, ...]]] = []
-    expires_at = int((received_at + timedelta(days=get_settings().idempotency_days)).timestamp())
+    valid_events: list[tuple[int, ValidEvent]] = []
     for index, raw in enumerate(events):
         raw_bytes = json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode()
         if len(raw_bytes) > MAX_EVENT_BYTES:
@@ -153,36 +156,75 @@ def accept_events(
             )
             receipt.rejected.append(Rejection(index, _event_id(raw), rejection_id, valid))
             continue
-        outcome = claims.claim_event(
-            tenant_id=tenant.tenant_id,
-            connector_id=connector_id,
-            event_id=valid.id,
-            claimed_at=clock.isoformat(received_at),
-            expires_at=expires_at,
-        )
-        if not outcome.claimed:
+        valid_events.append((index, valid))
+    claimed: list[tuple[QueuedEvent, tuple[str, ...]]] = []
+    outcomes = _claim_all(tenant.tenant_id, connector_id, valid_events, received_at)
+    for (index, valid), outcome in zip(valid_events, outcomes, strict=True):
+        if outcome is None or not outcome.claimed:
             receipt.duplicates += 1
             continue
-        message = IngestMessage(
-            tenant_id=tenant.tenant_id,
-            connector_id=connector_id,
+        queued = QueuedEvent(
             event_id=valid.id,
             stamp=event_stamp(valid.occurred_at, received_at, index),
-            received_at=received_at,
             event=valid.raw,
         )
-        claimed.append((message, outcome.earlier_rejections))
-    _queue_or_release(tenant.tenant_id, connector_id, [m for m, _ in claimed])
+        claimed.append((queued, outcome.earlier_rejections))
+    _queue_or_release(tenant.tenant_id, connector_id, received_at, [q for q, _ in claimed])
     receipt.accepted = len(claimed)
     rejections.mark_resolved(tenant.tenant_id, tuple(r for _, rs in claimed for r in rs))
     return receipt
 
 
-def _queue_or_release(tenant_id: str, connector_id: str, messages: list[IngestMessage]) -> None:
-    failed = enqueue(messages) if messages else []
+def _claim_all(
+    tenant_id: str, connector_id: str, events: list[tuple[int, ValidEvent]], received_at: datetime
+) -> list[claims.ClaimOutcome | None]:
+    """Claim each event id, several at a time: a claim is one conditional write, and a batch of
+    500 done one after another spends its time waiting on DynamoDB's round trips. An id repeated
+    in the batch is claimed once, by its first event (later ones: None, a duplicate). If any
+    claim fails, the ones made are released before the error propagates, so the DMS's retry is
+    accepted rather than counted as duplicates."""
+    claimed_at = clock.isoformat(received_at)
+    expires_at = int((received_at + timedelta(days=get_settings().idempotency_days)).timestamp())
+
+    def claim(event_id: str) -> claims.ClaimOutcome:
+        return claims.claim_event(
+            tenant_id=tenant_id,
+            connector_id=connector_id,
+            event_id=event_id,
+            claimed_at=claimed_at,
+            expires_at=expires_at,
+        )
+
+    first_ids = list(dict.fromkeys(valid.id for _, valid in events))
+    futures = {event_id: _claimers().submit(claim, event_id) for event_id in first_ids}
+    wait(futures.values())
+    failed = [error for f in futures.values() if (error := f.exception()) is not None]
     if failed:
-        for message in failed:
-            claims.release_claim(tenant_id, connector_id, message.event_id)
+        for event_id, future in futures.items():
+            if future.exception() is None and future.result().claimed:
+                claims.release_claim(tenant_id, connector_id, event_id)
+        raise failed[0]
+    outcomes: list[claims.ClaimOutcome | None] = []
+    seen: set[str] = set()
+    for _, valid in events:
+        outcomes.append(None if valid.id in seen else futures[valid.id].result())
+        seen.add(valid.id)
+    return outcomes
+
+
+@cache
+def _claimers() -> ThreadPoolExecutor:
+    """One pool per container, reused across invocations (boto3 clients are thread-safe)."""
+    return ThreadPoolExecutor(max_workers=CLAIM_CONCURRENCY, thread_name_prefix="claim")
+
+
+def _queue_or_release(
+    tenant_id: str, connector_id: str, received_at: datetime, events: list[QueuedEvent]
+) -> None:
+    failed = enqueue(tenant_id, connector_id, received_at, events) if events else []
+    if failed:
+        for queued in failed:
+            claims.release_claim(tenant_id, connector_id, queued.event_id)
         logger.error("ingest queue refused events", extra={"count": len(failed)})
         raise UpstreamUnavailable("Events could not be queued; retry the request.")
 
