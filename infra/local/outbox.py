@@ -106,6 +106,7 @@ class Outbox:
         self._lock = threading.Lock()
         self._messages: list[OutboxMessage] = []
         self._seen_ses: set[str] = set()
+        self._from_sandbox: set[str] = set()  # ids mirrored from the product's sandbox outbox
         self._notes: dict[str, dict[str, Any]] = {}
         self._now = now
 
@@ -209,15 +210,19 @@ class Outbox:
         return OutboxPage([m for _, m in shown], _cursor(shown[-1][0]))
 
     def collect_sandbox(self) -> int:
-        """Take in what the product's sandbox provider recorded (per tenant, in the main table)."""
+        """Mirror what the product's sandbox provider recorded (per tenant, in the main table):
+        new entries are taken in, and entries gone from the table (an erased customer's) go from
+        here too, so the local outbox never shows what erasure removed."""
         from trigly.channels.sandbox import outbox as sandbox_outbox
         from trigly.platform.tenancy import list_tenant_ids
 
         with self._lock:
             known = {m.id for m in self._messages}
+        present: set[str] = set()
         new = 0
         for tenant_id in list_tenant_ids():
             for entry in sandbox_outbox(tenant_id):
+                present.add(entry["id"])
                 if entry["id"] in known:
                     continue
                 self.record(
@@ -231,6 +236,10 @@ class Outbox:
                     message_id=entry["id"],
                 )
                 new += 1
+        with self._lock:
+            gone = self._from_sandbox - present
+            self._messages = [m for m in self._messages if m.id not in gone]
+            self._from_sandbox = present
         return new
 
     def clear(self) -> None:

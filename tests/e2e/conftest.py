@@ -82,14 +82,16 @@ class LocalStack:
 
     def advance(self, duration: str = "PT0S") -> dict[str, Any]:
         """Move business time (firing schedules on the way) and drain every queue."""
-        response = self.client.post("/_local/clock", json={"advance": duration})
+        # A clock move runs every tick and drains every queue on the way: minutes on a loaded
+        # machine, so no short client timeout (speed is benchmarks/local_replay.py's).
+        response = self.client.post("/_local/clock", json={"advance": duration}, timeout=900)
         assert response.status_code == 200, response.text
         moved: dict[str, Any] = response.json()
         return moved
 
     def move_to(self, moment: datetime | str) -> httpx.Response:
         when = moment.isoformat() if isinstance(moment, datetime) else moment
-        return self.client.post("/_local/clock", json={"to": when})
+        return self.client.post("/_local/clock", json={"to": when}, timeout=900)
 
     def now(self) -> datetime:
         return datetime.fromisoformat(self.client.get("/_local/clock").json()["now"])

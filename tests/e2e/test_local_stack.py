@@ -86,14 +86,13 @@ def test_clock_refuses_malformed_moves(local_stack: LocalStack, body: dict[str, 
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-def test_thirty_days_replay_in_seconds(local_stack: LocalStack) -> None:
-    # When a month of business time passes
-    started = time.monotonic()
+def test_thirty_days_replay_fires_every_tick(local_stack: LocalStack) -> None:
+    # When a month of business time passes (how fast: benchmarks/local_replay.py)
     moved = local_stack.advance("P30D")
-    took = time.monotonic() - started
-    # Then every hourly tick of it fired, and it took seconds, not minutes
+    # Then every hourly tick of it fired, in order
     assert len(moved["fired"]) in {720, 721}
-    assert took < 60, f"30 days took {took:.1f} s"
+    fired_at = [m["at"] for m in moved["fired"]]
+    assert fired_at == sorted(fired_at)
 
 
 def test_unknown_route_is_api_gateways_404(local_stack: LocalStack) -> None:

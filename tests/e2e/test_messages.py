@@ -146,3 +146,32 @@ def test_the_unsubscribe_link_of_a_marketing_sms_works_over_http(local_stack: Lo
     ).json()
     assert profile["consents"]["sms"]["marketing"]["granted"] is False
     assert profile["consent_ledger"][0]["source"] == "unsubscribe link"
+
+
+def test_erasure_empties_the_local_outbox_of_the_person(local_stack: LocalStack) -> None:
+    # Given a customer who got an SMS through the sandbox
+    external_id = f"E-{uuid.uuid4().hex[:8]}"
+    consents = {"sms": {"service": True, "at": "2026-01-10T10:00:00+03:00", "source": "анкета"}}
+    event = customer_event(
+        f"evt-{external_id}",
+        external_id,
+        first_name="Ира",
+        phones=["8 917 555-66-01"],
+        consents=consents,
+    )
+    found = sent_by_the_dms(local_stack, event)
+    body = {
+        "customer_id": found["id"],
+        "purpose": "transactional",
+        "text": "Автомобиль готов.",
+        "idempotency_key": f"erase:{external_id}",
+    }
+    assert local_stack.client.post("/v1/messages", json=body, headers=local_stack.auth()).is_success
+    local_stack.advance()
+    assert len(local_stack.outbox(to="+79175556601")) == 1
+    # When the dealer erases them
+    erased = local_stack.client.delete(f"/v1/customers/{found['id']}", headers=local_stack.auth())
+    assert erased.status_code == 204
+    # Then the local outbox no longer shows their phone
+    assert local_stack.outbox(to="+79175556601") == []
+    assert local_stack.outbox(customer_id=found["id"]) == []
