@@ -30,6 +30,7 @@ from benchmarks import (
     ingest_cost,
     lifecycle,
     local_intake,
+    local_replay,
     mileage,
     profile_read,
 )
@@ -104,6 +105,18 @@ def mileage_backtest(cars: int) -> str:
     return text
 
 
+def replay(days: int) -> str:
+    """The local stack replaying `days` of business time (0: skipped)."""
+    if not days:
+        return "local_replay: skipped (--replay 0)"
+    try:
+        text = local_replay.report(local_replay.run(days))
+    except Exception as error:  # one broken benchmark should not hide the others
+        text = f"local_replay FAILED: {error!r}"
+    print(text, end="\n\n", flush=True)
+    return text
+
+
 def intake(events: int) -> str:
     """The local stack's webhook under a dealer's history (`events` 0: skipped)."""
     if not events:
@@ -147,6 +160,13 @@ def main() -> None:
         default=10_000,
         metavar="EVENTS",
         help="events pushed through the local stack's webhook (0 skips; documented run: 100000)",
+    )
+    parser.add_argument(
+        "--replay",
+        type=int,
+        default=30,
+        metavar="DAYS",
+        help="days of business time the local stack replays in one clock move (0 skips)",
     )
     args = parser.parse_args()
 
@@ -196,6 +216,7 @@ def main() -> None:
 
     mileage_text = mileage_backtest(args.mileage)
     intake_text = intake(args.intake)
+    replay_text = replay(args.replay)
 
     if args.imports:  # minutes, not seconds: only when asked (figures in docs/benchmarks.md)
         imported = import_bench.run(args.imports, min(import_bench.SAMPLE, args.imports))
@@ -209,7 +230,7 @@ def main() -> None:
     if args.update_docs and cost:
         update_docs(
             f"{header}\n\n{cost_text}\n\n{read_text}\n\n{cold_text}\n\n{channels_text}\n\n"
-            f"{lifecycle_text}\n\n{mileage_text}\n\n{intake_text}\n\n{footer}"
+            f"{lifecycle_text}\n\n{mileage_text}\n\n{intake_text}\n\n{replay_text}\n\n{footer}"
         )
         print(f"figures written to {DOCS}")
 
