@@ -13,7 +13,7 @@ from trigly.journeys.definition import EventTrigger, Journey, MilestoneTrigger, 
 from trigly.journeys.engine import Enrollment, Facts, RunStatus, SendAction, advance, start
 from trigly.journeys.playbooks import PLAYBOOKS
 from trigly.messaging.defaults import DEFAULT_TEMPLATES
-from trigly.messaging.templates import message_variables, render
+from trigly.messaging.rendering import message_variables, render
 from trigly.profiles.records import Purchase
 from trigly.profiles.records import TestDrive as DriveRecord
 
@@ -407,7 +407,7 @@ def test_a_reminder_by_telegram_books_with_a_button_instead_of_a_long_link() -> 
 
     from trigly.events.types import Channel
     from trigly.messaging.defaults import DEFAULT_TEMPLATES
-    from trigly.messaging.templates import message_variables, render
+    from trigly.messaging.rendering import message_variables, render
 
     variables = message_variables(
         {

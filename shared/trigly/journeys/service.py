@@ -27,7 +27,7 @@ from trigly.lifecycle.prices import price_key
 from trigly.locations.model import Location
 from trigly.locations.service import locations_cached
 from trigly.messaging.intent import Offer, SendIntent
-from trigly.messaging.templates import customer_variables
+from trigly.messaging.rendering import customer_variables
 from trigly.messaging.timezones import resolve_zone
 from trigly.platform import aws, clock, tokens
 from trigly.platform.clock import isoformat

@@ -10,7 +10,7 @@ This package is the pure core — plain typed Python, no AWS, no I/O. The flow f
    channels and the tenant's cascade; then the frequency cap; then quiet hours in the
    recipient's zone (`timezones`). The answer: `SendNow` (channel, address, offer or not),
    `Hold` (until when, why) or `Refuse` (`suppressed`/`failed` with the reason).
-3. `templates.render` — the template's variant for that channel in a Jinja2 sandbox, strict
+3. `rendering.render` — the template's variant for that channel in a Jinja2 sandbox, strict
    about missing variables, with Russian formatting; SMS with its segment count.
 4. `intent.record` — every fact (held, sent, delivered, clicked, failed...) applied to the
    message's status history, idempotent and never backwards under late callbacks.
