@@ -147,7 +147,7 @@ MILESTONES = {
 
 
 def variables_for(template_id: str, *, location: bool = True) -> dict[str, Any]:
-    """What a run of the template's playbook passes (journeys.service), nothing more."""
+    """What a run of the template's playbook passes (journeys.advancing), nothing more."""
     found: dict[str, Any] = {"location": LOCATION if location else None}
     if template_id.startswith("test_drive"):
         found["test_drive"] = TEST_DRIVE
