@@ -1,6 +1,6 @@
 """Messaging: the one send path every journey, campaign and `POST /v1/messages` goes through.
 
-This package is the pure core — plain typed Python, no AWS, no I/O. The flow for one message:
+At its heart a pure core — plain typed Python, no AWS, no I/O. The flow for one message:
 
 1. `intent.SendIntent` — who, why (`transactional` / `service` / `marketing`), what (template
    or text, variables, an optional offer), where preferred, priority, idempotency key, and what
@@ -17,9 +17,10 @@ This package is the pure core — plain typed Python, no AWS, no I/O. The flow f
 5. `channels.fallback_at` — when to try the next channel (a failure at once; no reaction within
    the channel's wait), deciding again with the channels already tried excluded.
 
-The I/O layer around it claims the message by its idempotency key before any provider call,
-reads the customer, suppression entries and the cap ledger (`caps`: places taken with a
-conditional write), and persists what this core decides. What a tenant sets is
+The I/O layer around it (`service`, `delivery`) claims the message by its idempotency key before
+any provider call, reads the customer, suppression entries and the cap ledger (`caps`: places
+taken with a conditional write), persists what this core decides and queues the message for its
+channel's worker (`queue`). What a tenant sets is
 `policy.MessagingSettings` (`settings`: `GET`/`PUT /v1/settings/messaging`); a decision reads it
 as `policy.MessagingPolicy`.
 """
