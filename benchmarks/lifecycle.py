@@ -495,7 +495,7 @@ def run(cars: int = CARS, sample: int = SAMPLE) -> Lifecycle:
     install()
     started = time.perf_counter()
     with emulated_stack() as stack:
-        from trigly.journeys.service import queue_due_triggers
+        from trigly.journeys.due import queue_due_triggers
         from trigly.locations.model import LocationDetails
         from trigly.locations.service import create_location
         from trigly.messaging.settings import change_settings

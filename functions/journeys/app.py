@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from trigly.journeys.service import handle
+from trigly.journeys.worker import handle
 from trigly.platform.observability import logger, metrics, traced_handler
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -27,6 +27,7 @@ from tests.support import (
     http_event,
     reset_process_caches,
 )
+from trigly.channels import configuration
 from trigly.channels.sandbox import outbox
 from trigly.messaging import inbound
 from trigly.platform import clock
@@ -204,7 +205,7 @@ def test_telegram_links_a_chat_by_deep_link_or_shared_phone_and_stop_unsubscribe
     tenant_id = dealer.tenant.tenant_id
     customer_id = customer(dealer, drain, "TG-1", consents=EMAIL_CONSENT)
     bot_id = f"77{abs(hash(tenant_id)) % 10**8}"
-    secret = inbound.connect_bot(tenant_id, bot_id)
+    secret = configuration.connect_bot(tenant_id, bot_id)
     token = inbound.link_token(tenant_id, customer_id, clock.now())
     start = tg_message(5550001, text=f"/start {token}")
     # Forged: no secret, a wrong one, an unknown bot — 401, nothing linked

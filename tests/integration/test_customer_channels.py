@@ -19,6 +19,7 @@ from tests.integration.test_feedback import EMAIL_CONSENT
 from tests.integration.test_ingest_and_api import api
 from tests.integration.test_messages import customer, send, work_sms_queue
 from tests.support import days_ahead, reset_process_caches
+from trigly.channels import configuration
 from trigly.channels.sandbox import outbox
 from trigly.messaging import inbound
 from trigly.platform import clock
@@ -107,7 +108,7 @@ def test_connecting_the_bot_sets_its_webhook_and_links_reach_customers(
     assert [method for method, _ in calls] == ["getMe", "setWebhook"]
     sent = json.loads(calls[1][1])
     assert sent["url"] == f"{PUBLIC}/v1/telegram/{BOT_ID}/webhook"
-    assert sent["secret_token"] == inbound.webhook_secret(tenant_id, BOT_ID)
+    assert sent["secret_token"] == configuration.webhook_secret(tenant_id, BOT_ID)
     listed = api("GET", "/v1/channels", dealer.api_key)[1]["items"]
     assert next(i for i in listed if i["channel"] == "telegram")["bot_username"] == "avtomir_bot"
     # An SMS whose template offers Telegram carries the customer's own deep link
@@ -136,7 +137,7 @@ def test_connecting_the_bot_sets_its_webhook_and_links_reach_customers(
     url = urlsplit(given["url"])
     assert (url.scheme, url.netloc, url.path) == ("https", "t.me", "/avtomir_bot")
     token = parse_qs(url.query)["start"][0]
-    secret = inbound.webhook_secret(tenant_id, BOT_ID)
+    secret = configuration.webhook_secret(tenant_id, BOT_ID)
     status, reply = telegram(BOT_ID, secret, tg_message(5551001, text=f"/start {token}"))
     assert status == 200 and reply["chat_id"] == 5551001
     # The SMS token works just the same (another chat of the same customer takes over)
@@ -172,7 +173,9 @@ def test_a_bot_username_given_in_the_body_is_kept_and_no_webhook_without_a_publi
         paths = [c.request.url.path.rsplit("/", 1)[1] for c in telegram_api.calls]
     assert status == 200 and saved["bot_username"] == "Dealer_Bot"
     assert paths == ["getMe"]  # the token is still checked; no URL to give Telegram locally
-    assert inbound.authenticate_bot(BOT_ID, inbound.webhook_secret(dealer.tenant.tenant_id, BOT_ID))
+    assert inbound.authenticate_bot(
+        BOT_ID, configuration.webhook_secret(dealer.tenant.tenant_id, BOT_ID)
+    )
 
 
 def test_a_registered_push_device_gets_push_until_it_is_removed(

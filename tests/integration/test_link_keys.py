@@ -14,6 +14,7 @@ from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_ingest_and_api import ingest, only_customer
 from tests.support import customer_event
+from trigly.channels import configuration
 from trigly.cli import main
 from trigly.events.types import Channel
 from trigly.messaging import customer_links, inbound, suppression
@@ -140,7 +141,7 @@ def test_callback_secrets_registered_before_a_rotation_still_verify(
 ) -> None:
     tenant_id = dealer.tenant.tenant_id
     registered = inbound.callback_secret(tenant_id, "smsru")
-    webhook = inbound.connect_bot(tenant_id, "bot-lk-6")
+    webhook = configuration.connect_bot(tenant_id, "bot-lk-6")
 
     tokens.rotate_link_key()
 

@@ -664,7 +664,8 @@ def rendered_message(template: dict[str, Any], channel: Channel, to: str) -> Sto
     """The template rendered for the channel and stored as the messaging core stores it."""
     from zoneinfo import ZoneInfo
 
-    from trigly.messaging.templates import MessageTemplate, render
+    from trigly.messaging.rendering import render
+    from trigly.messaging.templates import MessageTemplate
 
     variables = {
         "customer": {"first_name": "Нина", "name": "Нина Петровна"},

@@ -16,14 +16,8 @@ from trigly.messaging.intent import (
     record,
 )
 from trigly.messaging.policy import MessagingPolicy
-from trigly.messaging.templates import (
-    EmailVariant,
-    MessageTemplate,
-    TemplateError,
-    customer_variables,
-    message_variables,
-    render,
-)
+from trigly.messaging.rendering import customer_variables, message_variables, render
+from trigly.messaging.templates import EmailVariant, MessageTemplate, TemplateError
 from trigly.profiles.contacts import Contact, ContactStatus
 from trigly.profiles.model import ConsentState, CustomerProfile
 

@@ -9,14 +9,9 @@ from pydantic import ValidationError
 
 from trigly.events.types import Channel
 from trigly.messaging import defaults
-from trigly.messaging.templates import (
-    EmailVariant,
-    MessageTemplate,
-    TemplateError,
-    check_template,
-    compile_mjml,
-    render,
-)
+from trigly.messaging.rendering import render
+from trigly.messaging.sandbox import check_template
+from trigly.messaging.templates import EmailVariant, MessageTemplate, TemplateError, compile_mjml
 
 MSK = ZoneInfo("Europe/Moscow")
 

@@ -9,7 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from trigly.events.types import Channel
+from trigly.messaging.email_text import html_to_text
 from trigly.messaging.intent import Offer
+from trigly.messaging.rendering import customer_variables, message_variables, preview, render
+from trigly.messaging.sandbox import check_template
+from trigly.messaging.sms import sms_segments
 from trigly.messaging.templates import (
     Button,
     EmailVariant,
@@ -18,13 +22,6 @@ from trigly.messaging.templates import (
     Rendered,
     TelegramVariant,
     TemplateError,
-    check_template,
-    customer_variables,
-    html_to_text,
-    message_variables,
-    preview,
-    render,
-    sms_segments,
 )
 from trigly.profiles.model import CustomerProfile
 

@@ -13,7 +13,7 @@ from trigly.journeys.definition import EventTrigger, Journey, MilestoneTrigger, 
 from trigly.journeys.engine import Enrollment, Facts, RunStatus, SendAction, advance, start
 from trigly.journeys.playbooks import PLAYBOOKS
 from trigly.messaging.defaults import DEFAULT_TEMPLATES
-from trigly.messaging.templates import message_variables, render
+from trigly.messaging.rendering import message_variables, render
 from trigly.profiles.records import Purchase
 from trigly.profiles.records import TestDrive as DriveRecord
 
@@ -147,7 +147,7 @@ MILESTONES = {
 
 
 def variables_for(template_id: str, *, location: bool = True) -> dict[str, Any]:
-    """What a run of the template's playbook passes (journeys.service), nothing more."""
+    """What a run of the template's playbook passes (journeys.advancing), nothing more."""
     found: dict[str, Any] = {"location": LOCATION if location else None}
     if template_id.startswith("test_drive"):
         found["test_drive"] = TEST_DRIVE
@@ -407,7 +407,7 @@ def test_a_reminder_by_telegram_books_with_a_button_instead_of_a_long_link() -> 
 
     from trigly.events.types import Channel
     from trigly.messaging.defaults import DEFAULT_TEMPLATES
-    from trigly.messaging.templates import message_variables, render
+    from trigly.messaging.rendering import message_variables, render
 
     variables = message_variables(
         {

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from trigly.booking.slots import DAYS_SHOWN, Slot, containing_slot, free_slots, slot_key
-from trigly.journeys.service import service_location
+from trigly.journeys.advancing import service_location
 from trigly.locations.model import Location
 from trigly.locations.service import get_location
 from trigly.outbound import bus

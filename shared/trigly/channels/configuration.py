@@ -16,12 +16,13 @@ from pydantic import ValidationError
 from trigly.channels import credentials as creds
 from trigly.events.types import Channel
 from trigly.events.validation import field_errors
-from trigly.platform import aws, clock
+from trigly.platform import aws, clock, tokens
 from trigly.platform.cache import TenantCache
 from trigly.platform.clock import isoformat
 from trigly.platform.errors import FieldError, NotFound, UpstreamUnavailable, ValidationFailed
 from trigly.platform.settings import get_settings
 from trigly.store import channels as store
+from trigly.store import feedback as feedback_store
 
 
 @dataclass(frozen=True)
@@ -82,16 +83,26 @@ def configure(tenant_id: str, channel_name: str, body: dict[str, Any]) -> Channe
     return ChannelMode(channel_name, "live", parsed.provider, at, username)
 
 
+def webhook_secret(tenant_id: str, bot_id: str) -> str:
+    """What `setWebhook(secret_token=…)` gets and every update must carry back."""
+    return tokens.keyed_digest("telegram-webhook", f"{tenant_id}:{bot_id}")
+
+
+def connect_bot(tenant_id: str, bot_id: str) -> str:
+    """Register the tenant's bot; returns the secret to give `setWebhook` as `secret_token`."""
+    feedback_store.register_bot(bot_id, tenant_id)
+    return webhook_secret(tenant_id, bot_id)
+
+
 def connect_telegram(
     tenant_id: str, credentials: creds.TelegramCredentials
 ) -> creds.TelegramCredentials:
     """The bot checked with `getMe` (its username, unless given), registered as the tenant's
-    (`inbound.connect_bot`: its updates find the tenant) and pointed at Trigly's webhook with
+    (`connect_bot`: its updates find the tenant) and pointed at Trigly's webhook with
     the secret Telegram must send back (`setWebhook(secret_token=…)`). Without a public URL
     (the local stack) there is nothing Telegram could call: no webhook is set."""
     from trigly.channels import telegram
     from trigly.channels.provider import OutcomeUnknown, RetryLater
-    from trigly.messaging import inbound
 
     settings = get_settings()
     base = settings.provider_endpoints.get("telegram") or telegram.BASE_URL
@@ -102,7 +113,7 @@ def connect_telegram(
         username = credentials.bot_username or (me or {}).get("username")
         if not isinstance(username, str) or not username:
             raise ValidationFailed(errors=[FieldError("bot_username", "the bot has no username")])
-        secret = inbound.connect_bot(tenant_id, bot_id)
+        secret = connect_bot(tenant_id, bot_id)
         if settings.public_url:
             webhook = f"{settings.public_url.rstrip('/')}/v1/telegram/{bot_id}/webhook"
             telegram.bot_call(

@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from botocore.exceptions import ClientError
 from pydantic import AwareDatetime, BaseModel, Field
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -42,6 +41,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 
+from trigly.imports import files
 from trigly.imports.report import MAX_EXAMPLES, ImportReport
 from trigly.imports.runner import Importer
 from trigly.imports.source import (
@@ -57,7 +57,6 @@ from trigly.imports.source import (
 from trigly.platform import aws, clock, cursors, ids, tenancy
 from trigly.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trigly.platform.observability import logger
-from trigly.platform.settings import get_settings
 from trigly.store import keys
 from trigly.store.models import MainItem, bind
 
@@ -177,11 +176,7 @@ def create(tenant_id: str, request: CreateImport) -> dict[str, Any]:
         expires_at=int((now + timedelta(days=JOB_RETENTION_DAYS)).timestamp()),
     )
     item.save()
-    url = aws.s3().generate_presigned_url(
-        "put_object",
-        Params={"Bucket": get_settings().archive_bucket, "Key": item.object_key},
-        ExpiresIn=UPLOAD_URL_SECONDS,
-    )
+    url = files.upload_url(item.object_key, UPLOAD_URL_SECONDS)
     return {**view(item), "upload_url": url}
 
 
@@ -225,10 +220,8 @@ def start(tenant_id: str, import_id: str) -> dict[str, Any]:
     item = _load(tenant_id, import_id)
     if item.status != AWAITING_UPLOAD:
         raise Conflict(f"This import was already started (status `{item.status}`).")
-    try:
-        aws.s3().head_object(Bucket=get_settings().archive_bucket, Key=item.object_key)
-    except ClientError as exc:
-        raise Conflict("No file was uploaded yet: PUT it to the upload_url first.") from exc
+    if not files.is_uploaded(item.object_key):
+        raise Conflict("No file was uploaded yet: PUT it to the upload_url first.")
     try:
         item.update(
             actions=[
@@ -300,10 +293,10 @@ def split(message: ImportMessage) -> None:
     item = _load(message.tenant_id, message.import_id)
     if item.status not in {QUEUED, PROCESSING}:
         return
-    body = aws.s3().get_object(Bucket=get_settings().archive_bucket, Key=item.object_key)["Body"]
+    blocks = files.read_blocks(item.object_key, READ_BLOCK)
     try:
         fmt: Format = "jsonl" if item.format == "jsonl" else "csv"
-        layout, found = open_stream(body.iter_chunks(READ_BLOCK), fmt)
+        layout, found = open_stream(blocks, fmt)
         tenant = tenancy.get_tenant_cached(message.tenant_id)
         unknown = list(Reader(layout, timezone=tenant.timezone).columns.unknown)
         chunks = _boundaries(message, layout, found)
@@ -362,15 +355,7 @@ def process_chunk(message: ImportMessage) -> None:
     layout = _layout_of(message.layout or {}, item.format)
     data = b""
     if message.end > message.start:
-        data = (
-            aws.s3()
-            .get_object(
-                Bucket=get_settings().archive_bucket,
-                Key=item.object_key,
-                Range=f"bytes={message.start}-{message.end - 1}",
-            )["Body"]
-            .read()
-        )
+        data = files.read_range(item.object_key, message.start, message.end)
     now = clock.now()
     exported = datetime.fromisoformat(item.exported_at) if item.exported_at else None
     reader = Reader(
@@ -432,7 +417,7 @@ def _finish(item: ImportJobItem) -> None:
 
 
 def _discard_file(item: ImportJobItem) -> None:
-    aws.s3().delete_object(Bucket=get_settings().archive_bucket, Key=item.object_key)
+    files.delete(item.object_key)
 
 
 def look_for_person(tenant_id: str, person: list[str]) -> int:
@@ -464,14 +449,9 @@ def forget_person(message: ImportMessage) -> None:
     if item.status not in KEEPS_FILE:
         return  # ended meanwhile: its file is gone
     try:
-        body = aws.s3().get_object(
-            Bucket=get_settings().archive_bucket,
-            Key=item.object_key,
-            Range=f"bytes={message.start}-",
-        )["Body"]
-    except ClientError:
+        chunks = files.read_blocks(item.object_key, READ_BLOCK, start=message.start)
+    except files.NoFile:
         return  # nothing uploaded (yet)
-    chunks = body.iter_chunks(READ_BLOCK)
     if message.layout is None:
         try:
             layout, found = open_stream(chunks, "jsonl" if item.format == "jsonl" else "csv")

@@ -1,6 +1,6 @@
 """Messaging: the one send path every journey, campaign and `POST /v1/messages` goes through.
 
-This package is the pure core — plain typed Python, no AWS, no I/O. The flow for one message:
+At its heart a pure core — plain typed Python, no AWS, no I/O. The flow for one message:
 
 1. `intent.SendIntent` — who, why (`transactional` / `service` / `marketing`), what (template
    or text, variables, an optional offer), where preferred, priority, idempotency key, and what
@@ -10,16 +10,17 @@ This package is the pure core — plain typed Python, no AWS, no I/O. The flow f
    channels and the tenant's cascade; then the frequency cap; then quiet hours in the
    recipient's zone (`timezones`). The answer: `SendNow` (channel, address, offer or not),
    `Hold` (until when, why) or `Refuse` (`suppressed`/`failed` with the reason).
-3. `templates.render` — the template's variant for that channel in a Jinja2 sandbox, strict
+3. `rendering.render` — the template's variant for that channel in a Jinja2 sandbox, strict
    about missing variables, with Russian formatting; SMS with its segment count.
 4. `intent.record` — every fact (held, sent, delivered, clicked, failed...) applied to the
    message's status history, idempotent and never backwards under late callbacks.
 5. `channels.fallback_at` — when to try the next channel (a failure at once; no reaction within
    the channel's wait), deciding again with the channels already tried excluded.
 
-The I/O layer around it claims the message by its idempotency key before any provider call,
-reads the customer, suppression entries and the cap ledger (`caps`: places taken with a
-conditional write), and persists what this core decides. What a tenant sets is
+The I/O layer around it (`service`, `delivery`) claims the message by its idempotency key before
+any provider call, reads the customer, suppression entries and the cap ledger (`caps`: places
+taken with a conditional write), persists what this core decides and queues the message for its
+channel's worker (`queue`). What a tenant sets is
 `policy.MessagingSettings` (`settings`: `GET`/`PUT /v1/settings/messaging`); a decision reads it
 as `policy.MessagingPolicy`.
 """

@@ -4,7 +4,8 @@ customer, `/stop`) and the secrets that protect provider callbacks.
 Telegram (`POST /v1/telegram/{bot_id}/webhook`, CONTRACT §4): the bot's tenant is found by the
 bot id (`TGBOT#{bot id}`, registered when the tenant connects its bot); the request must carry
 `X-Telegram-Bot-Api-Secret-Token` equal to the secret Trigly gave Telegram in `setWebhook`
-(`webhook_secret`: an HMAC of tenant and bot under the link-signing key, so nothing is stored).
+(`channels.configuration.webhook_secret`: an HMAC of tenant and bot under the link-signing key,
+so nothing is stored).
 
 - `/start <token>`: the customer opened `t.me/<bot>?start=<token>` from an SMS or email (the
   template's `links.telegram`, or the link `POST /v1/customers/{id}/telegram-link` gives a
@@ -47,11 +48,6 @@ MAX_SAVE_ATTEMPTS = 5
 # --- secrets of callback URLs and webhooks -------------------------------------------------------
 
 
-def webhook_secret(tenant_id: str, bot_id: str) -> str:
-    """What `setWebhook(secret_token=…)` gets and every update must carry back."""
-    return tokens.keyed_digest("telegram-webhook", f"{tenant_id}:{bot_id}")
-
-
 def callback_secret(tenant_id: str, provider: str) -> str:
     """The secret path segment of an SMS provider's callback URL (SMS.ru signs nothing)."""
     return tokens.keyed_digest("sms-callback", f"{tenant_id}:{provider}")
@@ -73,12 +69,6 @@ def check_hub_signature(app_secret: str, body: bytes, header: str | None) -> Non
 
 
 # --- Telegram ------------------------------------------------------------------------------------
-
-
-def connect_bot(tenant_id: str, bot_id: str) -> str:
-    """Register the tenant's bot; returns the secret to give `setWebhook` as `secret_token`."""
-    store.register_bot(bot_id, tenant_id)
-    return webhook_secret(tenant_id, bot_id)
 
 
 def link_token(tenant_id: str, customer_id: str, now: datetime) -> str:

@@ -3,13 +3,9 @@ previewed with a customer's real data on every channel the template speaks on.""
 
 from typing import Any
 
-from trigly.messaging.templates import (
-    MessageTemplate,
-    TemplateError,
-    check_template,
-    customer_variables,
-    preview,
-)
+from trigly.messaging.rendering import customer_variables, preview
+from trigly.messaging.sandbox import check_template
+from trigly.messaging.templates import MessageTemplate, TemplateError
 from trigly.messaging.timezones import resolve_zone
 from trigly.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trigly.platform.tenancy import Tenant

@@ -5,14 +5,13 @@ Every sender — `POST /v1/messages`, journeys, campaigns — goes through `send
 can send without consent, at night, too often, or twice.
 """
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from trigly.events.types import Channel
-from trigly.messaging import caps, customer_links, suppression, tracking
+from trigly.messaging import caps, customer_links, queue, suppression, tracking
 from trigly.messaging.channels import Recipient, Route
 from trigly.messaging.decision import Decision, Hold, Refuse, SendNow, decide
 from trigly.messaging.guardrails import capped_purpose
@@ -29,7 +28,7 @@ from trigly.messaging.intent import (
 )
 from trigly.messaging.message import StoredMessage, message_view, pack_html, unpack_html
 from trigly.messaging.settings import policy_for
-from trigly.platform import aws, clock, ids, tokens
+from trigly.platform import clock, ids, tokens
 from trigly.platform.errors import Conflict, NotFound
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
@@ -66,17 +65,17 @@ def _render(
     dealer: str,
 ) -> "Rendered":
     """The message for the chosen channel; an offer rides along only where consent allows."""
-    from trigly.messaging import templates
+    from trigly.messaging import rendering
 
-    variables = templates.message_variables(
+    variables = rendering.message_variables(
         intent.variables,
         offer=intent.offer,
         include_offer=route.include_offer,
-        customer=templates.customer_variables(profile),
+        customer=rendering.customer_variables(profile),
         links=links,
         dealer={"name": dealer},
     )
-    return templates.render(template, route.channel, variables, zone=zone, currency=currency)
+    return rendering.render(template, route.channel, variables, zone=zone, currency=currency)
 
 
 def _html_footer(html: str, links: dict[str, str]) -> str:
@@ -190,15 +189,6 @@ def _telegram_link(  # noqa: PLR0917
 
     url = inbound.deep_link(tenant.tenant_id, message.customer_id, now)
     return {"telegram": url} if url else {}
-
-
-def _queue_url(channel: Channel) -> str:
-    return get_settings().channel_queue_urls[channel.value]
-
-
-def _enqueue(ref: MessageRef, channel: Channel) -> None:
-    body = json.dumps({"tenant_id": ref.tenant_id, "customer_id": ref.customer_id, "sk": ref.sk})
-    aws.sqs().send_message(QueueUrl=_queue_url(channel), MessageBody=body)
 
 
 # Senders deciding for one customer at once take the cap's places in turn; past this many
@@ -400,7 +390,7 @@ def send(
     except store.StaleMessage:  # a concurrent retry finished it first
         return _load(ref)
     if message.state.status is MessageStatus.QUEUED and message.channel is not None:
-        _enqueue(ref, message.channel)
+        queue.enqueue(ref, message.channel)
     logger.info(
         "message decided", extra={"message_id": message_id, "status": message.state.status.value}
     )
@@ -483,7 +473,7 @@ def release_held(ref: MessageRef) -> bool:
     if message.state.status is MessageStatus.QUEUED and unclaimed and message.channel:
         # Released by an attempt that stopped before queueing it (this is its redelivery): the
         # channel worker claims before any provider call, so a second queue message sends once.
-        _enqueue(ref, message.channel)
+        queue.enqueue(ref, message.channel)
         return True
     if message.state.status is not MessageStatus.HELD:
         return False
@@ -494,7 +484,7 @@ def release_held(ref: MessageRef) -> bool:
     except store.StaleMessage:
         return False  # another consumer released it
     if message.state.status is MessageStatus.QUEUED and message.channel is not None:
-        _enqueue(ref, message.channel)
+        queue.enqueue(ref, message.channel)
         return True
     return False
 

@@ -15,7 +15,8 @@ bounded slices, `limit` items a tick (whole hours), the next tick continuing whe
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from trigly.journeys.service import enqueue, mornings
+from trigly.journeys.due import mornings
+from trigly.journeys.queue import enqueue
 from trigly.platform.observability import logger
 from trigly.store import due
 from trigly.store.due_hours import HOUR

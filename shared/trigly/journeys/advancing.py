@@ -1,19 +1,13 @@
-"""Journeys at work: starting runs (from domain events and date triggers), advancing them when a
-step falls due, and carrying out their actions through the messaging core.
+"""Advancing runs: walking a run's due steps (the engine decides) with the facts they need —
+the customer, their car and its service location, workshop load, prices — and carrying out
+what the steps ask through the messaging core."""
 
-Everything arrives through the journey queue, so no job runs long and every piece is retried on
-its own: the daily job and the hourly tick only read what is due and queue it; the bus sends
-every domain event there too (an EventBridge rule). Runs are keyed, sends are keyed, and the
-engine is deterministic, so a redelivered queue message or a replayed event changes nothing.
-"""
-
-import json
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from trigly.journeys import catalog, triggers
-from trigly.journeys.definition import EventTrigger, Journey, SendStep
+from trigly.journeys import catalog
+from trigly.journeys.definition import Journey, SendStep
 from trigly.journeys.engine import (
     Enrollment,
     Facts,
@@ -21,19 +15,17 @@ from trigly.journeys.engine import (
     SendAction,
     TaskAction,
     advance,
-    start,
 )
 from trigly.lifecycle.prices import price_key
 from trigly.locations.model import Location
 from trigly.locations.service import locations_cached
 from trigly.messaging.intent import Offer, SendIntent
-from trigly.messaging.templates import customer_variables
+from trigly.messaging.rendering import customer_variables
 from trigly.messaging.timezones import resolve_zone
-from trigly.platform import aws, clock, tokens
+from trigly.platform import clock, tokens
 from trigly.platform.clock import isoformat
 from trigly.platform.observability import logger
-from trigly.platform.settings import get_settings
-from trigly.platform.tenancy import Tenant, get_tenant_cached, list_tenant_ids_cached
+from trigly.platform.tenancy import Tenant, get_tenant_cached
 from trigly.profiles.model import CustomerProfile
 from trigly.profiles.records import CustomerHistory
 from trigly.profiles.service import load_customer
@@ -42,216 +34,7 @@ from trigly.store.journeys import RunRef
 from trigly.store.prices import quote
 
 BOOKING_LINK_LIFETIME = timedelta(days=45)  # CONTRACT §4: at least 30 days
-MORNING_HOUR = 10  # the daily job hands a tenant's due triggers over at 10:00 local time
 MAX_SAVE_ATTEMPTS = 5
-
-
-# --- the queue --------------------------------------------------------------------------------
-
-
-def enqueue(bodies: list[dict[str, Any]]) -> None:
-    aws.send_all(
-        get_settings().journey_queue_url, [json.dumps(b) for b in bodies], "journey messages"
-    )
-
-
-def handle(body: str) -> None:
-    """One journey-queue message: a bus event, a tenant's day, a fired date trigger, or what the
-    hourly tick found due (a run whose wait ended, a held message, a fallback to look at)."""
-    message = json.loads(body)
-    if "detail-type" in message:  # an EventBridge envelope
-        on_domain_event(message["detail"])
-    elif message["kind"] == "tenant_day":
-        days = [date.fromisoformat(day) for day in message["days"]]
-        queue_due_triggers(message["tenant_id"], days)
-    elif message["kind"] == "trigger":
-        start_from_trigger(
-            message["tenant_id"], message["owner_pk"], message["journey_id"], message["partition"]
-        )
-    elif message["kind"] == "run":
-        advance_run(RunRef(message["tenant_id"], message["customer_id"], message["sk"]))
-    elif message["kind"] in ("held_message", "fallback"):  # the tick's, for the messaging core
-        from trigly.messaging import service as messaging
-        from trigly.store.messages import MessageRef
-
-        ref = MessageRef(message["tenant_id"], message["customer_id"], message["sk"])
-        if message["kind"] == "held_message":
-            messaging.release_held(ref)
-        else:
-            messaging.follow_up(ref)
-
-
-# --- scheduled reads: only what is due --------------------------------------------------------
-
-
-def mornings(after: datetime, through: datetime) -> list[dict[str, Any]]:
-    """One day's job (a journey message) per tenant whose local 10:00 came in
-    (`after`, `through`]: the hours the tick covered, so a missed tick's mornings are caught up
-    by the next and each morning is queued by one tick only. The job names the days of those
-    mornings and the day before the first (a trigger written after that day's job ran); the
-    journey worker reads the tenant's due partitions, so the tick stays short however many
-    tenants share the hour."""
-    bodies = []
-    for tenant_id in list_tenant_ids_cached():
-        zone = ZoneInfo(get_tenant_cached(tenant_id).timezone)
-        day = after.astimezone(zone).date()
-        days = []
-        while day <= through.astimezone(zone).date():
-            if after < datetime.combine(day, time(MORNING_HOUR), zone) <= through:
-                days.append(day)
-            day += timedelta(days=1)
-        if days:
-            days.insert(0, days[0] - timedelta(days=1))
-            named = [d.isoformat() for d in days]
-            bodies.append({"kind": "tenant_day", "tenant_id": tenant_id, "days": named})
-    return bodies
-
-
-def queue_due_triggers(tenant_id: str, days: list[date]) -> int:
-    """A tenant's day: every date trigger due on these days, one journey message each (each is
-    retried on its own). Reads only the days' partitions of the `due` index."""
-    bodies = []
-    for day in days:
-        partition = store.trigger_partition(tenant_id, day)
-        for owner_pk, journey_id in store.due_triggers(tenant_id, day):
-            bodies.append(
-                {
-                    "kind": "trigger",
-                    "tenant_id": tenant_id,
-                    "owner_pk": owner_pk,
-                    "journey_id": journey_id,
-                    "partition": partition,
-                }
-            )
-    enqueue(bodies)
-    return len(bodies)
-
-
-# --- starting runs ----------------------------------------------------------------------------
-
-
-def start_from_trigger(tenant_id: str, owner_pk: str, journey_id: str, partition: str) -> None:
-    loaded = store.get_trigger(owner_pk, journey_id)
-    if loaded is None or loaded[1] != partition:
-        return  # moved to another day or removed since the job read it
-    scheduled = json.loads(loaded[0])
-    tenant = get_tenant_cached(tenant_id)
-    journey = catalog.journeys_cached(tenant_id).get(journey_id)
-    if journey is not None and journey.enabled:
-        subject = {
-            "due_on": scheduled["due_on"],
-            "vin": scheduled.get("vin"),
-            **scheduled.get("details", {}),
-        }
-        enroll(
-            tenant,
-            journey,
-            key=scheduled["key"],
-            customer_id=scheduled["customer_id"],
-            vin=scheduled.get("vin"),
-            subject=subject,
-        )
-    following = triggers.next_customer_start(tenant_id, triggers.ScheduledStart(**scheduled))
-    if following is None:
-        store.take_trigger(owner_pk, journey_id, partition)
-    else:  # moves it off today's partition to next year's
-        store.put_trigger(
-            tenant_id, owner_pk, journey_id, following.model_dump_json(), following.fire_on
-        )
-
-
-def _matches(trigger: EventTrigger, data: dict[str, Any]) -> bool:
-    return all(data.get(name) == value for name, value in trigger.where.items())
-
-
-def on_domain_event(detail: dict[str, Any]) -> None:
-    """Start the journeys this event triggers, then let the customer's runs that wait for (or
-    exit on) such an event look again at once."""
-    tenant_id, customer_id = detail["tenant_id"], detail.get("customer_id")
-    if not customer_id:
-        return
-    event_type, data = detail["type"], detail.get("data", {})
-    tenant = get_tenant_cached(tenant_id)
-    started: set[str] = set()
-    for journey, trigger in catalog.event_journeys(tenant_id, event_type):
-        if not _matches(trigger, data) or any(data.get(k) is None for k in trigger.key):
-            continue
-        key = ":".join(str(data[k]) for k in trigger.key)
-        ref = enroll(
-            tenant,
-            journey,
-            key=key,
-            customer_id=customer_id,
-            vin=data.get("vin"),
-            subject={**data, "event_id": detail.get("id")},
-            at=datetime.fromisoformat(detail["occurred_at"]),
-        )
-        started.add(ref.sk)
-    interested = {
-        j.journey_id
-        for j in catalog.journeys_cached(tenant_id).values()
-        if any(event_type in g.events for g in _goals(j))
-    }
-    if not interested:
-        return
-    for ref, doc in store.customer_runs(tenant_id, customer_id):
-        run = Enrollment.model_validate_json(doc)
-        if run.active and run.journey_id in interested and ref.sk not in started:
-            advance_run(ref)
-
-
-def _goals(journey: Journey) -> set[Any]:
-    goals = set(journey.exit_when)
-    goals |= {s.goal for s in journey.steps if s.type == "wait_for"}
-    return goals
-
-
-def enroll(
-    tenant: Tenant,
-    journey: Journey,
-    *,
-    key: str,
-    customer_id: str,
-    vin: str | None,
-    subject: dict[str, Any],
-    at: datetime | None = None,
-) -> RunRef:
-    """Start a run once per key (a replayed trigger finds it and does nothing more); with
-    `reentry: after_exit` a key whose last run ended starts a new run."""
-    now = clock.now()
-    ref = RunRef.of(tenant.tenant_id, customer_id, journey.journey_id, key)
-    run = start(journey, key=key, customer_id=customer_id, vin=vin, subject=subject, at=at or now)
-    doc = run.model_dump_json()
-    version = store.create_run(ref, doc, run.due_at)
-    if version is not None:
-        logger.info("journey started", extra={"journey": journey.journey_id})
-        advance_run(ref, created=(doc, version))
-        return ref
-    if journey.reentry == "after_exit":
-        loaded = store.load_run(ref)
-        if loaded is not None:
-            previous = Enrollment.model_validate_json(loaded[0])
-            fresh_trigger = subject.get("event_id") != previous.subject.get("event_id")
-            if not previous.active and fresh_trigger:
-                again = start(
-                    journey,
-                    key=key,
-                    customer_id=customer_id,
-                    vin=vin,
-                    subject=subject,
-                    at=at or now,
-                    run=previous.run + 1,
-                )
-                again.history = previous.history + again.history
-                try:
-                    store.save_run(ref, again.model_dump_json(), loaded[1], again.due_at)
-                except store.StaleEnrollment:
-                    return ref
-                advance_run(ref)
-    return ref
-
-
-# --- advancing runs ---------------------------------------------------------------------------
 
 
 def advance_run(ref: RunRef, created: tuple[str, int] | None = None) -> None:
