@@ -111,7 +111,7 @@ def test_a_send_to_one_named_channel_schedules_no_fallback(
     business_clock: clock.AdjustableClock,
 ) -> None:
     """`"channel": "telegram"` allows no other channel: the worker writes no fallback look (it
-    used to, 1 WRU + 1 index WRU, and the tick then recorded a refused follow-up)."""
+    used to: 1 WRU + 1 index WRU for a look that could send nothing)."""
     tomorrow = business_clock.now().astimezone(MSK).date() + timedelta(days=1)
     business_clock.move_to(datetime.combine(tomorrow, time(11), tzinfo=MSK))
     customer_id = telegram_customer(dealer, drain, "FB-ONLY")
