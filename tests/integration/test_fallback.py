@@ -102,3 +102,45 @@ def test_no_click_on_telegram_within_4_hours_falls_back_to_sms_once(
     work_journey_queue(stack)
     work_channel_queues(stack)
     assert len(sent(dealer)) == 2  # the SMS was delivered: nothing further
+
+
+def test_a_send_to_one_named_channel_schedules_no_fallback(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    """`"channel": "telegram"` allows no other channel: the worker writes no fallback look (it
+    used to: 1 WRU + 1 index WRU for a look that could send nothing)."""
+    tomorrow = business_clock.now().astimezone(MSK).date() + timedelta(days=1)
+    business_clock.move_to(datetime.combine(tomorrow, time(11), tzinfo=MSK))
+    customer_id = telegram_customer(dealer, drain, "FB-ONLY")
+    status, message = send(
+        dealer,
+        customer_id=customer_id,
+        purpose="service",
+        channel="telegram",
+        text="Ваш автомобиль готов к выдаче после ТО.",
+        idempotency_key="ready:FB-ONLY",
+    )
+    assert status == 202 and message["status"] == "queued"
+    work_channel_queues(stack)
+    assert [m["channel"] for m in sent(dealer)] == ["telegram"]
+    looks = (
+        boto3.resource("dynamodb")
+        .Table(stack.physical_ids["MainTable"])
+        .query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={
+                ":pk": f"T#{dealer.tenant.tenant_id}#FALLBACK#{customer_id}"
+            },
+        )["Items"]
+    )
+    assert looks == []
+    business_clock.advance(timedelta(hours=5))  # past Telegram's 4 hours without a click
+    scheduler({}, FakeLambdaContext())
+    work_journey_queue(stack)
+    work_channel_queues(stack)
+    assert len(sent(dealer)) == 1
+    _, listed = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": customer_id})
+    assert [m["id"] for m in listed["items"]] == [message["id"]]

@@ -76,7 +76,7 @@ def _save(ref: MessageRef, message: StoredMessage, entry: HistoryEntry) -> None:
         if entry.status is MessageStatus.SENT:
             update |= {"sent_at": entry.at, "provider_message_id": message.provider_message_id}
         try:
-            store.save(ref, current.model_copy(update=update).model_dump_json(), loaded[1])
+            store.save(ref, current.model_copy(update=update).document(), loaded[1])
         except store.StaleMessage:
             continue
         if entry.reason in NEVER_WENT and _holds_cap_place(current):
@@ -101,8 +101,8 @@ def _schedule_fallback(
     a crash in between leaves a look that finds nothing to do rather than a lost fallback."""
     from trigly.messaging.channels import fallback_at
 
-    if message.channel is None:
-        return
+    if message.channel is None or not message.may_fall_back():
+        return  # no channel left to fall back to: a look would find nothing to do
     at = fallback_at(FALLBACK_POLICY, message.channel, state, entry.at)
     if at is not None:
         store.schedule_fallback(ref, at)

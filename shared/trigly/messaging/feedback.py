@@ -129,7 +129,7 @@ def _record(ref: MessageRef, event: ProviderEvent) -> tuple[Outcome, StoredMessa
                 return Outcome.UNCHANGED, message
             updated = message.model_copy(update={"state": state})
         try:
-            store.save(ref, updated.model_dump_json(), loaded[1])
+            store.save(ref, updated.document(), loaded[1])
         except store.StaleMessage:
             continue
         logger.info(

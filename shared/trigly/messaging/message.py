@@ -56,6 +56,21 @@ class StoredMessage(BaseModel):
     def html(self) -> str | None:
         return unpack_html(self.html_z) if self.html_z else None
 
+    def document(self) -> str:
+        """The stored JSON: fields left at their defaults are omitted (parsing restores them),
+        so a message with its links and history stays within one write unit (1 KB)."""
+        return self.model_dump_json(exclude_defaults=True)
+
+    def may_fall_back(self) -> bool:
+        """Whether a follow-up could go by a channel the content has not used yet: a send
+        restricted to its listed channels (`only_listed_channels`) has none left once each of
+        them was tried, so it needs no fallback look."""
+        if not self.intent.get("only_listed_channels"):
+            return True
+        listed = self.intent.get("channels")
+        used = {*self.tried, self.channel}
+        return isinstance(listed, list) and any(Channel(c) not in used for c in listed)
+
 
 def pack_html(html: str) -> str:
     return base64.b64encode(zlib.compress(html.encode(), 9)).decode("ascii")

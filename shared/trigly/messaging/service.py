@@ -335,7 +335,7 @@ def _save_decided(
     if message.html_z is not None:
         store.put_body(ref, unpack_html(message.html_z), message.created_at)
         message = message.model_copy(update={"html_z": None, "has_html": True})
-    store.save(ref, message.model_dump_json(), version, due=due)
+    store.save(ref, message.document(), version, due=due)
 
 
 def send(
@@ -379,7 +379,7 @@ def send(
         purpose=intent.purpose,
         created_at=now,
         state=MessageState(),
-        intent=intent.model_dump(mode="json"),
+        intent=intent.model_dump(mode="json", exclude_defaults=True),  # as `document()`
         fallback_of=fallback_of,
         cap_counted=cap_counted,
         tried=list(tried),

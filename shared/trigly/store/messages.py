@@ -137,7 +137,7 @@ def record_outbox(tenant_id: str, sent_at: datetime, message_id: str, doc: str) 
     OutboxItem(
         f"T#{tenant_id}#OUTBOX",
         f"{isoformat(sent_at)}#{message_id}",
-        doc=doc,
+        doc_z=doc,
         expires_at=int((sent_at + OUTBOX_LIFETIME).timestamp()),
     ).save()
 
@@ -156,7 +156,7 @@ def outbox(tenant_id: str, now: datetime) -> list[str]:
     bind()
     alive = int(now.timestamp())
     return [
-        item.doc
+        item.doc_z or item.doc or "{}"
         for item in OutboxItem.query(f"T#{tenant_id}#OUTBOX", scan_index_forward=False)
         if item.expires_at is None or item.expires_at > alive
     ]

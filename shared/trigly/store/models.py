@@ -302,9 +302,12 @@ class MessageKeyItem(MainItem, discriminator="message_key"):
 
 
 class OutboxItem(MainItem, discriminator="outbox"):
-    """pk `T#{tenant}#OUTBOX`, sk `{sent at}#{message}`: what the sandbox provider delivered."""
+    """pk `T#{tenant}#OUTBOX`, sk `{sent at}#{message}`: what the sandbox provider delivered.
+    Written compressed (`doc_z`: a marketing SMS's copy with its links stays one write unit);
+    `doc` is how entries were written before, still read until their TTL takes them."""
 
-    doc = UnicodeAttribute()
+    doc = UnicodeAttribute(null=True)
+    doc_z = CompressedText(null=True)
 
 
 class EventClaimItem(Model):
