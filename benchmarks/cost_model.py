@@ -1,0 +1,461 @@
+"""What Trigly's AWS infrastructure costs per 10,000 customers per month (SMS/email fees aside).
+
+Measured here, on the template deployed into an in-process moto, with capacity priced from the
+items by `benchmarks.meter` (never from moto):
+
+- every inbound event type in the situations of `benchmarks.ingest_cost` (webhook + ingest), and
+  the webhook's share of an event in a batched nightly sync;
+- a message from `send` to `delivered` (`benchmarks.message_cost`: API, channel worker, feedback);
+- the daily job per due item, a journey run's first step and a later step, and an idle hourly
+  tick (`benchmarks.lifecycle` on a small table).
+
+Modelled (the assumptions are the constants below, each with its reason): the month of a
+10,000-customer dealer (`MONTH`), the Lambda time of a unit from the in-region latency of its
+requests plus our code's CPU time, log bytes per invocation, storage, and the fixed costs of a
+deployed stack that every tenant shares (alarms, queue pollers, the hourly tick, secrets).
+Prices are AWS list prices for us-east-1 (`benchmarks.lifecycle`'s `PRICE_*`); eu-central-1 is
+about 20 % dearer for DynamoDB, Lambda and API Gateway.
+
+    .venv/bin/python -m benchmarks.cost_model
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from benchmarks.lifecycle import (
+    LATENCY,
+    PRICE_EVENTS,
+    PRICE_GB_S,
+    PRICE_INVOKE,
+    PRICE_RRU,
+    PRICE_SQS,
+    PRICE_WRU,
+    QUERY_PAGE_LATENCY,
+)
+from benchmarks.meter import Meter
+
+GOAL = 1.00  # dollars per 10,000 customers per month (issue 10)
+CUSTOMERS = 10_000
+
+# Prices not in benchmarks.lifecycle (us-east-1 list prices).
+PRICE_HTTP_API = 1.00 / 1e6  # API Gateway HTTP API, per request (first 300 M)
+PRICE_LOGS_GB = 0.50  # CloudWatch Logs ingestion, per GB
+PRICE_STORAGE_GB = 0.25  # DynamoDB standard table class, per GB-month
+PRICE_PITR_GB = 0.20  # continuous backups, per GB-month
+PRICE_S3_PUT = 0.005 / 1000
+PRICE_ALARM = 0.10  # a standard-resolution metric alarm, per month
+PRICE_SECRET = 0.40  # a Secrets Manager secret, per month
+PRICE_SECRET_CALL = 0.05 / 10_000
+
+# Lambda time of a unit = its requests' in-region latency + our code's CPU. The CPU figure is
+# the order the cold-start and channel-worker benchmarks show for parsing, validating and
+# rendering one event or message at a full vCPU (Lambda gives a full vCPU at 1,769 MB).
+CPU_PER_UNIT_S = 0.004
+LOG_BYTES_PER_INVOCATION = 400  # Lambda's START/END/REPORT lines
+LOG_BYTES_PER_UNIT = 350  # our JSON line per event/message (ids and counts only)
+COLD_STARTS_PER_FUNCTION_HOUR = 2  # containers recycled while traffic trickles all day
+COLD_START_S = 1.0  # INIT is billed (since August 2025)
+CHANNEL_SECRETS = 2  # an SMS provider and a Telegram bot, the tenant of this size's usual pair
+STORED_BYTES_PER_CUSTOMER = 24_000  # profile, 1.2 cars with ~6 visits each, a year of messages
+
+
+@dataclass(frozen=True)
+class Month:
+    """A month of a dealer with 10,000 customers and 12,000 cars (1.2 each).
+
+    The nightly DMS sync sends the day's changes in batches of 500; the website posts its page
+    views as they happen, one event a request. Rates: a car is serviced 1.5 times a year and
+    the DMS sends its owner's record with each order; 2 appointment events a visit; 5 % of cars
+    report mileage weekly by telematics; web activity is ~70 % of events (the dealer-history
+    mix); 4 messages per customer, 3 of them from journeys (each a run's step) and 1 from a
+    campaign or `POST /v1/messages`; a journey nudge follows half the reminders.
+    """
+
+    # (type, situation of benchmarks.ingest_cost) -> events a month
+    dms_events: dict[tuple[str, str], int] = field(
+        default_factory=lambda: {
+            ("service_order.closed", "known customer and car"): 1_500,
+            ("customer.upserted", "known customer, same record resent (full sync)"): 1_500,
+            ("customer.upserted", "known customer, record changed (city, 2nd phone)"): 300,
+            ("customer.upserted", "new customer"): 150,
+            ("service_appointment.changed", "known customer books"): 3_000,
+            ("vehicle.odometer", "known car (telematics)"): 2_600,
+            ("vehicle.sold", "known customer, new car (first sight of the car)"): 150,
+            ("insurance.policy", "known customer and car (KASKO)"): 250,
+            ("parts.purchased", "known customer"): 400,
+            ("test_drive.changed", "known customer (DMS id) books"): 200,
+            ("showroom.visited", "known customer"): 200,
+            ("inventory.changed", "new stock car"): 300,
+            ("customer.consent_changed", "known customer opts out of SMS marketing"): 100,
+            ("order.status_changed", "known customer orders"): 100,
+        }
+    )
+    web_events: dict[tuple[str, str], int] = field(
+        default_factory=lambda: {
+            ("web.activity", "visitor seen before"): 14_000,
+            ("web.activity", "known customer (DMS id)"): 5_000,
+            ("web.activity", "first page of a new visitor"): 2_000,
+            ("lead.created", "new person (phone, email)"): 300,
+            ("call.tracked", "caller is a known customer"): 300,
+        }
+    )
+    sync_batch: int = 500
+    messages: int = 4 * CUSTOMERS
+    journey_share: float = 0.75
+    nudge_share: float = 0.5
+    days: int = 30
+    hours: int = 720
+
+
+MONTH = Month()
+
+
+@dataclass(frozen=True)
+class Usage:
+    """AWS usage of one unit of work (an event, a message, a due item, a tick)."""
+
+    rru: float = 0.0
+    wru: float = 0.0
+    dynamodb: float = 0.0  # requests
+    queries: float = 0.0
+    sqs: float = 0.0  # requests (a batch of up to 10 is one)
+    sqs_messages: float = 0.0  # entries sent
+    events: float = 0.0  # EventBridge entries
+    s3_puts: float = 0.0
+    secret_calls: float = 0.0
+    other: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(*(a + b for a, b in zip(self.values(), other.values(), strict=True)))
+
+    def __mul__(self, k: float) -> Usage:
+        return Usage(*(a * k for a in self.values()))
+
+    def values(self) -> tuple[float, ...]:
+        return tuple(getattr(self, name) for name in self.__dataclass_fields__)
+
+    @property
+    def seconds(self) -> float:
+        """In-region time of the requests, one after another."""
+        return (
+            (self.dynamodb - self.queries) * LATENCY["dynamodb"]
+            + self.queries * QUERY_PAGE_LATENCY
+            + self.sqs * LATENCY["sqs"]
+            + self.events * LATENCY["events"]
+            + (self.s3_puts + self.secret_calls + self.other) * 0.015
+        )
+
+    @property
+    def dollars(self) -> float:
+        return (
+            self.rru * PRICE_RRU
+            + self.wru * PRICE_WRU
+            + self.sqs * PRICE_SQS
+            + self.events * PRICE_EVENTS
+            + self.s3_puts * PRICE_S3_PUT
+            + self.secret_calls * PRICE_SECRET_CALL
+        )
+
+
+def usage(meters: Iterable[Meter], per: float) -> Usage:
+    """What the meters saw, per unit of work."""
+    rru = wru = dynamodb = queries = sqs = sqs_messages = events = s3 = secrets = other = 0.0
+    for meter in meters:
+        totals = meter.totals()
+        rru, wru = rru + totals.rru, wru + totals.wru
+        for call in meter.calls:
+            if call.service == "dynamodb":
+                dynamodb += 1
+                queries += call.operation == "Query"
+            elif call.service == "sqs":
+                sqs += 1
+                if call.operation.startswith("SendMessage"):
+                    sqs_messages += call.messages or 1
+            elif call.service == "events":
+                events += call.messages or 1
+            elif call.service == "s3":
+                s3 += 1
+            elif call.service == "secretsmanager":
+                secrets += 1
+            else:
+                other += 1
+    return Usage(rru, wru, dynamodb, queries, sqs, sqs_messages, events, s3, secrets, other) * (
+        1 / per
+    )
+
+
+@dataclass(frozen=True)
+class Work:
+    """A kind of work done `units` times a month by a function, in `invocations` invocations."""
+
+    name: str
+    function: str
+    units: float
+    invocations: float
+    each: Usage  # per unit
+    http_requests: float = 0.0  # API Gateway requests a month
+
+    @property
+    def total(self) -> Usage:
+        return self.each * self.units
+
+    def lambda_seconds(self, memory_gb: float) -> float:
+        """Billed time: the requests one after another, and our CPU at this memory's share of a
+        vCPU (a full one at 1,769 MB)."""
+        cpu = CPU_PER_UNIT_S * max(1.0, 1.769 / memory_gb)
+        return self.units * (self.each.seconds + cpu)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Per-unit usage measured on the emulated stack."""
+
+    events: dict[tuple[str, str], tuple[Usage, Usage]]  # (webhook alone, ingest)
+    batched_webhook: Usage  # one event's share of a batched webhook request
+    ingest_messages_per_event: float
+    message: Usage  # send → delivered, average of the variants
+    send_step: Usage  # the API's part of it (a journey's send does this work in the worker)
+    due_item: Usage  # the daily job, per due item
+    run_start: Usage  # the journey worker starting a run (its send included)
+    run_advance: Usage  # the worker advancing a run a week on (its nudge included)
+    idle_tick: Usage  # an hourly tick (the one at the tenant's 10:00, which queues its day)
+
+
+def measure(messages: int = 20, cars: int = 2_000, sample: int = 20) -> Measured:
+    from benchmarks import ingest_cost, lifecycle, message_cost
+
+    ingest = ingest_cost.run()
+    events = {
+        (case.type, case.situation): (
+            usage([case.webhook], case.events),
+            usage([case.ingest], case.events),
+        )
+        for case in ingest.types
+    }
+    [batched] = [c for c in ingest.cases if c.batch > 1 and c.case.startswith("(b)")]
+    webhook = usage([batched.webhook], batched.events)
+    sent = message_cost.measure(messages)
+    variants = list(sent.steps.values())
+    message = sum((usage(steps.values(), sent.messages) for steps in variants), Usage()) * (
+        1 / len(variants)
+    )
+    send_step = sum(
+        (usage([steps["send (API)"]], sent.messages) for steps in variants), Usage()
+    ) * (1 / len(variants))
+    days = lifecycle.run(cars=cars, sample=sample)
+    return Measured(
+        events=events,
+        batched_webhook=webhook,
+        ingest_messages_per_event=webhook.sqs_messages,
+        message=message,
+        send_step=send_step,
+        due_item=usage([days.job.meter], max(days.job.units, 1)),
+        run_start=usage([days.start.meter], max(days.start.units, 1)),
+        run_advance=usage([days.advance.meter], max(days.advance.units, 1)),
+        idle_tick=usage([days.morning.meter], 1),
+    )
+
+
+def ingest_batch_size() -> int:
+    from infra import template
+
+    for subscription in template.sqs_subscriptions(template.load()):
+        if subscription.function == "IngestFunction":
+            return int(subscription.batch_size)
+    raise RuntimeError("template.yaml: IngestFunction has no SQS subscription")
+
+
+def month_of_work(m: Measured, month: Month = MONTH) -> list[Work]:
+    dms = sum(month.dms_events.values())
+    web = sum(month.web_events.values())
+    ingest_invocations = (dms + web) * m.ingest_messages_per_event / ingest_batch_size()
+    works = [
+        Work(
+            "nightly DMS sync: webhook",
+            "WebhookFunction",
+            dms,
+            dms / month.sync_batch,
+            m.batched_webhook,
+            http_requests=dms / month.sync_batch,
+        ),
+        Work(
+            "website: webhook",
+            "WebhookFunction",
+            web,
+            web,
+            _average([m.events[k][0] for k in month.web_events], month.web_events.values()),
+            http_requests=web,
+        ),
+        Work(
+            "ingest",
+            "IngestFunction",
+            dms + web,
+            ingest_invocations,
+            _average(
+                [m.events[k][1] for k in [*month.dms_events, *month.web_events]],
+                [*month.dms_events.values(), *month.web_events.values()],
+            ),
+        ),
+    ]
+    journey_messages = month.messages * month.journey_share
+    runs = journey_messages / (1 + month.nudge_share)  # each started run sends, half nudge
+    nudges = journey_messages - runs
+    other_messages = month.messages - journey_messages
+    delivery = m.message + m.send_step * -1  # the channel and feedback workers' part
+    works += [
+        Work("daily job", "SchedulerFunction", runs, month.days, m.due_item),
+        Work("journeys: start runs, send", "JourneyFunction", runs, runs / 10, m.run_start),
+        Work("journeys: nudges a week on", "JourneyFunction", nudges, nudges / 10, m.run_advance),
+        Work(
+            "campaign / API sends",
+            "ApiFunction",
+            other_messages,
+            other_messages,
+            m.send_step,
+            http_requests=other_messages,
+        ),
+        Work(
+            "delivery: channel + feedback workers",
+            "ChannelWorkerFunction",
+            month.messages,
+            2 * month.messages / 10,
+            delivery,
+        ),
+        Work(
+            "hourly tick (whole stack, counted in full)",
+            "SchedulerFunction",
+            month.hours,
+            month.hours,
+            m.idle_tick,
+        ),
+    ]
+    return works
+
+
+def _average(usages: list[Usage], weights: Iterable[int]) -> Usage:
+    weights = list(weights)
+    total = sum((u * w for u, w in zip(usages, weights, strict=True)), Usage())
+    return total * (1 / sum(weights))
+
+
+@dataclass(frozen=True)
+class Bill:
+    by_service: dict[str, float]
+    by_work: dict[str, float]
+    fixed: dict[str, float]
+
+    @property
+    def total(self) -> float:
+        return sum(self.by_service.values())
+
+
+def bill(works: list[Work], memory_gb: dict[str, float]) -> Bill:
+    by_service: dict[str, float] = {}
+    by_work: dict[str, float] = {}
+
+    def add(service: str, work: str, dollars: float) -> None:
+        by_service[service] = by_service.get(service, 0.0) + dollars
+        by_work[work] = by_work.get(work, 0.0) + dollars
+
+    functions_used = set()
+    for w in works:
+        t = w.total
+        functions_used.add(w.function)
+        add("DynamoDB requests", w.name, t.rru * PRICE_RRU + t.wru * PRICE_WRU)
+        # Lambda's poller receives and deletes each batch it hands a function.
+        pollers = 2 * w.invocations if w.function != "WebhookFunction" else 0.0
+        if w.function in {"ApiFunction", "SchedulerFunction"}:
+            pollers = 0.0
+        add("SQS", w.name, (t.sqs + pollers) * PRICE_SQS)
+        add("EventBridge", w.name, t.events * PRICE_EVENTS)
+        add(
+            "S3 + Secrets Manager",
+            w.name,
+            t.s3_puts * PRICE_S3_PUT + t.secret_calls * PRICE_SECRET_CALL,
+        )
+        add("API Gateway", w.name, w.http_requests * PRICE_HTTP_API)
+        memory = memory_gb[w.function]
+        gb_s = w.lambda_seconds(memory) * memory
+        add("Lambda", w.name, w.invocations * PRICE_INVOKE + gb_s * PRICE_GB_S)
+        log_bytes = w.invocations * LOG_BYTES_PER_INVOCATION + w.units * LOG_BYTES_PER_UNIT
+        add("CloudWatch Logs", w.name, log_bytes / 1e9 * PRICE_LOGS_GB)
+    cold = len(functions_used) * COLD_STARTS_PER_FUNCTION_HOUR * MONTH.hours * COLD_START_S
+    add("Lambda", "cold starts", cold * 0.5 * PRICE_GB_S)
+    # Each configured channel's credentials are a Secrets Manager secret of the tenant's.
+    add("S3 + Secrets Manager", "channel credentials", CHANNEL_SECRETS * PRICE_SECRET)
+    storage_gb = CUSTOMERS * STORED_BYTES_PER_CUSTOMER / 1e9
+    add("DynamoDB storage + PITR", "storage", storage_gb * (PRICE_STORAGE_GB + PRICE_PITR_GB))
+    fixed = fixed_costs()
+    return Bill(by_service, by_work, fixed)
+
+
+def fixed_costs() -> dict[str, float]:
+    """A deployed stack's own monthly costs, shared by every tenant on it."""
+    from infra import template
+
+    loaded = template.load()
+    alarms = len(template.resources_of_type(loaded, "AWS::CloudWatch::Alarm"))
+    queues = len(template.sqs_subscriptions(loaded))
+    # An SQS event source mapping long-polls with 5 pollers, ~3 empty receives a minute each.
+    polling = queues * 5 * 3 * 60 * MONTH.hours * PRICE_SQS
+    secrets = len(template.resources_of_type(loaded, "AWS::SecretsManager::Secret"))
+    return {
+        f"{alarms} CloudWatch alarms": alarms * PRICE_ALARM,
+        f"{queues} queue mappings' idle long polling": polling,
+        f"{secrets} stack secrets (link keys, suppression key)": secrets * PRICE_SECRET,
+    }
+
+
+def memory_by_function() -> dict[str, float]:
+    from infra import template
+
+    loaded = template.load()
+    default = template.function_globals(loaded).get("MemorySize", 128)
+    return {
+        name: float(properties.get("MemorySize", default)) / 1024
+        for name, properties in template.functions(loaded).items()
+    }
+
+
+def report(m: Measured, b: Bill) -> str:
+    lines = [f"AWS infrastructure per {CUSTOMERS:,} customers per month (us-east-1 list prices)"]
+    lines.append("  by service")
+    for service, dollars in sorted(b.by_service.items(), key=lambda kv: -kv[1]):
+        lines.append(f"    {service:<44} ${dollars:8.4f}")
+    verdict = "met" if b.total <= GOAL else "NOT met"
+    lines.append(f"    {'TOTAL':<44} ${b.total:8.4f}   (goal ≤ ${GOAL:.2f}: {verdict})")
+    lines.append("  by work")
+    for work, dollars in sorted(b.by_work.items(), key=lambda kv: -kv[1]):
+        lines.append(f"    {work:<44} ${dollars:8.4f}")
+    lines.append("  fixed, per deployed stack (shared by all its tenants)")
+    for item, dollars in b.fixed.items():
+        lines.append(f"    {item:<44} ${dollars:8.2f}")
+    lines.append("  measured units")
+    for name, u in (
+        ("event, webhook share in a batch of 100", m.batched_webhook),
+        ("message send → delivered", m.message),
+        ("daily job, per due item", m.due_item),
+        ("journey run start (send included)", m.run_start),
+        ("journey run a week on (nudge included)", m.run_advance),
+        ("idle hourly tick", m.idle_tick),
+    ):
+        lines.append(
+            f"    {name:<44} {u.dynamodb:6.2f} DynamoDB, {u.rru:5.2f} RRU, {u.wru:5.2f} WRU,"
+            f" {u.sqs:5.2f} SQS, {u.events:4.2f} events"
+        )
+    return "\n".join(lines)
+
+
+def main() -> Bill:
+    measured = measure()
+    result = bill(month_of_work(measured), memory_by_function())
+    print(report(measured, result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
