@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.session
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -16,6 +17,22 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
+
+
+def botocore_session(env_vars: dict[str, Any] | None = None) -> botocore.session.Session:
+    """A new botocore session that reads service and endpoint models through boto3's loader.
+
+    PynamoDB builds its own session (one per thread) with a loader of its own, which parses
+    the endpoint and DynamoDB models again: tens of ms of every cold start. Given this one
+    (`trigly.store.models`), a container parses each model once.
+    """
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
+    session = botocore.session.get_session(env_vars)
+    session.register_component("data_loader", loader)
+    return session
 
 
 @lru_cache(maxsize=1)
