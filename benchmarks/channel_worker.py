@@ -274,7 +274,7 @@ def report(result: Throughput | None, timing: object | None, runs: int) -> str:
         ]
     if isinstance(timing, cold_start.HandlerTiming):
         text = cold_start.report([timing], runs).replace(
-            f"goal ≤ {cold_start.GOAL}x", f"goal ≤ {COLD_GOAL}x (channel worker)"
+            f"goal: ready ≤ {cold_start.GOAL}x", f"goal: ready ≤ {COLD_GOAL}x (channel worker)"
         )
         lines += ["", text]
     return "\n".join(lines)

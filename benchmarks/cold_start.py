@@ -55,6 +55,8 @@ HANDLERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "functions.channels.app": ("ChannelWorkerFunction", ("dynamodb", "secretsmanager")),
     "functions.feedback.app": ("FeedbackFunction", ("dynamodb",)),
     "functions.journeys.app": ("JourneyFunction", ("dynamodb", "sqs")),
+    # Not a handler: the API's customers area alone, what a per-area split would load.
+    "benchmarks.api_area": ("ApiFunction", ("dynamodb", "sqs", "s3")),
 }
 
 PROBE = r"""
@@ -269,7 +271,7 @@ def _root(module: str) -> str:
     return module.split(".", 1)[0]
 
 
-FIRST_PARTY = ("functions", "trigly")
+FIRST_PARTY = ("functions", "trigly", "benchmarks")
 
 
 def extra_imports(
