@@ -68,6 +68,7 @@ if mode == "handler":
     importlib.import_module(target)
     t1, c1 = time.perf_counter(), time.process_time()
     from pynamodb.connection import Connection
+    import trigly.store.models  # what any model use imports first (a lazy handler's too)
     from trigly.platform import aws
     for service in services:
         if service == "dynamodb":

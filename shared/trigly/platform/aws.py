@@ -4,6 +4,7 @@ Endpoints come from the standard `AWS_ENDPOINT_URL*` variables, so the same code
 on moto and on AWS-compatible clouds.
 """
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -20,18 +21,21 @@ if TYPE_CHECKING:
 
 
 def botocore_session(env_vars: dict[str, Any] | None = None) -> botocore.session.Session:
-    """A new botocore session that reads service and endpoint models through boto3's loader.
+    """The botocore session PynamoDB creates its client from (`trigly.store.models`).
 
-    PynamoDB builds its own session (one per thread) with a loader of its own, which parses
-    the endpoint and DynamoDB models again: tens of ms of every cold start. Given this one
-    (`trigly.store.models`), a container parses each model once.
+    PynamoDB builds its own session (one per thread), which parses the endpoint and DynamoDB
+    models again and builds its own client classes: tens of ms of every cold start. The main
+    thread gets boto3's own session instead; other threads (botocore client creation is not
+    thread-safe) a session of their own that reads models through boto3's loader.
     """
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
     assert boto3.DEFAULT_SESSION is not None
-    loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
+    shared = boto3.DEFAULT_SESSION._session
+    if env_vars is None and threading.current_thread() is threading.main_thread():
+        return shared
     session = botocore.session.get_session(env_vars)
-    session.register_component("data_loader", loader)
+    session.register_component("data_loader", shared.get_component("data_loader"))
     return session
 
 
