@@ -1,7 +1,7 @@
 """SQS partial batch responses for the queue workers (ReportBatchItemFailures).
 
-What Powertools' batch utility does for a standard SQS queue, as a plain loop: its import
-(asyncio, the event-source data classes) cost a queue worker ~65 ms of cold start.
+What Powertools' batch utility does for a standard SQS queue, as a plain loop: its import cost
+every queue worker's cold start (ADR 0019).
 """
 
 from collections.abc import Callable
