@@ -4,20 +4,13 @@ reports, applied to message statuses through `trigly.messaging.feedback`."""
 from datetime import timedelta
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trigly.messaging import feedback
 from trigly.messaging.reports import queued_events
 from trigly.platform import clock
+from trigly.platform.batches import SQSRecord, process_partial_batch
 from trigly.platform.observability import logger, metrics, traced_handler
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 # A report may overtake the worker that is still saving the message as sent: retried this long.
 RACE_WINDOW = timedelta(minutes=10)
@@ -29,7 +22,7 @@ class NotYetKnown(Exception):
 
 def apply_record(record: SQSRecord) -> None:
     now = clock.now()
-    for event in queued_events(record.body, received_at=now):
+    for event in queued_events(record["body"], received_at=now):
         outcome = feedback.apply(event)
         if outcome is feedback.Outcome.UNKNOWN and now - event.at < RACE_WINDOW:
             raise NotYetKnown(event.provider_message_id)
@@ -39,6 +32,4 @@ def apply_record(record: SQSRecord) -> None:
 @traced_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
-        event=event, record_handler=apply_record, processor=processor, context=context
-    )
+    return process_partial_batch(event, apply_record)

@@ -6,27 +6,18 @@ the webhook's path; a failed message is retried alone and ends in the import DLQ
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trigly.imports.jobs import handle
+from trigly.platform.batches import SQSRecord, process_partial_batch
 from trigly.platform.observability import logger, traced_handler
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def run_step(record: SQSRecord) -> None:
-    handle(record.body)
+    handle(record["body"])
 
 
 @logger.inject_lambda_context
 @traced_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
-        event=event, record_handler=run_step, processor=processor, context=context
-    )
+    return process_partial_batch(event, run_step)

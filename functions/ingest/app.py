@@ -3,19 +3,11 @@ failed event of a several-event record is queued again alone (trigly.ingest.appl
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trigly.ingest.apply import Applied, apply_message
+from trigly.platform.batches import SQSRecord, process_partial_batch
 from trigly.platform.observability import logger, metrics, traced_handler
-
-# Failed records are reported, not raised: a batch that fails whole is still a partial answer.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @logger.inject_lambda_context
@@ -25,11 +17,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcomes: list[Applied] = []
 
     def apply_record(record: SQSRecord) -> None:
-        outcomes.append(apply_message(record.body))
+        outcomes.append(apply_message(record["body"]))
 
-    response = process_partial_response(
-        event=event, record_handler=apply_record, processor=processor, context=context
-    )
+    response = process_partial_batch(event, apply_record)
     applied = sum(o.applied for o in outcomes)
     metrics.add_metric(name="EventsApplied", unit="Count", value=applied)
     metrics.add_metric(name="EventsRequeued", unit="Count", value=sum(o.requeued for o in outcomes))

@@ -8,28 +8,19 @@ records are reported per record and retried; a poison message ends in the DLQ (w
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trigly.journeys.worker import handle
+from trigly.platform.batches import SQSRecord, process_partial_batch
 from trigly.platform.observability import logger, metrics, traced_handler
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def handle_record(record: SQSRecord) -> None:
-    handle(record.body)
+    handle(record["body"])
 
 
 @logger.inject_lambda_context
 @traced_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
-    )
+    return process_partial_batch(event, handle_record)

@@ -4,11 +4,13 @@ Endpoints come from the standard `AWS_ENDPOINT_URL*` variables, so the same code
 on moto and on AWS-compatible clouds.
 """
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.session
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -16,6 +18,25 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sqs import SQSClient
+
+
+def botocore_session(env_vars: dict[str, Any] | None = None) -> botocore.session.Session:
+    """The botocore session PynamoDB creates its client from (`trigly.store.models`).
+
+    PynamoDB builds its own session (one per thread), which parses the endpoint and DynamoDB
+    models again and builds its own client classes: tens of ms of every cold start. The main
+    thread gets boto3's own session instead; other threads (botocore client creation is not
+    thread-safe) a session of their own that reads models through boto3's loader.
+    """
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    shared = boto3.DEFAULT_SESSION._session
+    if env_vars is None and threading.current_thread() is threading.main_thread():
+        return shared
+    session = botocore.session.get_session(env_vars)
+    session.register_component("data_loader", shared.get_component("data_loader"))
+    return session
 
 
 @lru_cache(maxsize=1)

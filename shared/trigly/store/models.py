@@ -3,6 +3,7 @@
 import threading
 import zlib
 
+import pynamodb.connection.base
 from pynamodb.attributes import (
     Attribute,
     BooleanAttribute,
@@ -18,7 +19,11 @@ from pynamodb.constants import BINARY
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from trigly.platform import aws
 from trigly.platform.settings import Settings, get_settings
+
+# PynamoDB's sessions share boto3's parsed models (why: `aws.botocore_session`).
+pynamodb.connection.base.get_session = aws.botocore_session  # type: ignore[attr-defined]
 
 
 class CompressedText(Attribute[str]):
