@@ -315,6 +315,12 @@ def test_a_tenant_may_set_its_own_window() -> None:
         QuietHours(start=time(21), end=time(9))
 
 
+def test_a_window_with_an_offset_is_refused_not_a_crash() -> None:
+    # Found by fuzzing PUT /v1/settings/messaging: {"to": "00:00:00Z"} answered 500.
+    with pytest.raises(ValueError, match="without an offset"):
+        QuietHours.model_validate({"to": "00:00:00Z"})
+
+
 # --- 3 and 4 together -------------------------------------------------------------------------
 
 

@@ -40,6 +40,15 @@ class QuietHours(BaseModel):
     start: time = Field(default=time(9, 0), alias="from", description="opens, local time HH:MM")
     end: time = Field(default=time(21, 0), alias="to", description="closes, local time HH:MM")
 
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: time) -> time:
+        # The window is the recipient's local time: an offset ("00:00Z") has no meaning here,
+        # and an aware time cannot be compared with the other end.
+        if value.tzinfo is not None:
+            raise ValueError("a local time HH:MM, without an offset")
+        return value
+
     @field_serializer("start", "end")
     def _hh_mm(self, value: time) -> str:
         return value.strftime("%H:%M")
