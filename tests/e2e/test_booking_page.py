@@ -32,7 +32,7 @@ def test_a_customer_books_a_service_slot_from_the_reminder_on_their_phone(
     response = page.goto(booking)
     assert response is not None and response.status == 200
     expect(page.get_by_role("heading", level=1)).to_have_text("Запись в сервис")
-    expect(page.locator(".card").first).to_contain_text("Kia Rio")
+    expect(page.locator(".card").first).to_contain_text("Kia Ceed")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     slot = page.locator('button[name="slot"]').nth(3)
     assert (slot.bounding_box() or {}).get("height", 0) >= 44
