@@ -20,6 +20,7 @@ import platform
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -93,40 +94,22 @@ def update_docs(text: str) -> None:
     )
 
 
+def optional(name: str, flag: str, size: int, measure: Callable[[int], str]) -> str:
+    """One benchmark of a size the command line sets (0: skipped), printed; a failure is
+    reported in its place, so one broken benchmark does not hide the others."""
+    if not size:
+        return f"{name}: skipped (--{flag} 0)"
+    try:
+        text = measure(size)
+    except Exception as error:
+        text = f"{name} FAILED: {error!r}"
+    print(text, end="\n\n", flush=True)
+    return text
+
+
 def mileage_backtest(cars: int) -> str:
-    """The mileage estimate against the naive one (benchmarks/mileage.py), printed."""
-    if not cars:
-        return "mileage: skipped (--mileage 0)"
-    try:
-        text, _ = mileage.report(mileage.Population(cars=cars), [1], False)
-    except Exception as error:  # one broken benchmark should not hide the others
-        text = f"mileage FAILED: {error!r}"
-    print(text, end="\n\n", flush=True)
-    return text
-
-
-def replay(days: int) -> str:
-    """The local stack replaying `days` of business time (0: skipped)."""
-    if not days:
-        return "local_replay: skipped (--replay 0)"
-    try:
-        text = local_replay.report(local_replay.run(days))
-    except Exception as error:  # one broken benchmark should not hide the others
-        text = f"local_replay FAILED: {error!r}"
-    print(text, end="\n\n", flush=True)
-    return text
-
-
-def intake(events: int) -> str:
-    """The local stack's webhook under a dealer's history (`events` 0: skipped)."""
-    if not events:
-        return "local_intake: skipped (--intake 0)"
-    try:
-        text = local_intake.report(local_intake.run(events))
-    except Exception as error:  # one broken benchmark should not hide the others
-        text = f"local_intake FAILED: {error!r}"
-    print(text, end="\n\n", flush=True)
-    return text
+    """The mileage estimate against the naive one (benchmarks/mileage.py)."""
+    return mileage.report(mileage.Population(cars=cars), [1], False)[0]
 
 
 def main() -> None:
@@ -214,9 +197,13 @@ def main() -> None:
             lifecycle_text = f"lifecycle FAILED: {error!r}"
         print(lifecycle_text, end="\n\n", flush=True)
 
-    mileage_text = mileage_backtest(args.mileage)
-    intake_text = intake(args.intake)
-    replay_text = replay(args.replay)
+    mileage_text = optional("mileage", "mileage", args.mileage, mileage_backtest)
+    intake_text = optional(
+        "local_intake", "intake", args.intake, lambda n: local_intake.report(local_intake.run(n))
+    )
+    replay_text = optional(
+        "local_replay", "replay", args.replay, lambda n: local_replay.report(local_replay.run(n))
+    )
 
     if args.imports:  # minutes, not seconds: only when asked (figures in docs/benchmarks.md)
         imported = import_bench.run(args.imports, min(import_bench.SAMPLE, args.imports))
