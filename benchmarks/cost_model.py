@@ -49,6 +49,10 @@ PRICE_S3_PUT = 0.005 / 1000
 PRICE_ALARM = 0.10  # a standard-resolution metric alarm, per month
 PRICE_SECRET = 0.40  # a Secrets Manager secret, per month
 PRICE_SECRET_CALL = 0.05 / 10_000
+# A standard-tier Parameter Store parameter (tenants' channel credentials, SecureString under the
+# account's aws/ssm key): no charge per parameter, and API calls at standard throughput are free
+# (the channel worker reads each at most once per five minutes per container).
+PRICE_PARAMETER = 0.0
 
 # Lambda time of a unit = its requests' in-region latency + our code's CPU. The CPU figure is
 # the order the cold-start and channel-worker benchmarks show for parsing, validating and
@@ -58,7 +62,7 @@ LOG_BYTES_PER_INVOCATION = 400  # Lambda's START/END/REPORT lines
 LOG_BYTES_PER_UNIT = 350  # our JSON line per event/message (ids and counts only)
 COLD_STARTS_PER_FUNCTION_HOUR = 2  # containers recycled while traffic trickles all day
 COLD_START_S = 1.0  # INIT is billed (since August 2025)
-CHANNEL_SECRETS = 2  # an SMS provider and a Telegram bot, the tenant of this size's usual pair
+CHANNEL_PARAMETERS = 2  # an SMS provider and a Telegram bot, the tenant of this size's usual pair
 STORED_BYTES_PER_CUSTOMER = 24_000  # profile, 1.2 cars with ~6 visits each, a year of messages
 
 
@@ -372,7 +376,7 @@ def bill(works: list[Work], memory_gb: dict[str, float]) -> Bill:
         add("SQS", w.name, (t.sqs + pollers) * PRICE_SQS)
         add("EventBridge", w.name, t.events * PRICE_EVENTS)
         add(
-            "S3 + Secrets Manager",
+            "S3, Secrets Manager, SSM",
             w.name,
             t.s3_puts * PRICE_S3_PUT + t.secret_calls * PRICE_SECRET_CALL,
         )
@@ -384,8 +388,10 @@ def bill(works: list[Work], memory_gb: dict[str, float]) -> Bill:
         add("CloudWatch Logs", w.name, log_bytes / 1e9 * PRICE_LOGS_GB)
     cold = len(functions_used) * COLD_STARTS_PER_FUNCTION_HOUR * MONTH.hours * COLD_START_S
     add("Lambda", "cold starts", cold * 0.5 * PRICE_GB_S)
-    # Each configured channel's credentials are a Secrets Manager secret of the tenant's.
-    add("S3 + Secrets Manager", "channel credentials", CHANNEL_SECRETS * PRICE_SECRET)
+    # Each configured channel's credentials are a standard-tier parameter of the tenant's (free;
+    # as Secrets Manager secrets they were $0.40 a month each). Their reads are priced nothing:
+    # `usage` counts them with `other`, in the units' latency only.
+    add("S3, Secrets Manager, SSM", "channel credentials", CHANNEL_PARAMETERS * PRICE_PARAMETER)
     storage_gb = CUSTOMERS * STORED_BYTES_PER_CUSTOMER / 1e9
     add("DynamoDB storage + PITR", "storage", storage_gb * (PRICE_STORAGE_GB + PRICE_PITR_GB))
     fixed = fixed_costs()

@@ -1,4 +1,4 @@
-"""Real channel providers end to end: credentials set through the API (Secrets Manager in moto),
+"""Real channel providers end to end: credentials set through the API (Parameter Store in moto),
 the channel worker sending through a real local HTTP server that speaks the provider's API, the
 claim released only when the provider surely did not take the message, and the shared rate
 limiter on the template's main table."""
@@ -198,10 +198,22 @@ def test_credentials_are_write_only_validated_per_provider_and_per_tenant(
     modes = {item["channel"]: (item["mode"], item["provider"]) for item in listed}
     assert modes["sms"] == ("live", "smsru") and modes["telegram"] == ("sandbox", None)
     assert "F2D79B58" not in json.dumps(listed)
-    # stored in Secrets Manager under the tenant's name, whole
-    name = f"trigly/{get_settings().stage}/tenants/{dealer.tenant.tenant_id}/channels/sms"
-    stored = boto3.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
+    # stored whole as an encrypted SecureString parameter under the tenant's name, standard
+    # tier (free), and never as a Secrets Manager secret ($0.40 a month each)
+    name = f"/trigly/{get_settings().stage}/tenants/{dealer.tenant.tenant_id}/channels/sms"
+    ssm = boto3.client("ssm")
+    described = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])[
+        "Parameters"
+    ]
+    assert [(p["Type"], p["Tier"]) for p in described] == [("SecureString", "Standard")]
+    stored = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     assert json.loads(stored) == {**SMSRU, "test": False, "per_second": 20}
+    assert (
+        boto3.client("secretsmanager").list_secrets(
+            Filters=[{"Key": "name", "Values": [f"trigly/{get_settings().stage}/tenants/"]}]
+        )["SecretList"]
+        == []
+    )
     # another tenant sees nothing of it
     others = api("GET", "/v1/channels", other_dealer.api_key)[1]["items"]
     assert all(item["mode"] != "live" for item in others)
@@ -212,7 +224,7 @@ def test_credentials_are_write_only_validated_per_provider_and_per_tenant(
         api("PUT", "/v1/channels/sms", dealer.api_key, body={**SMSRU, "sender": "Avto"})[0] == 200
     )
     assert (
-        json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"])[
+        json.loads(ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])[
             "sender"
         ]
         == "Avto"
@@ -221,8 +233,8 @@ def test_credentials_are_write_only_validated_per_provider_and_per_tenant(
     assert api("DELETE", "/v1/channels/sms", dealer.api_key)[0] == 404
     listed = api("GET", "/v1/channels", dealer.api_key)[1]["items"]
     assert {i["channel"]: i["mode"] for i in listed}["sms"] == "sandbox"
-    with pytest.raises(Exception, match="ResourceNotFound"):
-        boto3.client("secretsmanager").get_secret_value(SecretId=name)
+    with pytest.raises(ssm.exceptions.ParameterNotFound):
+        ssm.get_parameter(Name=name)
 
 
 def test_credentials_api_is_in_the_openapi_document(stack: DeployedStack) -> None:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from trigly.channels import fcm, http
-from trigly.channels.credentials import CREDENTIALS, Credentials
+from trigly.channels.credentials import CREDENTIALS, Credentials, to_secret
 from trigly.channels.provider import OutcomeUnknown, Provider, ProviderRejected, RetryLater
 from trigly.channels.ratelimit import NoLimit
 from trigly.channels.registry import build
@@ -474,6 +474,30 @@ def fcm_credentials(rsa_key: rsa.RSAPrivateKey) -> dict[str, Any]:
             "token_uri": "https://oauth2.googleapis.com/token",
         },
     }
+
+
+STANDARD_PARAMETER_LIMIT = 4096  # bytes of a standard-tier (free) Parameter Store value
+
+
+@pytest.mark.parametrize("key_size", [2048, 4096])
+def test_the_largest_credentials_fit_a_standard_parameter(
+    fcm_credentials: dict[str, Any], key_size: int
+) -> None:
+    # An FCM service account is the largest credentials a tenant gives (a PEM key); stored the
+    # way the API stores it, it must fit the free tier even with a 4096-bit key.
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    body = {**fcm_credentials}
+    body["service_account"] = {**body["service_account"], "private_key": pem}
+    stored = json.dumps(to_secret(CREDENTIALS.validate_python(body)), ensure_ascii=False)
+    assert len(stored.encode()) < STANDARD_PARAMETER_LIMIT
 
 
 FCM_URL = "https://fcm.googleapis.com/v1/projects/avtomir-app/messages:send"

@@ -1,4 +1,4 @@
-"""Setting a tenant's channel providers: credentials are written to Secrets Manager (write-only,
+"""Setting a tenant's channel providers: credentials are written to Parameter Store (write-only,
 never read back by the API), the provider's name is noted in the main table for listing.
 
 A channel without a provider sends nothing: it is skipped in the cascade (a message with no
@@ -154,29 +154,26 @@ def forget_bot(tenant_id: str) -> None:
 
 
 def _write_secret(name: str, document: dict[str, Any]) -> None:
-    client = aws.secretsmanager()
-    text = json.dumps(document, ensure_ascii=False)
-    try:
-        client.put_secret_value(SecretId=name, SecretString=text)
-    except client.exceptions.ResourceNotFoundException:
-        client.create_secret(
-            Name=name,
-            SecretString=text,
-            Description="Trigly channel provider credentials (written by the management API)",
-        )
+    """A SecureString parameter under the account's `aws/ssm` key, standard tier (free): every
+    provider's credentials fit its 4 KB, the largest an FCM service account (~1.9 KB with a
+    2048-bit key, ~3.4 KB with a 4096-bit one)."""
+    aws.ssm().put_parameter(
+        Name=name,
+        Value=json.dumps(document, ensure_ascii=False),
+        Type="SecureString",
+        Overwrite=True,
+        Tier="Standard",
+        Description="Trigly channel provider credentials (written by the management API)",
+    )
 
 
 def remove(tenant_id: str, channel_name: str) -> None:
-    """The secret goes first: it is what makes the worker send for real, so a failure halfway
-    leaves the channel listed but in sandbox, never listed as sandbox but sending."""
+    """The credentials go first: they are what make the worker send for real, so a failure
+    halfway leaves the channel listed but in sandbox, never listed as sandbox but sending."""
     _channel(channel_name)
-    client = aws.secretsmanager()
-    # At once, not after a recovery window: a new PUT may recreate the same name right away.
-    # (Secrets Manager answers a forced delete of a missing secret with success.)
-    with contextlib.suppress(client.exceptions.ResourceNotFoundException):
-        client.delete_secret(
-            SecretId=creds.secret_name(tenant_id, channel_name), ForceDeleteWithoutRecovery=True
-        )
+    client = aws.ssm()
+    with contextlib.suppress(client.exceptions.ParameterNotFound):
+        client.delete_parameter(Name=creds.secret_name(tenant_id, channel_name))
     creds.forget(tenant_id, channel_name)
     forget_bot(tenant_id)
     _configured.forget(tenant_id)

@@ -1,8 +1,11 @@
-"""Per-tenant provider credentials: validated per provider, kept in Secrets Manager, never shown.
+"""Per-tenant provider credentials: validated per provider, kept in Parameter Store, never shown.
 
-One secret per tenant and channel, `trigly/{stage}/tenants/{tenant_id}/channels/{channel}`, a
-JSON document with the provider's name and its credentials. The channel worker reads it through
-Powertools Parameters (cached five minutes); a channel without a secret runs in sandbox mode.
+One SecureString parameter per tenant and channel, `/trigly/{stage}/tenants/{tenant_id}/channels/
+{channel}` (encrypted with the account's `aws/ssm` key), a JSON document with the provider's name
+and its credentials. Standard tier: no charge per parameter (a Secrets Manager secret was $0.40 a
+month each); its 4 KB limit holds the largest, an FCM service account (~2.4 KB with a 2048-bit
+key). The channel worker reads it through Powertools Parameters (decrypted, cached five
+minutes); a channel without a parameter runs in sandbox mode.
 Which channels are configured (and with which provider) is also noted in the main table, so
 `GET /v1/channels` lists them without touching a secret.
 """
@@ -164,11 +167,13 @@ PROVIDERS: dict[Channel, frozenset[str]] = {
 
 
 def secret_name(tenant_id: str, channel: str) -> str:
-    return f"trigly/{get_settings().stage}/tenants/{tenant_id}/channels/{channel}"
+    """The SecureString parameter holding the tenant's credentials for the channel."""
+    return f"/trigly/{get_settings().stage}/tenants/{tenant_id}/channels/{channel}"
 
 
 def to_secret(credentials: BaseModel) -> dict[str, Any]:
-    """The JSON stored in the secret: every value in clear (only Secrets Manager holds it)."""
+    """The JSON stored in the parameter: every value in clear (only the encrypted parameter
+    holds it)."""
 
     def reveal(value: Any) -> Any:
         if isinstance(value, SecretStr):
@@ -180,8 +185,8 @@ def to_secret(credentials: BaseModel) -> dict[str, Any]:
     return {name: reveal(value) for name, value in credentials}
 
 
-# (tenant, channel) -> (read at, credentials or None). Absent secrets are remembered too, so a
-# sandbox channel costs no Secrets Manager call per message.
+# (tenant, channel) -> (read at, credentials or None). Absent parameters are remembered too, so a
+# sandbox channel costs no Parameter Store call per message.
 _cache: dict[tuple[str, str], tuple[float, Credentials | None]] = {}
 _cache_lock = threading.Lock()
 
@@ -201,17 +206,17 @@ def credentials_for(tenant_id: str, channel: str) -> Credentials | None:
 _provider: Any = None
 
 
-def _secrets() -> Any:
-    """Powertools' Secrets Manager provider over the container's boto3 client: Powertools' own
-    default would build a third botocore session (after boto3's and PynamoDB's) on first use."""
+def _parameters() -> Any:
+    """Powertools' SSM provider over the container's boto3 client: Powertools' own default
+    would build a third botocore session (after boto3's and PynamoDB's) on first use."""
     global _provider  # noqa: PLW0603  # one per container, like the client it wraps
     from aws_lambda_powertools.utilities import parameters
 
     from trigly.platform import aws
 
-    client = aws.secretsmanager()
+    client = aws.ssm()
     if _provider is None or _provider.client is not client:
-        _provider = parameters.SecretsProvider(boto3_client=client)
+        _provider = parameters.SSMProvider(boto3_client=client)
     return _provider
 
 
@@ -219,16 +224,16 @@ def _read(name: str) -> Credentials | None:
     from aws_lambda_powertools.utilities import parameters
 
     try:
-        document = _secrets().get(name, max_age=SECRET_MAX_AGE, transform="json")
+        document = _parameters().get(name, max_age=SECRET_MAX_AGE, transform="json", decrypt=True)
     except parameters.exceptions.GetParameterError as exc:
-        if "ResourceNotFoundException" in str(exc):  # Powertools keeps only the SDK's message
+        if "ParameterNotFound" in str(exc):  # Powertools keeps only the SDK's message
             return None
         raise
     return CREDENTIALS.validate_python(document)
 
 
 def forget(tenant_id: str, channel: str) -> None:
-    """After a change through the API: this container reads the secret afresh."""
+    """After a change through the API: this container reads the parameter afresh."""
     with _cache_lock:
         _cache.pop((tenant_id, channel), None)
     if _provider is not None:

@@ -38,7 +38,7 @@ from trigly.store.messages import MessageRef
 
 
 def provider_for(tenant_id: str, message: StoredMessage) -> Provider | None:
-    """The tenant's configured provider for the channel (credentials in Secrets Manager); else
+    """The tenant's configured provider for the channel (credentials in Parameter Store); else
     SES for email when the deployment has a verified sender; else the sandbox when the tenant
     is in sandbox mode; else None: nothing may pretend to deliver it."""
     if message.channel is not None:

@@ -70,6 +70,12 @@ def secretsmanager() -> Any:
     return boto3.client("secretsmanager")
 
 
+@lru_cache(maxsize=1)
+def ssm() -> Any:
+    """Parameter Store: tenants' channel credentials (SecureString, standard tier)."""
+    return boto3.client("ssm")
+
+
 SQS_BATCH = 10  # SendMessageBatch's limit
 
 
@@ -88,5 +94,5 @@ def send_all(queue_url: str, bodies: Sequence[str], what: str) -> None:
 
 def forget_clients() -> None:
     """For tests that start a fresh emulator: the next call creates new clients."""
-    for factory in (dynamodb, sqs, s3, events, ses, secretsmanager):
+    for factory in (dynamodb, sqs, s3, events, ses, secretsmanager, ssm):
         factory.cache_clear()

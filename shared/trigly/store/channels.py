@@ -1,7 +1,7 @@
 """Channel settings and provider rate windows in the main table (GetItem/UpdateItem/one Query).
 
 - `T#{tenant}#CHANNELS` / `{channel}`: which provider a tenant configured for a channel and
-  when (never the credentials: those live in Secrets Manager). Listed with one Query.
+  when (never the credentials: those live in Parameter Store). Listed with one Query.
 - `T#{tenant}#RATE#{scope}#{window}` / `RATE`: a fixed-window counter shared by every worker,
   bumped with one conditional UpdateItem and expiring by TTL a minute after its window.
 """
