@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from trigly.channels import fcm, http
+from trigly.channels.configuration import STANDARD_PARAMETER_BYTES, write_credentials
 from trigly.channels.credentials import CREDENTIALS, Credentials, to_secret
 from trigly.channels.provider import OutcomeUnknown, Provider, ProviderRejected, RetryLater
 from trigly.channels.ratelimit import NoLimit
@@ -24,6 +25,7 @@ from trigly.channels.smsru import SmsRuProvider
 from trigly.events.types import Channel
 from trigly.messaging.intent import MessagePurpose, MessageState
 from trigly.messaging.message import StoredMessage
+from trigly.platform.errors import ValidationFailed
 from trigly.platform.settings import get_settings
 
 PHONE = "+79161234567"
@@ -476,9 +478,6 @@ def fcm_credentials(rsa_key: rsa.RSAPrivateKey) -> dict[str, Any]:
     }
 
 
-STANDARD_PARAMETER_LIMIT = 4096  # bytes of a standard-tier (free) Parameter Store value
-
-
 @pytest.mark.parametrize("key_size", [2048, 4096])
 def test_the_largest_credentials_fit_a_standard_parameter(
     fcm_credentials: dict[str, Any], key_size: int
@@ -497,7 +496,14 @@ def test_the_largest_credentials_fit_a_standard_parameter(
     body = {**fcm_credentials}
     body["service_account"] = {**body["service_account"], "private_key": pem}
     stored = json.dumps(to_secret(CREDENTIALS.validate_python(body)), ensure_ascii=False)
-    assert len(stored.encode()) < STANDARD_PARAMETER_LIMIT
+    assert len(stored.encode()) < STANDARD_PARAMETER_BYTES
+
+
+def test_credentials_over_a_standard_parameter_are_a_field_error_not_a_500() -> None:
+    # Refused before any AWS call: Parameter Store would refuse it with an error the API maps to
+    # a 500.
+    with pytest.raises(ValidationFailed):
+        write_credentials("/trigly/test/tenants/t/channels/push", {"private_key": "k" * 5000})
 
 
 FCM_URL = "https://fcm.googleapis.com/v1/projects/avtomir-app/messages:send"

@@ -73,7 +73,7 @@ def configure(tenant_id: str, channel_name: str, body: dict[str, Any]) -> Channe
     if isinstance(parsed, creds.TelegramCredentials):
         parsed = connect_telegram(tenant_id, parsed)
     secret = creds.to_secret(parsed)
-    _write_secret(creds.secret_name(tenant_id, channel_name), secret)
+    write_credentials(creds.secret_name(tenant_id, channel_name), secret)
     at = isoformat(clock.now())
     username = getattr(parsed, "bot_username", None)
     store.save_channel(tenant_id, channel_name, parsed.provider, at, bot_username=username)
@@ -153,13 +153,22 @@ def forget_bot(tenant_id: str) -> None:
     _bots.pop(tenant_id, None)
 
 
-def _write_secret(name: str, document: dict[str, Any]) -> None:
+STANDARD_PARAMETER_BYTES = 4096
+
+
+def write_credentials(name: str, document: dict[str, Any]) -> None:
     """A SecureString parameter under the account's `aws/ssm` key, standard tier (free): every
     provider's credentials fit its 4 KB, the largest an FCM service account (~1.9 KB with a
-    2048-bit key, ~3.4 KB with a 4096-bit one)."""
+    2048-bit key, ~3.4 KB with a 4096-bit one); larger ones are refused as a field error, not
+    left to Parameter Store's refusal (a 500)."""
+    value = json.dumps(document, ensure_ascii=False)
+    if len(value.encode()) > STANDARD_PARAMETER_BYTES:
+        raise ValidationFailed(
+            errors=[FieldError("", "credentials over 4 KB (an FCM key of at most 4096 bits fits)")]
+        )
     aws.ssm().put_parameter(
         Name=name,
-        Value=json.dumps(document, ensure_ascii=False),
+        Value=value,
         Type="SecureString",
         Overwrite=True,
         Tier="Standard",
