@@ -251,18 +251,29 @@ def _current_car(inner: str) -> str:
 
 
 def _viewed_model(leaf: Leaf, today: date) -> str:
-    """Some model page viewed in the last 90 days that the leaf holds for (`not` for none).
-    A value names the model ("Sportage") or the make and model ("Kia Sportage")."""
+    """Some model page viewed in the last 90 days that the leaf holds for (`not` for none)."""
     recent = f'w."last_viewed_on" >= {date_literal(today - timedelta(days=VIEWED_MODEL_DAYS))}'
     where = f'w."customer_id" = c."customer_id" AND {recent}'
     if leaf.op is Op.EXISTS:
         found = f"EXISTS (SELECT 1 FROM model_views w WHERE {where})"
         return found if leaf.value else f"NOT {found}"
-    named = 'lower(w."make" || \' \' || w."model")'
-    model = predicate('lower(w."model")', leaf)
-    full = predicate(named, leaf)
-    joined = "OR" if leaf.op in (Op.EQ, Op.IN) else "AND"
-    return f"EXISTS (SELECT 1 FROM model_views w WHERE {where} AND ({model} {joined} {full}))"
+    if leaf.op in (Op.EQ, Op.IN):
+        return f"EXISTS (SELECT 1 FROM model_views w WHERE {where} AND {_names_model(leaf)})"
+    # ne / not_in: some viewed model that is none of the values.
+    positive = Leaf(leaf.field, Op.EQ if leaf.op is Op.NE else Op.IN, leaf.value)
+    return (
+        f"EXISTS (SELECT 1 FROM model_views w WHERE {where} "
+        f'AND w."model" IS NOT NULL AND NOT {_names_model(positive)})'
+    )
+
+
+_VIEWED_MAKE_MODEL = 'lower(w."make" || \' \' || w."model")'
+
+
+def _names_model(leaf: Leaf) -> str:
+    """A viewed model named by its model ("Sportage") or its make and model ("Kia Sportage")."""
+    by_model = predicate('lower(w."model")', leaf)
+    return f"({by_model} OR {predicate(_VIEWED_MAKE_MODEL, leaf)})"
 
 
 def _leaf(leaf: Leaf, today: date, alias: str) -> str:
