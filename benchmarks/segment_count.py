@@ -281,25 +281,16 @@ def report(results: list[dict[str, Any]]) -> str:
     return "\n".join([*lines, "", f"load average at the end: {load}"])
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.segment_count", description=__doc__)
-    parser.add_argument("--customers", type=int, nargs="*", default=list(SIZES))
-    parser.add_argument("--child", nargs=2, metavar=("ENDPOINT", "TODAY"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
-    if args.child:
-        print(json.dumps(read_and_count(*args.child)))
-        return
-
+def run(sizes: list[int]) -> str:
+    """Every size against one moto server; the report's table."""
     import boto3
     from moto.server import ThreadedMotoServer
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server's access log
-
     from trigly.platform import clock
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server's access log
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        os.environ.setdefault(name, value)
     today = clock.now().astimezone(ZoneInfo("Europe/Moscow")).date()
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -310,12 +301,23 @@ def main(argv: list[str] | None = None) -> None:
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
         )
         results = []
-        for n in args.customers:
+        for n in sizes:
             results.append(measure(n, endpoint, today))
             print(f"{n:,} customers: {json.dumps(results[-1])}", file=sys.stderr)
     finally:
         server.stop()
-    print(report(results))
+    return "Segment count (5 conditions with a car block; cold = a new process)\n" + report(results)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.segment_count", description=__doc__)
+    parser.add_argument("--customers", type=int, nargs="*", default=list(SIZES))
+    parser.add_argument("--child", nargs=2, metavar=("ENDPOINT", "TODAY"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(read_and_count(*args.child)))
+        return
+    print(run(args.customers))
 
 
 if __name__ == "__main__":
