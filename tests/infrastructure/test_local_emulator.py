@@ -247,3 +247,50 @@ def test_a_transaction_copies_no_table_and_parses_a_condition_once(
     assert copied == []
     assert parses.count("attribute_not_exists(#pk)") == 1
     assert len(stored(dynamodb)) == 300
+
+
+def conditional_writes(dynamodb: Any, prefix: str) -> list[str]:
+    """Outcomes of conditional writes that moto validates against the expression's names and
+    values (an error code, or "ok")."""
+    outcomes = []
+    calls: list[dict[str, Any]] = [
+        {"UpdateExpression": "SET n = :n", "ConditionExpression": "attribute_not_exists(pk)"},
+        {"UpdateExpression": "SET n = :n", "ConditionExpression": "attribute_not_exists(pk)"},
+        {"UpdateExpression": "SET n = :n", "ConditionExpression": "n < :n"},
+        {"UpdateExpression": "SET n = :n", "ConditionExpression": "n > :n"},
+        {"UpdateExpression": "SET n = :n", "ConditionExpression": "#n < :m"},
+    ]
+    for n, call in enumerate(calls):
+        values = {":n": {"N": str(n)}, **({":m": {"N": "9"}} if ":m" in str(call) else {})}
+        names = {"#n": "n"} if "#n" in str(call) else {}
+        try:
+            dynamodb.update_item(
+                TableName="claims",
+                Key={"pk": {"S": f"{prefix}-x"}},
+                ExpressionAttributeValues=values,
+                **({"ExpressionAttributeNames": names} if names else {}),
+                **call,
+            )
+            outcomes.append("ok")
+        except dynamodb.exceptions.ClientError as exc:
+            outcomes.append(exc.response["Error"]["Code"])
+    return outcomes
+
+
+def test_conditional_writes_answer_as_moto_does_with_expressions_parsed_once(
+    dynamodb: Any,
+) -> None:
+    as_moto = conditional_writes(dynamodb, "plain")
+    emulator.install()
+    try:
+        with_patch = [conditional_writes(dynamodb, f"patched{k}") for k in range(2)]
+    finally:
+        emulator.uninstall()
+    assert as_moto == [
+        "ok",
+        "ConditionalCheckFailedException",
+        "ok",
+        "ConditionalCheckFailedException",
+        "ok",
+    ]
+    assert with_patch == [as_moto, as_moto]
