@@ -71,7 +71,8 @@ def claim_events(
     expires_at: int,
 ) -> dict[str, ClaimOutcome]:
     """Claim up to `CLAIMS_PER_TRANSACTION` distinct ids in one transaction, each put on the
-    condition that the id is new: one request instead of one per event.
+    condition that the id is new: one request instead of one per event (a single id: one
+    conditional put, as a transaction costs two writes an item).
 
     A transaction is all or nothing, and its cancellation says which conditions failed: those
     ids are taken (duplicates), the rest are claimed again without them. An id that was only
@@ -80,6 +81,18 @@ def claim_events(
     """
     if len(set(event_ids)) != len(event_ids) or len(event_ids) > CLAIMS_PER_TRANSACTION:
         raise ValueError(f"at most {CLAIMS_PER_TRANSACTION} distinct event ids per transaction")
+    if len(event_ids) == 1:
+        # A transaction writes each item twice (prepare, commit): one id is one conditional put.
+        [event_id] = event_ids
+        return {
+            event_id: claim_event(
+                tenant_id=tenant_id,
+                connector_id=connector_id,
+                event_id=event_id,
+                claimed_at=claimed_at,
+                expires_at=expires_at,
+            )
+        }
     outcomes: dict[str, ClaimOutcome] = {}
     rejected_before: list[str] = []
     pending = list(event_ids)
