@@ -16,7 +16,6 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.constants import BINARY
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from trigly.platform import aws
@@ -155,10 +154,14 @@ class CustomerLookupItem(MainItem, discriminator="lookup"):
 
 
 class VehicleItem(MainItem, discriminator="vehicle"):
-    """pk `T#{tenant}#V#{vin}`, sk `CAR`: the car record, optimistically locked."""
+    """pk `T#{tenant}#V#{vin}`, sk `CAR`: the car record, optimistically locked. It is also the
+    date trigger of the start it carries (`Vehicle.due_start`, the next maintenance): on the
+    `due` index under `T#{tenant}#LIFE#{local date}` until the daily job hands it over."""
 
     doc = CompressedText()
     version = VersionAttribute()
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
 
 
 class RecordItem(MainItem, discriminator="record"):
@@ -177,20 +180,6 @@ class MergeItem(MainItem, discriminator="merge"):
 
     doc = CompressedText()
     state = UnicodeAttribute()
-
-
-class DueIndex(GlobalSecondaryIndex["TriggerItem"]):  # type: ignore[no-untyped-call]
-    """The `due` GSI (template.yaml, sparse): date triggers by tenant and day
-    (`T#{tenant}#LIFE#{day}`); held messages, waiting runs and fallbacks by UTC hour and shard
-    (`DUE#{hour}#{shard}`, read across kinds by store.due). Only date triggers are read through
-    a model."""
-
-    class Meta:
-        index_name = "due"
-        projection = AllProjection()
-
-    due_pk = UnicodeAttribute(hash_key=True)
-    due_sk = UnicodeAttribute(range_key=True)
 
 
 class MessageItem(MainItem, discriminator="message"):
@@ -239,12 +228,14 @@ class EnrollmentItem(MainItem, discriminator="enrollment"):
 class TriggerItem(MainItem, discriminator="trigger"):
     """pk `T#{tenant}#V#{vin}` (a car's milestones) or the customer's collection (birthdays),
     sk `DUE#{journey}`: when a date-triggered journey starts for this car or customer. It sits
-    on the `due` index under `T#{tenant}#LIFE#{local date}` until the daily job hands it over."""
+    on the `due` index under `T#{tenant}#LIFE#{local date}` until the daily job hands it over.
+    (The `due` GSI, template.yaml: sparse, keys and `kind` projected; date triggers by tenant and
+    day, with the car records that carry their next maintenance; held messages, waiting runs
+    and fallbacks by UTC hour and shard, `DUE#{hour}#{shard}`, read by store.due.)"""
 
     doc = UnicodeAttribute()
     due_pk = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
-    due_index = DueIndex()
 
 
 class JourneyItem(MainItem, discriminator="journey"):
