@@ -45,7 +45,6 @@ import argparse
 import contextlib
 import json
 import time
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -241,9 +240,11 @@ def _clone_value(value: Mapping[str, Any], subs: list[tuple[str, str]]) -> dict[
         return {"S": _replace(data, subs)}
     if kind == "SS":
         return {"SS": [_replace(s, subs) for s in data]}
-    if kind == "B":  # CompressedText: the JSON document, zlib-compressed
-        text = zlib.decompress(data).decode()
-        return {"B": zlib.compress(_replace(text, subs).encode(), 6)}
+    if kind == "B":  # CompressedText: the JSON document, zlib-compressed (maybe with a dictionary)
+        from trigly.store import dictionaries
+
+        text = _replace(dictionaries.decompress(data), subs)
+        return {"B": dictionaries.compress(text, dictionaries.dictionary_of(data))}
     return dict(value)
 
 
@@ -259,14 +260,13 @@ def trigger_for(
     item: Mapping[str, Any], subs: list[tuple[str, str]], tenant_id: str, by: timedelta
 ) -> dict[str, Any]:
     """A prototype's trigger for another car, `by` days later (every date in it moved)."""
+    from trigly.store.dictionaries import compress, decompress, dictionary_of
     from trigly.store.journeys import trigger_partition
 
     cloned = clone(item, subs)
     # A trigger item's document is the start; a car record (compressed) carries its start.
     compressed = "B" in cloned["doc"]
-    doc = json.loads(
-        zlib.decompress(cloned["doc"]["B"]).decode() if compressed else cloned["doc"]["S"]
-    )
+    doc = json.loads(decompress(cloned["doc"]["B"]) if compressed else cloned["doc"]["S"])
     start = doc["due_start"] if compressed else doc
     fire_on = date.fromisoformat(start["fire_on"]) + by
     start["fire_on"], start["due_on"] = fire_on.isoformat(), _shift(start["due_on"], by)
@@ -276,7 +276,10 @@ def trigger_for(
     for name, day in list((details.get("window") or {}).items()):
         details["window"][name] = _shift(day, by)
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    cloned["doc"] = {"B": zlib.compress(text.encode(), 6)} if compressed else {"S": text}
+    if compressed:
+        cloned["doc"] = {"B": compress(text, dictionary_of(cloned["doc"]["B"]))}
+    else:
+        cloned["doc"] = {"S": text}
     cloned["due_pk"] = {"S": trigger_partition(tenant_id, fire_on)}
     return cloned
 
