@@ -7,7 +7,7 @@ the same write, so the next event can tell what changed without reading anything
 triggers are written to (or taken off) the `due` index, where the daily job finds them by day.
 The start of the next maintenance, which nearly every car event moves, is carried whole by the
 car record (`Vehicle.due_start`), and the record itself sits on the `due` index as its trigger:
-the write the event makes anyway, instead of a second item (ADR 0022).
+the write the event makes anyway, instead of a second item (ADR 0025).
 
 A trigger whose day passed more than a day ago is not set (CONTRACT §3: an imported or late
 event starts no step whose moment passed); one due today or yesterday starts at the next run.

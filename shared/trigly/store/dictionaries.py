@@ -1,4 +1,4 @@
-"""Preset dictionaries for compressed documents (zlib's `zdict`, ADR 0022).
+"""Preset dictionaries for compressed documents (zlib's `zdict`, ADR 0025).
 
 A document of a few hundred bytes compresses badly on its own: its field names and usual values
 are new to the compressor every time. Given a dictionary of them, zlib refers back into it, and

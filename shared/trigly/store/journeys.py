@@ -8,7 +8,7 @@
 - a date trigger: on the car (or customer) it concerns, `DUE#{journey}`, on the `due` index under
   `T#{tenant}#LIFE#{date}` — the daily job reads exactly the day's partition; a car's next
   maintenance rides on the car record itself (`CAR`, same partition, the journey id as its sort
-  key, ADR 0022);
+  key, ADR 0025);
 """
 
 from collections.abc import Iterator

@@ -164,7 +164,7 @@ class VehicleItem(MainItem, discriminator="vehicle"):
     date trigger of the start it carries (`Vehicle.due_start`, the next maintenance): on the
     `due` index under `T#{tenant}#LIFE#{local date}` until the daily job hands it over."""
 
-    # With the car record's dictionary: a third smaller, well inside one write unit (ADR 0022).
+    # With the car record's dictionary: a third smaller, well inside one write unit (ADR 0025).
     doc = CompressedText(dictionary=dictionaries.CAR_RECORD_V1)
     version = VersionAttribute()
     due_pk = UnicodeAttribute(null=True)
