@@ -212,6 +212,11 @@ def _advance(tenant_id: str, campaign: Campaign, version: int, now: datetime) ->
         waiting = campaign.model_copy(update={"decide_at": decide_at})
         _later(tenant_id, waiting, version, decide_at, now)
         return
+    if held(tenant_id, campaign.id):
+        # Messages wait for their local time (or quiet hours, a cap): released by the hourly
+        # tick; until then the campaign is still sending (and can be cancelled).
+        save(campaign, tenant_id, version, due=now + WATCHDOG)
+        return
     finished = campaign.model_copy(
         update={"status": CampaignStatus.SENT, "finished_at": now, "chain": None}
     )
@@ -253,6 +258,11 @@ def _decide(
     )
     version = save(decided, tenant_id, version, due=now + WATCHDOG)
     return decided, version
+
+
+def held(tenant_id: str, campaign_id: str) -> int:
+    """How many of the campaign's messages are held now (its counters, one Query)."""
+    return sum(c.get("held", 0) for c in store.counts(tenant_id, campaign_id).values())
 
 
 # --- sending one page -------------------------------------------------------------------------

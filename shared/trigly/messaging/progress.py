@@ -20,7 +20,7 @@ _LADDER = (
 
 def reached(message: StoredMessage | None) -> dict[str, int]:
     """What the message counts for: `audience` (its variant's), `sent`, `delivered`, `opened`,
-    `clicked`, `booked`, `failed`, `s_{reason}` (suppressed)."""
+    `clicked`, `booked`, `failed`, `s_{reason}` (suppressed), and `held` while it waits."""
     if message is None:
         return {}
     state = message.state
@@ -31,6 +31,8 @@ def reached(message: StoredMessage | None) -> dict[str, int]:
     for rank, status in enumerate(_LADDER):
         if any(_LADDER.index(s) >= rank for s in seen if s in _LADDER):
             flags[status.value] = 1
+    if state.status is MessageStatus.HELD:
+        flags["held"] = 1  # waits (local time, quiet hours, cap): the campaign is not over
     if state.status is MessageStatus.FAILED:
         flags["failed"] = 1
     if state.status is MessageStatus.SUPPRESSED and state.reason is not None:

@@ -228,7 +228,7 @@ def _decide(
             policy,
             now=now,
             suppressions=suppressions,
-            recent_marketing=ledger.times() if ledger is not None else (),
+            recent_marketing=ledger.times(message.message_id) if ledger is not None else (),
             supported=template.channels(),
             configured=configured,
             tried=message.tried,
