@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.api.context import current_tenant
 from functions.api.schemas import CampaignView, CreatedCampaign, MarketingSettingsView
-from trigly.campaigns import service
+from trigly.campaigns import service, settings
 from trigly.campaigns.model import NewCampaign
 
 router = APIGatewayHttpRouter()
@@ -91,8 +91,8 @@ class MarketingSettingsChange(BaseModel):
 
 @router.get("/settings/marketing", tags=["settings"], summary="The tenant's marketing settings")
 def get_marketing_settings() -> MarketingSettingsView:
-    settings = service.marketing_settings(current_tenant(router).tenant_id)
-    return MarketingSettingsView.model_validate(settings.model_dump())
+    current = settings.marketing_settings(current_tenant(router).tenant_id)
+    return MarketingSettingsView.model_validate(current.model_dump())
 
 
 @router.put(
@@ -103,5 +103,5 @@ def get_marketing_settings() -> MarketingSettingsView:
 )
 def put_marketing_settings(change: MarketingSettingsChange) -> MarketingSettingsView:
     named = change.model_dump(exclude_unset=True, exclude_none=True)
-    settings = service.change_marketing_settings(current_tenant(router).tenant_id, named)
-    return MarketingSettingsView.model_validate(settings.model_dump())
+    changed = settings.change_marketing_settings(current_tenant(router).tenant_id, named)
+    return MarketingSettingsView.model_validate(changed.model_dump())

@@ -25,6 +25,7 @@ from typing import Any
 
 from trigly.campaigns import assign, audience, stats
 from trigly.campaigns.model import Campaign, CampaignStatus, Phase, Variant, Winner
+from trigly.campaigns.settings import marketing_settings
 from trigly.journeys.queue import enqueue
 from trigly.messaging.intent import MessagePurpose, Reason, SendIntent
 from trigly.platform import aws, clock, ids
@@ -295,8 +296,6 @@ def send_page(tenant_id: str, campaign_id: str, page: int, phase: str) -> None:
 
 
 def _global_control_percent(tenant_id: str) -> int:
-    from trigly.campaigns.service import marketing_settings
-
     return marketing_settings(tenant_id).global_control_percent
 
 

@@ -9,32 +9,15 @@ from trigly.campaigns import audience, sending
 from trigly.campaigns.model import (
     Campaign,
     CampaignStatus,
-    MarketingSettings,
     NewCampaign,
 )
+from trigly.campaigns.settings import marketing_settings
 from trigly.messaging.intent import MessagePurpose
 from trigly.platform import clock, ids
 from trigly.platform.clock import isoformat
 from trigly.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trigly.platform.tenancy import Tenant
 from trigly.store import campaigns as store
-
-# --- marketing settings -----------------------------------------------------------------------
-
-
-def marketing_settings(tenant_id: str) -> MarketingSettings:
-    doc = store.load_marketing_settings(tenant_id)
-    return MarketingSettings.model_validate_json(doc) if doc else MarketingSettings()
-
-
-def change_marketing_settings(tenant_id: str, change: dict[str, Any]) -> MarketingSettings:
-    """A partial change: only the fields named change."""
-    merged = MarketingSettings.model_validate(
-        {**marketing_settings(tenant_id).model_dump(), **change}
-    )
-    store.save_marketing_settings(tenant_id, merged.model_dump_json())
-    return merged
-
 
 # --- creating ---------------------------------------------------------------------------------
 
