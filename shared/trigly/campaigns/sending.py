@@ -36,6 +36,7 @@ from trigly.platform.tenancy import Tenant, get_tenant_cached
 from trigly.store import campaigns as store
 
 PAGE_SIZE = 100
+WRITE_PAGES = 25  # audience pages a BatchWriteItem stores
 CHECK_EVERY = 25  # recipients between two looks at the campaign's status within a page
 MAX_DELAY = timedelta(seconds=900)  # SQS's longest delay
 WATCHDOG = timedelta(hours=1)  # the tick looks again at a sending campaign at least this often
@@ -119,21 +120,23 @@ def _start(tenant_id: str, campaign: Campaign, version: int, now: datetime) -> t
     """The audience is the segment's members now: stored as pages (a few thousand ids a write),
     so later pages, resumes and retries read the same people whatever the segment does."""
     size = min(PAGE_SIZE, campaign.throttle_per_minute or PAGE_SIZE)
-    pages, total, pending = 0, 0, list[str]()
+    written, total, pending = 0, 0, list[str]()
     for members in audience.members(tenant_id, campaign.segment_id):
         pending.extend(members)
-        while len(pending) >= size:
-            store.put_page(tenant_id, campaign.id, pages, pending[:size])
-            pages, total, pending = pages + 1, total + size, pending[size:]
-    if pending:
-        store.put_page(tenant_id, campaign.id, pages, pending)
-        pages, total = pages + 1, total + len(pending)
+        total += len(members)
+        while len(pending) >= size * WRITE_PAGES:
+            pages = [pending[at : at + size] for at in range(0, size * WRITE_PAGES, size)]
+            store.put_pages(tenant_id, campaign.id, written, pages)
+            written, pending = written + len(pages), pending[size * WRITE_PAGES :]
+    pages = [pending[at : at + size] for at in range(0, len(pending), size)]
+    store.put_pages(tenant_id, campaign.id, written, pages)
+    pages_total = written + len(pages)
     started = campaign.model_copy(
         update={
             "status": CampaignStatus.SENDING,
             "started_at": now,
             "audience": total,
-            "pages": pages,
+            "pages": pages_total,
             "page_size": size,
             "phase": Phase.TEST if campaign.winner_rule else Phase.ALL,
             "released": 0,

@@ -77,11 +77,16 @@ def listed(tenant_id: str, limit: int = 100) -> Iterator[str]:
 # --- the audience when sending started --------------------------------------------------------
 
 
-def put_page(tenant_id: str, campaign_id: str, number: int, customer_ids: list[str]) -> None:
+def put_pages(tenant_id: str, campaign_id: str, first: int, pages: list[list[str]]) -> None:
+    """Pages `first`, `first + 1`... (BatchWriteItem: 25 a request)."""
     bind()
-    AudiencePageItem(
-        _own_pk(tenant_id, campaign_id), f"PAGE#{number:07d}", customer_ids=customer_ids
-    ).save()
+    with AudiencePageItem.batch_write() as batch:
+        for number, customer_ids in enumerate(pages, start=first):
+            batch.save(
+                AudiencePageItem(
+                    _own_pk(tenant_id, campaign_id), f"PAGE#{number:07d}", customer_ids=customer_ids
+                )
+            )
 
 
 def get_page(tenant_id: str, campaign_id: str, number: int) -> tuple[list[str], set[str]]:
