@@ -11,7 +11,7 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import boto3
@@ -404,6 +404,11 @@ def test_local_time_global_control_and_cancel_of_held_messages(
     drain: IngestDrain,
     business_clock: clock.AdjustableClock,
 ) -> None:
+    today = business_clock.now().astimezone(MSK)  # 11:00 in Moscow (the fixture)
+
+    def at(hour: int, minute: int, days: int = 0) -> datetime:
+        return (today + timedelta(days=days)).replace(hour=hour, minute=minute)
+
     ids = customers(dealer, drain, 20, "lt")
     segment(dealer, "lt", ids)
     template(dealer, "promo", "Акция")
@@ -426,14 +431,18 @@ def test_local_time_global_control_and_cancel_of_held_messages(
     assert 0 < control < 20 and body["counts"]["queued"] == 20 - control
     listed = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": ids[0]})[1]["items"]
     assert listed[0]["status"] in ("held", "suppressed")
-    business_clock.move_to(days_ahead(1, time(18, 31), MSK))
+    # The hourly ticks: the campaign is looked at every hour while messages wait
+    for hour in range(12, 19):
+        business_clock.move_to(at(hour, 1))
+        tick(stack)
+        run(stack)
+        assert campaign(dealer, campaign_id)["status"] == "sending"
+    business_clock.move_to(at(18, 31))
     tick(stack)
     run(stack)
     got = sent_to(dealer, campaign_id)
     assert len(got) == 20 - control and max(got.values()) == 1
-    business_clock.advance(
-        timedelta(hours=1, minutes=1)
-    )  # the campaign's hourly look finds none held
+    business_clock.move_to(at(19, 2))  # its next look finds none held
     tick(stack)
     run(stack)
     assert campaign(dealer, campaign_id)["status"] == "sent"
@@ -445,17 +454,17 @@ def test_local_time_global_control_and_cancel_of_held_messages(
         purpose="service",
         template_id="promo",
         local_time="19:30",
-        send_at=days_ahead(2, time(10), MSK).isoformat(),
+        send_at=at(10, 0, days=1).isoformat(),
     )
     assert campaign(dealer, later)["status"] == "scheduled"
-    business_clock.move_to(days_ahead(2, time(10, 5), MSK))
+    business_clock.move_to(at(10, 5, days=1))
     tick(stack)
     run(stack)
     body = campaign(dealer, later)
     assert body["status"] == "sending" and body["counts"]["queued"] == 20  # all held
     status, cancelled = api("POST", f"/v1/campaigns/{later}/cancel", dealer.api_key)
     assert (status, cancelled["status"]) == (200, "cancelled")
-    business_clock.move_to(days_ahead(2, time(19, 31), MSK))
+    business_clock.move_to(at(19, 31, days=1))
     tick(stack)
     run(stack)
     assert not sent_to(dealer, later)
