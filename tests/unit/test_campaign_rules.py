@@ -11,9 +11,21 @@ from tests.support import days_ahead
 from trigly.campaigns import assign, stats
 from trigly.campaigns.model import Campaign, NewCampaign, Variant
 from trigly.campaigns.sending import allowed_pages, next_page_at
+from trigly.events.types import Channel
 from trigly.events.validation import field_errors
+from trigly.messaging import progress
+from trigly.messaging.channels import fallback_at
 from trigly.messaging.decision import local_moment
-from trigly.messaging.intent import MessagePurpose
+from trigly.messaging.intent import (
+    HistoryEntry,
+    MessagePurpose,
+    MessageState,
+    MessageStatus,
+    Reason,
+    record,
+)
+from trigly.messaging.message import StoredMessage
+from trigly.messaging.policy import fallback_policy
 from trigly.platform import clock
 
 
@@ -124,3 +136,73 @@ def test_bad_requests_name_their_fields() -> None:
     assert "winner.decide_after" in _errors({**base, "variants": fine, "winner": bad_winner})
     assert "send_at" in _errors({**base, "template_id": "t", "send_at": "2030-01-01T10:00:00"})
     NewCampaign.model_validate({**base, "variants": fine})  # weights summing to 100 pass
+
+
+def test_a_campaign_message_falls_back_only_when_its_channel_failed() -> None:
+    now = clock.now()
+    sent = MessageState(
+        status=MessageStatus.SENT,
+        history=(
+            HistoryEntry(status=MessageStatus.QUEUED, at=now),
+            HistoryEntry(status=MessageStatus.SENT, at=now),
+        ),
+    )
+    failed = MessageState(
+        status=MessageStatus.FAILED,
+        reason=Reason.PROVIDER_REJECTED,
+        history=(
+            HistoryEntry(status=MessageStatus.FAILED, at=now, reason=Reason.PROVIDER_REJECTED),
+        ),
+    )
+    campaign = fallback_policy({"fall_back_only_on_failure": True})
+    journey = fallback_policy({})
+    # no click on Telegram within 4 h: a journey's reminder tries SMS, a campaign's never does
+    assert fallback_at(journey, Channel.TELEGRAM, sent, now) == now + timedelta(hours=4)
+    assert fallback_at(campaign, Channel.TELEGRAM, sent, now) is None
+    assert fallback_at(campaign, Channel.TELEGRAM, failed, now) == now  # a refusal: at once
+
+
+def _message(state: MessageState, **changes: object) -> StoredMessage:
+    return StoredMessage.model_validate(
+        {
+            "message_id": "msg_1",
+            "customer_id": "cus_1",
+            "idempotency_key": "campaign/cmp_1/cus_1",
+            "kind": "campaign",
+            "purpose": "marketing",
+            "created_at": clock.now(),
+            "state": state,
+            "meta": {"campaign_id": "cmp_1", "variant": "A"},
+            **changes,
+        }
+    )
+
+
+def test_counters_count_what_a_message_newly_reached_cumulatively() -> None:
+    now = clock.now()
+    queued = MessageState.queued(now)
+    sent = record(queued, HistoryEntry(status=MessageStatus.SENT, at=now))[0]
+    clicked = record(sent, HistoryEntry(status=MessageStatus.CLICKED, at=now))[0]
+    held = MessageState(
+        status=MessageStatus.HELD,
+        reason=Reason.LOCAL_TIME,
+        history=(
+            HistoryEntry(status=MessageStatus.HELD, at=now, reason=Reason.LOCAL_TIME, until=now),
+        ),
+    )
+    assert progress.reached(_message(queued)) == {"audience": 1}
+    assert progress.reached(_message(held)) == {"audience": 1, "held": 1}
+    # a click without a delivery report still counts as delivered (cumulative counts)
+    assert progress.reached(_message(clicked)) == {
+        "audience": 1,
+        "sent": 1,
+        "delivered": 1,
+        "opened": 1,
+        "clicked": 1,
+    }
+    holdout = record(
+        MessageState(), HistoryEntry(status=MessageStatus.SUPPRESSED, at=now, reason=Reason.HOLDOUT)
+    )[0]
+    assert progress.reached(_message(holdout)) == {"audience": 1, "s_holdout": 1}
+    # a follow-up by the next channel is not a second recipient
+    assert "audience" not in progress.reached(_message(sent, fallback_of="msg_0"))
