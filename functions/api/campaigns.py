@@ -7,7 +7,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.api.context import current_tenant
-from functions.api.schemas import CampaignView, CreatedCampaign, MarketingSettingsView
+from functions.api.schemas import (
+    CampaignList,
+    CampaignView,
+    CreatedCampaign,
+    MarketingSettingsView,
+)
 from trigly.campaigns import service, settings
 from trigly.campaigns.model import NewCampaign
 
@@ -36,6 +41,12 @@ CAMPAIGN_HELP = (
 def create_campaign(request: NewCampaign) -> CreatedCampaign:
     campaign = service.create(current_tenant(router), request)
     return CreatedCampaign(id=campaign.id, status=campaign.status.value)
+
+
+@router.get("/campaigns", tags=["campaigns"], summary="The newest 100 campaigns, newest first")
+def list_campaigns() -> CampaignList:
+    items = service.listed(current_tenant(router))
+    return CampaignList.model_validate({"items": items, "cursor": None})
 
 
 @router.get(

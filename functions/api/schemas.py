@@ -491,6 +491,20 @@ class CampaignView(View):
     winner: CampaignWinner | None
 
 
+class CampaignSummary(View):
+    id: str
+    name: str
+    status: Literal["scheduled", "sending", "paused", "sent", "cancelled"]
+    segment_id: str
+    send_at: Timestamp
+    created_at: Timestamp
+
+
+class CampaignList(View):
+    items: list[CampaignSummary]
+    cursor: str | None = Cursor
+
+
 class MarketingSettingsView(View):
     global_control_percent: int
     erid_required: bool

@@ -189,6 +189,8 @@ def test_a_campaign_goes_once_to_each_member_with_holdout_variants_and_erid(
         "suppressed",
         "holdout",
     )
+    listed = api("GET", "/v1/campaigns", dealer.api_key)[1]
+    assert [c["id"] for c in listed["items"]] == [campaign_id] and listed["cursor"] is None
     # sending finished: it cannot be cancelled any more
     assert api("POST", f"/v1/campaigns/{campaign_id}/cancel", dealer.api_key)[0] == 409
 

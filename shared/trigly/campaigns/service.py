@@ -88,6 +88,22 @@ def get(tenant: Tenant, campaign_id: str) -> Campaign:
     return loaded[0]
 
 
+def listed(tenant: Tenant) -> list[dict[str, Any]]:
+    """The newest 100 campaigns (their ids sort by creation), without counts."""
+    found = [Campaign.model_validate_json(doc) for doc in store.listed(tenant.tenant_id)]
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "status": c.status.value,
+            "segment_id": c.segment_id,
+            "send_at": isoformat(c.send_at),
+            "created_at": isoformat(c.created_at),
+        }
+        for c in found
+    ]
+
+
 _LADDER = ("sent", "delivered", "clicked", "booked")
 
 
