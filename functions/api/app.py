@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.api import (
     access,
+    campaigns,
     channels,
     credentials,
     customer_channels,
@@ -153,6 +154,7 @@ app.include_router(journeys.router, prefix="/v1")
 app.include_router(prices.router, prefix="/v1")
 app.include_router(channels.router, prefix="/v1")
 app.include_router(settings.router, prefix="/v1")
+app.include_router(campaigns.router, prefix="/v1")
 app.include_router(links.router)
 app.include_router(feedback.router, prefix="/v1")
 app.include_router(feedback.links_router)

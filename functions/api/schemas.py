@@ -440,3 +440,71 @@ class Import(View):
 class ImportList(View):
     items: list[Import]
     cursor: str | None = Cursor
+
+
+# --- campaigns (CONTRACT §6) ------------------------------------------------------------------
+
+
+class CreatedCampaign(View):
+    id: str
+    status: Literal["scheduled", "sending", "paused", "sent", "cancelled"]
+
+
+class CampaignCounts(View):
+    audience: int = Field(description="The segment's members when sending started")
+    holdout: int
+    queued: int = Field(description="What waits now: held or queued, or not yet released")
+    sent: int = Field(description="Cumulative: a delivered message counts here too")
+    delivered: int
+    clicked: int
+    booked: int
+    suppressed: dict[str, int] = Field(description="By reason (holdout, global_control, …)")
+    failed: int
+
+
+class CampaignVariant(View):
+    id: str
+    audience: int
+    sent: int
+    delivered: int
+    clicked: int
+    booked: int
+
+
+class CampaignWinner(View):
+    variant: str
+    metric: Literal["clicked", "booked"]
+    p_value: float
+
+
+class CampaignView(View):
+    id: str
+    name: str
+    segment_id: str
+    purpose: Literal["marketing", "service"]
+    status: Literal["scheduled", "sending", "paused", "sent", "cancelled"]
+    send_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    counts: CampaignCounts
+    variants: list[CampaignVariant]
+    winner: CampaignWinner | None
+
+
+class CampaignSummary(View):
+    id: str
+    name: str
+    status: Literal["scheduled", "sending", "paused", "sent", "cancelled"]
+    segment_id: str
+    send_at: Timestamp
+    created_at: Timestamp
+
+
+class CampaignList(View):
+    items: list[CampaignSummary]
+    cursor: str | None = Cursor
+
+
+class MarketingSettingsView(View):
+    global_control_percent: int
+    erid_required: bool

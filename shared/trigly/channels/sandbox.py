@@ -30,6 +30,7 @@ class SandboxProvider:
             "customer_id": message.customer_id,
             "sent_at": isoformat(now),
             "meta": {
+                **message.meta,
                 "message_id": message.message_id,
                 "purpose": message.purpose.value,
                 "kind": message.kind,

@@ -38,6 +38,10 @@ def handle(body: str) -> None:
         )
     elif message["kind"] == "run":
         advance_run(RunRef(message["tenant_id"], message["customer_id"], message["sk"]))
+    elif message["kind"] in ("campaign", "campaign_page"):  # campaigns share the queue
+        from trigly.campaigns import sending
+
+        sending.handle(message)
     elif message["kind"] in ("held_message", "fallback"):  # the tick's, for the messaging core
         from trigly.messaging import service as messaging
         from trigly.store.messages import MessageRef

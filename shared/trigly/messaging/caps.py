@@ -38,8 +38,11 @@ class Ledger:
     slots: tuple[tuple[str, datetime], ...]  # (message id, counted at), oldest first
     version: int | None  # None: no ledger stored yet
 
-    def times(self) -> list[datetime]:
-        return [at for _, at in self.slots]
+    def times(self, excluding: str | None = None) -> list[datetime]:
+        """When the counted messages went; `excluding` a message's own place (a retry of a
+        send that took it, or a second worker finishing the same claimed message, must not
+        find itself in the way)."""
+        return [at for held, at in self.slots if held != excluding]
 
     def holds(self, message_id: str) -> bool:
         return any(held == message_id for held, _ in self.slots)

@@ -8,8 +8,9 @@ customer's addresses, the marketing messages already counted and the time.
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from trigly.events.types import Channel
 from trigly.messaging.channels import Recipient, Route, Skipped, choose_channel
@@ -107,6 +108,10 @@ def decide(
         location_timezone=recipient.location_timezone,
         tenant_timezone=policy.timezone,
     )
+    if intent.local_time is not None:
+        wanted = local_moment(intent.local_time, intent.not_before or now, zone.zone)
+        if wanted > now:  # re-decided then: the guardrails below apply at that moment
+            return Hold(wanted, Reason.LOCAL_TIME, choice.route, zone, choice.skipped)
     wait = earliest_allowed(
         now,
         intent.purpose,
@@ -123,3 +128,14 @@ def decide(
     if intent.when_held is HoldPolicy.SKIP:
         return Refuse(reason, choice.skipped)
     return Hold(until, reason, choice.route, zone, choice.skipped)
+
+
+def local_moment(hh_mm: str, start: datetime, zone: ZoneInfo) -> datetime:
+    """The first moment on or after `start` when the clock in `zone` shows `hh_mm`."""
+    wall = time.fromisoformat(hh_mm)
+    local = start.astimezone(zone)
+    for days in range(3):  # today, or tomorrow (a time skipped by a clock change: the day after)
+        candidate = datetime.combine(local.date() + timedelta(days=days), wall, zone)
+        if candidate >= start and candidate.astimezone(zone).time() == wall:
+            return candidate
+    return start

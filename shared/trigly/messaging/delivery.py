@@ -19,6 +19,7 @@ from trigly.channels.registry import configured_provider
 from trigly.channels.sandbox import SandboxProvider
 from trigly.channels.ses import SesProvider
 from trigly.events.types import Channel
+from trigly.messaging import progress
 from trigly.messaging.caps import NEVER_WENT, give_back
 from trigly.messaging.intent import (
     HistoryEntry,
@@ -29,7 +30,7 @@ from trigly.messaging.intent import (
     record,
 )
 from trigly.messaging.message import StoredMessage, pack_html
-from trigly.messaging.policy import FALLBACK_POLICY
+from trigly.messaging.policy import fallback_policy
 from trigly.platform import clock
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
@@ -75,10 +76,12 @@ def _save(ref: MessageRef, message: StoredMessage, entry: HistoryEntry) -> None:
         update: dict[str, object] = {"state": state}
         if entry.status is MessageStatus.SENT:
             update |= {"sent_at": entry.at, "provider_message_id": message.provider_message_id}
+        saved = current.model_copy(update=update)
         try:
-            store.save(ref, current.model_copy(update=update).document(), loaded[1])
+            store.save(ref, saved.document(), loaded[1])
         except store.StaleMessage:
             continue
+        progress.note(ref.tenant_id, current, saved)
         if entry.reason in NEVER_WENT and _holds_cap_place(current):
             give_back(ref.tenant_id, ref.customer_id, current.message_id)
         if entry.status is MessageStatus.SENT and message.provider_message_id and message.channel:
@@ -103,7 +106,7 @@ def _schedule_fallback(
 
     if message.channel is None or not message.may_fall_back():
         return  # no channel left to fall back to: a look would find nothing to do
-    at = fallback_at(FALLBACK_POLICY, message.channel, state, entry.at)
+    at = fallback_at(fallback_policy(message.intent), message.channel, state, entry.at)
     if at is not None:
         store.schedule_fallback(ref, at)
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from trigly.events.types import Channel
-from trigly.messaging import suppression
+from trigly.messaging import progress, suppression
 from trigly.messaging.guardrails import SuppressionKind
 from trigly.messaging.intent import HistoryEntry, MessageStatus, Reason, record
 from trigly.messaging.message import StoredMessage
@@ -132,6 +132,7 @@ def _record(ref: MessageRef, event: ProviderEvent) -> tuple[Outcome, StoredMessa
             store.save(ref, updated.document(), loaded[1])
         except store.StaleMessage:
             continue
+        progress.note(ref.tenant_id, message, updated)
         logger.info(
             "message feedback",
             extra={"message_id": message.message_id, "status": event.status.value},

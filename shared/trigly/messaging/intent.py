@@ -89,6 +89,15 @@ class Reason(StrEnum):
     UNDELIVERED = "undelivered"  # the provider reported it could not deliver (expired, refused)
     # No provider for the channel (and the tenant is not in sandbox mode): never pretended sent.
     CHANNEL_NOT_CONFIGURED = "channel_not_configured"
+    # Campaigns (CONTRACT §6): the campaign's holdout and the tenant's global control group get
+    # a message record that never goes, so reports can compare them with the recipients.
+    HOLDOUT = "holdout"
+    GLOBAL_CONTROL = "global_control"
+    # Held until the recipient's local time a campaign asked for (`SendIntent.local_time`).
+    LOCAL_TIME = "local_time"
+    # A campaign's held message when its moment came: cancelled (suppressed) or paused (held).
+    CAMPAIGN_CANCELLED = "campaign_cancelled"
+    CAMPAIGN_PAUSED = "campaign_paused"
 
     @property
     def terminal_status(self) -> MessageStatus:
@@ -156,6 +165,22 @@ class SendIntent(BaseModel):
         default_factory=dict,
         description="Customer links the message carries (CONTRACT §4), by purpose; templates "
         "see them as `links.booking`...",
+    )
+    meta: dict[str, str] = Field(
+        default_factory=dict,
+        description="Carried in the message's `meta` (CONTRACT §5): `campaign_id`, `variant`, "
+        "`erid`",
+    )
+    local_time: str | None = Field(
+        default=None,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Held until this local time (HH:MM) of the recipient, on or after `not_before`",
+    )
+    not_before: AwareDatetime | None = None
+    fall_back_only_on_failure: bool = Field(
+        default=False,
+        description="The next channel only when this one failed, never for a lack of reaction "
+        "(campaigns: at most one message reaches the customer)",
     )
 
     @model_validator(mode="after")

@@ -26,6 +26,7 @@ class StoredMessage(BaseModel):
     state: MessageState
     intent: dict[str, object] = Field(default_factory=dict)  # kept to re-decide when released
     links: list[dict[str, str]] = Field(default_factory=list)  # [{"purpose", "url"}] (§4)
+    meta: dict[str, str] = Field(default_factory=dict)  # the intent's (campaign_id, variant...)
     # What the template defines beyond the text: Telegram's buttons (`{"text", "url"}`) and
     # WhatsApp's approved template filled in (`templates.Rendered.provider_template`).
     buttons: list[dict[str, str]] = Field(default_factory=list)

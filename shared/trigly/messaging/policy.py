@@ -214,3 +214,10 @@ class MessagingPolicy(BaseModel):
 # The fallback rules are not a tenant setting (yet): a sent message reads no settings to find
 # its rule (the channel worker's hot path).
 FALLBACK_POLICY = MessagingPolicy()
+# A campaign message falls back only when its channel failed (CONTRACT §6): no reaction rules.
+FAILURE_ONLY_POLICY = MessagingPolicy(fallback=())
+
+
+def fallback_policy(intent: Mapping[str, object]) -> MessagingPolicy:
+    """The fallback rules a stored message's intent asks for."""
+    return FAILURE_ONLY_POLICY if intent.get("fall_back_only_on_failure") else FALLBACK_POLICY

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from trigly.events.types import Channel
-from trigly.messaging import caps, customer_links, queue, suppression, tracking
+from trigly.messaging import caps, customer_links, progress, queue, suppression, tracking
 from trigly.messaging.channels import Recipient, Route
 from trigly.messaging.decision import Decision, Hold, Refuse, SendNow, decide
 from trigly.messaging.guardrails import capped_purpose
@@ -228,7 +228,7 @@ def _decide(
             policy,
             now=now,
             suppressions=suppressions,
-            recent_marketing=ledger.times() if ledger is not None else (),
+            recent_marketing=ledger.times(message.message_id) if ledger is not None else (),
             supported=template.channels(),
             configured=configured,
             tried=message.tried,
@@ -345,11 +345,13 @@ def send(
     tried: Sequence[Channel] = (),
     fallback_of: str | None = None,
     cap_counted: bool = False,
+    suppress: Reason | None = None,
 ) -> StoredMessage:
     """Exactly one message per idempotency key; the same key with another body is a conflict.
     `tried`/`fallback_of`: a fallback's channels already used and the message it follows up;
     `cap_counted`: that message reached a provider, so the follow-up shares its place under
-    the frequency cap."""
+    the frequency cap. `suppress`: the sender decided it goes to nobody (a campaign's holdout,
+    the global control group): recorded `suppressed` with that reason, under the same key."""
     loaded = customer_store.load_profile(tenant.tenant_id, intent.customer_id)
     if loaded is None:
         raise NotFound("No such customer.")
@@ -380,15 +382,24 @@ def send(
         created_at=now,
         state=MessageState(),
         intent=intent.model_dump(mode="json", exclude_defaults=True),  # as `document()`
+        meta=dict(intent.meta),
         fallback_of=fallback_of,
         cap_counted=cap_counted,
         tried=list(tried),
     )
-    message, hold_until = _apply_decision(tenant, message, profile, now, template, sk=ref.sk)
+    if suppress is not None:
+        entry = HistoryEntry(status=MessageStatus.SUPPRESSED, at=now, reason=suppress)
+        message, hold_until = (
+            message.model_copy(update={"state": record(MessageState(), entry)[0]}),
+            None,
+        )
+    else:
+        message, hold_until = _apply_decision(tenant, message, profile, now, template, sk=ref.sk)
     try:
         _save_decided(ref, message, None, due=hold_until)
     except store.StaleMessage:  # a concurrent retry finished it first
         return _load(ref)
+    progress.note(tenant.tenant_id, None, message)
     if message.state.status is MessageStatus.QUEUED and message.channel is not None:
         queue.enqueue(ref, message.channel)
     logger.info(
@@ -411,7 +422,7 @@ def follow_up(ref: MessageRef) -> bool:
     repeated tick or a redelivery sends it once. A message that reached the awaited status
     meanwhile (delivered, clicked) needs none. True when a follow-up was sent."""
     from trigly.messaging.channels import fallback_at
-    from trigly.messaging.policy import FALLBACK_POLICY
+    from trigly.messaging.policy import fallback_policy
     from trigly.platform.tenancy import get_tenant_cached
 
     now = clock.now()
@@ -422,7 +433,9 @@ def follow_up(ref: MessageRef) -> bool:
     message = StoredMessage.model_validate_json(loaded[0])
     tenant = get_tenant_cached(ref.tenant_id)
     at = (
-        fallback_at(FALLBACK_POLICY, message.channel, message.state, message.sent_at or now)
+        fallback_at(
+            fallback_policy(message.intent), message.channel, message.state, message.sent_at or now
+        )
         if message.channel is not None
         else None
     )
@@ -456,6 +469,34 @@ def follow_up(ref: MessageRef) -> bool:
     return followed
 
 
+CAMPAIGN_PAUSE_RECHECK = timedelta(hours=1)
+
+
+def _campaign_stopped(
+    tenant_id: str, message: StoredMessage, now: datetime
+) -> tuple[StoredMessage, datetime | None] | None:
+    """A held campaign message whose campaign was cancelled goes to nobody; one whose campaign
+    is paused waits (looked at again in an hour). None: its campaign is not in the way."""
+    campaign_id = message.meta.get("campaign_id")
+    if not campaign_id:
+        return None
+    from trigly.store import campaigns
+
+    status = campaigns.status_of(tenant_id, campaign_id)
+    if status == "cancelled":
+        entry = HistoryEntry(
+            status=MessageStatus.SUPPRESSED, at=now, reason=Reason.CAMPAIGN_CANCELLED
+        )
+        return message.model_copy(update={"state": record(message.state, entry)[0]}), None
+    if status == "paused":
+        until = now + CAMPAIGN_PAUSE_RECHECK
+        entry = HistoryEntry(
+            status=MessageStatus.HELD, at=now, reason=Reason.CAMPAIGN_PAUSED, until=until
+        )
+        return message.model_copy(update={"state": record(message.state, entry)[0]}), until
+    return None
+
+
 def release_held(ref: MessageRef) -> bool:
     """A held message whose moment came, one journey-queue message the hourly tick queued:
     decide again (consent may have changed meanwhile) and queue it for its channel. Safe to
@@ -468,7 +509,7 @@ def release_held(ref: MessageRef) -> bool:
     profile = customer_store.load_profile(ref.tenant_id, ref.customer_id)
     if loaded is None or profile is None:
         return False
-    message = StoredMessage.model_validate_json(loaded[0])
+    message = before = StoredMessage.model_validate_json(loaded[0])
     unclaimed = loaded[2] is None
     if message.state.status is MessageStatus.QUEUED and unclaimed and message.channel:
         # Released by an attempt that stopped before queueing it (this is its redelivery): the
@@ -478,11 +519,16 @@ def release_held(ref: MessageRef) -> bool:
     if message.state.status is not MessageStatus.HELD:
         return False
     tenant = get_tenant_cached(ref.tenant_id)
-    message, hold_until = _apply_decision(tenant, message, profile[0], now, sk=ref.sk)
+    waiting = _campaign_stopped(ref.tenant_id, message, now)
+    if waiting is not None:
+        message, hold_until = waiting
+    else:
+        message, hold_until = _apply_decision(tenant, message, profile[0], now, sk=ref.sk)
     try:
         _save_decided(ref, message, loaded[1], due=hold_until)
     except store.StaleMessage:
         return False  # another consumer released it
+    progress.note(ref.tenant_id, before, message)
     if message.state.status is MessageStatus.QUEUED and message.channel is not None:
         queue.enqueue(ref, message.channel)
         return True

@@ -34,6 +34,7 @@ class TickResult:
     fallbacks: int = 0
     runs: int = 0
     tenant_days: int = 0
+    campaigns: int = 0
     after: datetime | None = None  # the hours covered: (after, through]
     through: datetime | None = None
     caught_up: bool = True  # False: the limit stopped it; the next tick continues
@@ -68,6 +69,10 @@ def hourly_tick(now: datetime, limit: int = MAX_QUEUED) -> TickResult:
                 *({"kind": "run", **vars(r)} for r in work.runs),
                 *({"kind": "held_message", **vars(m)} for m in work.messages),
                 *({"kind": "fallback", **vars(m)} for m in work.fallbacks),
+                *(
+                    {"kind": "campaign", "tenant_id": t, "campaign_id": c}
+                    for t, c in work.campaigns
+                ),
                 *days,
             ]
         )
@@ -81,6 +86,7 @@ def hourly_tick(now: datetime, limit: int = MAX_QUEUED) -> TickResult:
         fallbacks=len(work.fallbacks),
         runs=len(work.runs),
         tenant_days=len(days),
+        campaigns=len(work.campaigns),
         after=after,
         through=work.through,
         caught_up=work.through == now,

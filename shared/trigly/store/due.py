@@ -27,9 +27,11 @@ class DueWork:
     messages: list[MessageRef] = field(default_factory=list)  # held messages
     runs: list[RunRef] = field(default_factory=list)  # journey runs whose wait ended
     fallbacks: list[MessageRef] = field(default_factory=list)  # sent messages to look at again
+    # Campaigns to look at (a start, an A/B decision, a watchdog): (tenant, campaign id).
+    campaigns: list[tuple[str, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.messages) + len(self.runs) + len(self.fallbacks)
+        return len(self.messages) + len(self.runs) + len(self.fallbacks) + len(self.campaigns)
 
 
 def due_work(start: datetime, now: datetime, limit: int) -> DueWork:
@@ -63,17 +65,24 @@ def due_work(start: datetime, now: datetime, limit: int) -> DueWork:
                 **({"ExclusiveStartKey": begin} if begin else {}),  # type: ignore[arg-type]
             )
             for item in page.get("Items", []):
-                _, tenant_id, customer_id, sk = item["due_sk"]["S"].split("#", 3)
-                if item["kind"]["S"] == "message":
-                    found.messages.append(MessageRef(tenant_id, customer_id, sk))
-                elif item["kind"]["S"] == "enrollment":
-                    found.runs.append(RunRef(tenant_id, customer_id, sk))
-                elif item["kind"]["S"] == "fallback":
-                    found.fallbacks.append(MessageRef(tenant_id, customer_id, sk))
+                _sort(found, item["kind"]["S"], item["due_sk"]["S"])
             begin = page.get("LastEvaluatedKey")  # type: ignore[assignment]
             if not begin:
                 break
     return found
+
+
+def _sort(found: DueWork, kind: str, due_sk: str) -> None:
+    """One due item into its list, by its kind."""
+    _, tenant_id, customer_id, sk = due_sk.split("#", 3)
+    if kind == "message":
+        found.messages.append(MessageRef(tenant_id, customer_id, sk))
+    elif kind == "enrollment":
+        found.runs.append(RunRef(tenant_id, customer_id, sk))
+    elif kind == "fallback":
+        found.fallbacks.append(MessageRef(tenant_id, customer_id, sk))
+    elif kind == "campaign":  # its id stands where a customer's would
+        found.campaigns.append((tenant_id, customer_id))
 
 
 # --- the watermark ----------------------------------------------------------------------------

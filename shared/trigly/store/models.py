@@ -313,6 +313,47 @@ class OutboxItem(MainItem, discriminator="outbox"):
     doc_z = CompressedText(null=True)
 
 
+class SegmentItem(MainItem, discriminator="segment"):
+    """pk `T#{tenant}`, sk `SEGMENT#{id}`: a segment's name and conditions (JSON, CONTRACT §6).
+    A deleted segment is gone (campaigns on it are refused)."""
+
+    name = UnicodeAttribute()
+    conditions = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class CampaignItem(MainItem, discriminator="campaign"):
+    """pk `T#{tenant}`, sk `CAMPAIGN#{id}`: a campaign's definition and sending state (JSON,
+    versioned). While it has work to look at later (a start, a decision, a watchdog over its
+    pages) it sits on the `due` index."""
+
+    doc = UnicodeAttribute()
+    version = VersionAttribute()
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+
+
+class AudiencePageItem(MainItem, discriminator="audience_page"):
+    """pk `T#{tenant}#CMP#{campaign}`, sk `PAGE#{n}`: one page of the audience as it was when
+    sending started (customer ids), and the phases whose fan-out finished it (`done`)."""
+
+    customer_ids = ListAttribute(of=UnicodeAttribute)
+    done = UnicodeSetAttribute(null=True)
+
+
+class CampaignCountItem(MainItem, discriminator="campaign_count"):
+    """pk `T#{tenant}#CMP#{campaign}`, sk `COUNT#{variant}#{shard}`: atomic counters (ADD) of
+    the campaign's messages by what they reached; the attributes are the counted names
+    (`sent`, `delivered`, `s_holdout`...). Sharded so a fast send is no hot item."""
+
+
+class MarketingSettingsItem(MainItem, discriminator="marketing_settings"):
+    """pk `T#{tenant}`, sk `SETTINGS#MARKETING`: global control group and erid marking."""
+
+    doc = UnicodeAttribute()
+
+
 class EventClaimItem(Model):
     """Idempotency table, pk `T#{tenant}#EVT#{connector}#{event id}`: accepted once, or rejected
     (a rejected id is not used up: the corrected event may come under it again)."""
