@@ -123,6 +123,20 @@ class TemplateItem(MainItem, discriminator="template"):
     doc = UnicodeAttribute()
 
 
+class SegmentItem(MainItem, discriminator="segment"):
+    """pk `T#{tenant}`, sk `SEGMENT#{id}`: a saved segment (name and conditions, JSON)."""
+
+    doc = UnicodeAttribute()
+
+
+class SegmentMemberItem(MainItem, discriminator="segment_member"):
+    """pk `T#{tenant}#SEGMENT#{id}`, sk `M#{customer}`: a customer the last membership pass found
+    in a segment that starts journeys; written when they enter (conditionally, so an entry starts
+    its journeys once), deleted when they leave."""
+
+    entered_at = UnicodeAttribute()
+
+
 class CustomerProfileItem(MainItem, discriminator="profile"):
     """pk `T#{tenant}#C#{customer}`, sk `PROFILE`: the profile document, optimistically locked."""
 

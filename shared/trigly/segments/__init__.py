@@ -1,0 +1,1 @@
+"""Segments: conditions over the analytics view, membership for journeys (CONTRACT §6)."""
