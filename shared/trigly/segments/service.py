@@ -3,6 +3,7 @@ listed synchronously from the view (ADR 0022); the members of segments that star
 tracked by `membership`."""
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -147,3 +148,19 @@ def _counted(tenant: Tenant, segments: list[Segment]) -> list[Counted]:
     today, now = tenant_today(tenant), clock.now()
     with open_view(tenant.tenant_id) as view:
         return [Counted(s, sql.count(view, parse(s.conditions), today), now) for s in segments]
+
+
+def audience_pages(tenant_id: str, segment_id: str, page: int = 1000) -> Iterator[list[str]]:
+    """The segment's members now, in id-ordered pages (a campaign's audience when sending
+    starts, CONTRACT §6). Raises NotFound for a deleted segment."""
+    from trigly.analytics import sql
+    from trigly.analytics.view import open_view
+    from trigly.platform.tenancy import get_tenant_cached
+
+    tenant = get_tenant_cached(tenant_id)
+    condition = parse(load_segment(tenant, segment_id).conditions)
+    today = tenant_today(tenant)
+    with open_view(tenant_id) as view:
+        members = sql.all_members(view, condition, today)
+    for start in range(0, len(members), page):
+        yield members[start : start + page]
