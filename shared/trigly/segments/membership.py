@@ -43,8 +43,8 @@ def refresh(tenant_id: str, customer_ids: Iterable[str] | None) -> dict[str, int
     segments = tracked_segments(tenant_id)
     if not segments:
         return {}
-    from trigly.analytics import sql  # DuckDB loads only where a segment starts journeys
-    from trigly.analytics.view import open_view
+    from trigly.analytics import sql
+    from trigly.analytics.view import open_view  # DuckDB loads only where segments start journeys
 
     tenant = get_tenant_cached(tenant_id)
     today = service.tenant_today(tenant)
@@ -57,7 +57,7 @@ def refresh(tenant_id: str, customer_ids: Iterable[str] | None) -> dict[str, int
                 continue  # deleted since: its journeys cannot start
             condition = service.parse(service.Segment.model_validate_json(doc).conditions)
             if changed is None:
-                now_in = set(sql.all_members(view, condition, today))
+                now_in = set(service.all_members(view, condition, today))
                 was_in = set(store.stored_members(tenant_id, segment_id))
             else:
                 now_in = set(sql.members_among(view, condition, today, changed))

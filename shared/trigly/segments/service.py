@@ -11,13 +11,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, JsonValue
 
+from trigly.analytics import sql
+from trigly.analytics.sql import Connection
 from trigly.platform import clock, cursors
 from trigly.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trigly.platform.tenancy import Tenant
+from trigly.segments.conditions import Condition, parse_conditions
 from trigly.store import segments as store
 
 SEGMENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-SAMPLE_SIZE = 20
 PAGE_SIZE = 100
 
 
@@ -41,20 +43,17 @@ def tenant_today(tenant: Tenant) -> date:
     return clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
 
 
-def parse(conditions: Any, path: str = "conditions") -> Any:
+def parse(conditions: Any, path: str = "conditions") -> Condition:
     """The condition tree, or a 422 naming each bad field under `path`."""
-    from trigly.segments.conditions import ConditionError, parse_conditions
-
-    try:
-        return parse_conditions(conditions)
-    except ConditionError as exc:
-        raise ValidationFailed(
-            errors=[FieldError(_joined(path, e.field), e.message) for e in exc.errors]
-        ) from exc
+    return parse_conditions(conditions, path)
 
 
-def _joined(path: str, field: str) -> str:
-    return f"{path}.{field}" if field else path
+def all_members(view: Connection, condition: Condition, today: date) -> list[str]:
+    """Every member's id in id order, read in keyset pages (bounded memory inside DuckDB)."""
+    found: list[str] = []
+    while page := sql.members_page(view, condition, today, found[-1] if found else None, 50_000):
+        found.extend(page)
+    return found
 
 
 def save_segment(tenant: Tenant, segment_id: str, name: Any, conditions: Any) -> Counted:
@@ -115,19 +114,18 @@ def delete_segment(tenant: Tenant, segment_id: str) -> None:
 
 def preview(tenant: Tenant, conditions: Any) -> tuple[int, list[str]]:
     """The count and a sample of up to 20 customer ids, synchronously."""
-    from trigly.analytics import sql
     from trigly.analytics.view import open_view
 
     condition = parse(conditions)
     with open_view(tenant.tenant_id) as view:
-        return sql.count_and_sample(view, condition, tenant_today(tenant), SAMPLE_SIZE)
+        found = sql.preview(view, condition, tenant_today(tenant))
+    return found.count, found.sample
 
 
 def members_page(
     tenant: Tenant, segment_id: str, cursor: str | None
 ) -> tuple[list[str], str | None]:
     """A page of member ids in id order and the cursor of the next page (None: the last)."""
-    from trigly.analytics import sql
     from trigly.analytics.view import open_view
 
     segment = load_segment(tenant, segment_id)
@@ -142,18 +140,18 @@ def members_page(
 def _counted(tenant: Tenant, segments: list[Segment]) -> list[Counted]:
     if not segments:
         return []
-    from trigly.analytics import sql
     from trigly.analytics.view import open_view
 
     today, now = tenant_today(tenant), clock.now()
     with open_view(tenant.tenant_id) as view:
-        return [Counted(s, sql.count(view, parse(s.conditions), today), now) for s in segments]
+        return [
+            Counted(s, sql.count_members(view, parse(s.conditions), today), now) for s in segments
+        ]
 
 
 def audience_pages(tenant_id: str, segment_id: str, page: int = 1000) -> Iterator[list[str]]:
     """The segment's members now, in id-ordered pages (a campaign's audience when sending
     starts, CONTRACT §6). Raises NotFound for a deleted segment."""
-    from trigly.analytics import sql
     from trigly.analytics.view import open_view
     from trigly.platform.tenancy import get_tenant_cached
 
@@ -161,6 +159,6 @@ def audience_pages(tenant_id: str, segment_id: str, page: int = 1000) -> Iterato
     condition = parse(load_segment(tenant, segment_id).conditions)
     today = tenant_today(tenant)
     with open_view(tenant_id) as view:
-        members = sql.all_members(view, condition, today)
+        members = all_members(view, condition, today)
     for start in range(0, len(members), page):
         yield members[start : start + page]
