@@ -1,1 +1,2 @@
-"""Segments: conditions over the analytics view, membership for journeys (CONTRACT §6)."""
+"""Segments: the condition language of CONTRACT §6 (`conditions`); the SQL that evaluates it over
+the analytics view lives with the rest of the analytics SQL in `trigly.analytics.sql`."""
