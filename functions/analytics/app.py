@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trigly.analytics import notices
 from trigly.analytics.projection import project
+from trigly.analytics.requests import request_compaction
 from trigly.platform.observability import logger, metrics, traced_handler
 
 
@@ -31,6 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         by_tenant.setdefault(tenant_id, set()).update(customer_ids)
         records_of.setdefault(tenant_id, []).append(record["messageId"])
     customers = 0
+    projected_tenants: list[str] = []
     for tenant_id, customer_ids in sorted(by_tenant.items()):
         try:
             projected = project(tenant_id, customer_ids)
@@ -42,9 +44,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             failures.extend({"itemIdentifier": m} for m in records_of[tenant_id])
             continue
         customers += projected.customers
+        projected_tenants.append(tenant_id)
         logger.info(
             "projected",
             extra={"tenant_id": tenant_id, "version": projected.version, **projected.rows},
         )
+    try:
+        request_compaction(projected_tenants)
+    except Exception:  # the next projection of the tenant asks again
+        logger.exception("compaction not requested")
     metrics.add_metric(name="CustomersProjected", unit="Count", value=customers)
     return {"batchItemFailures": failures}

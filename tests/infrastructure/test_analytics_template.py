@@ -68,7 +68,7 @@ def test_every_writer_of_the_main_table_may_send_change_notices() -> None:
     assert {"IngestFunction", "ApiFunction", "JourneyFunction", "FeedbackFunction"} <= set(writers)
 
 
-def test_the_projection_reads_customers_and_writes_change_files_only() -> None:
+def test_the_projection_reads_customers_writes_change_files_and_asks_for_compaction() -> None:
     props = sam.functions(sam.load())["AnalyticsFunction"]
     actions = sorted(a for s in _statements(props) for a in _as_list(s["Action"]))
-    assert actions == ["dynamodb:Query", "s3:PutObject"]
+    assert actions == ["dynamodb:Query", "s3:PutObject", "sqs:SendMessage"]

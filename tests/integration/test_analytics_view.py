@@ -260,8 +260,16 @@ def test_notices_projection_compaction_and_the_view_agree(
         (anna, "Kia", "Rio", True)
     ]
     assert rows(tenant_id, "SELECT customer_id, price FROM purchases") == [(anna, 1_500_000.0)]
-    # Compaction folds them into a snapshot and deletes them; the view is the same
-    assert compaction_handler({}, FakeLambdaContext())["tenants"] >= 1
+    # The projection asked for the tenant's compaction, minutes from now (SQS holds it)
+    sqs = boto3.client("sqs")
+    queue = stack.queues["AnalyticsCompactionQueue"]
+    held = sqs.get_queue_attributes(
+        QueueUrl=queue.url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]["ApproximateNumberOfMessagesDelayed"]
+    assert int(held) >= 1
+    # Compaction folds the change files into a snapshot and deletes them; the view is the same
+    request = sqs_event([json.dumps({"tenant_id": tenant_id})], queue.arn)
+    assert compaction_handler(request, FakeLambdaContext()) == {"batchItemFailures": []}
     keys = analytics_keys(stack, tenant_id)
     assert not [k for k in keys if "/changes/" in k]
     assert len([k for k in keys if k.endswith(".parquet")]) == 6
@@ -272,6 +280,10 @@ def test_notices_projection_compaction_and_the_view_agree(
     project_waiting(stack)
     assert rows(tenant_id, "SELECT city FROM customers ORDER BY city") == [("Казань",), ("Москва",)]
     assert rows(tenant_id, "SELECT count(*) FROM cars") == [(1,)]
+    # Asked again minutes after a compaction, the function postpones: one snapshot per burst
+    before = analytics_keys(stack, tenant_id)
+    assert compaction_handler(request, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert analytics_keys(stack, tenant_id) == before
     # Another tenant's view is its own
     assert rows("ten_nobody", "SELECT count(*) FROM customers") == [(0,)]
 

@@ -268,3 +268,15 @@ def test_snapshot_plus_changes_plus_tombstones(tmp_path: Path) -> None:
         ("d", "Омск"),
     ]
     assert con.sql("SELECT customer_id, vin FROM cars").fetchall() == [("a", "A2")]
+
+
+def test_the_projection_function_loads_no_duckdb() -> None:
+    # Its cold start (ADR 0019): DuckDB is the compaction's and the readers' only.
+    import subprocess
+    import sys
+
+    code = "import sys, functions.analytics.app; print('duckdb' in sys.modules)"
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path.cwd()
+    )
+    assert found.stdout.strip() == "False"

@@ -7,8 +7,12 @@ change file written while a compaction runs was not listed by it: it is not in `
 readers keep reading it and the next compaction folds it (never lost, never counted twice).
 A crash after the manifest leaves folded files behind: the next run deletes them first.
 
-Runs one at a time (the function's reserved concurrency is 1), every 15 minutes, and from
-`trigly analytics rebuild`.
+Demand-driven, not on a clock (analytics.requests): every projection asks for its tenant's
+compaction, delayed by COMPACT_AFTER; the compaction function (reserved concurrency 1: one runs
+at a time) folds a tenant at most every MIN_INTERVAL and, asked sooner, asks again for when it
+is due. A quiet tenant costs nothing; a busy one is compacted about every ten minutes; the last
+change of a burst is folded within COMPACT_AFTER + MIN_INTERVAL. `trigly analytics rebuild`
+compacts directly.
 """
 
 from __future__ import annotations
@@ -118,7 +122,7 @@ def compact_tenant(tenant_id: str, *, force: bool = False) -> Compacted:
 
 
 def compact_all() -> list[Compacted]:
-    """Every tenant with change files (the schedule's work)."""
+    """Every tenant with change files (an operator's catch-up)."""
     s3 = aws.s3()
     bucket = get_settings().archive_bucket
     return [compact_tenant(tenant) for tenant in tenants_with_changes(s3, bucket)]
