@@ -65,9 +65,12 @@ def _delete(s3: S3Client, bucket: str, keys: list[str]) -> None:
         )
 
 
-def compact_tenant(tenant_id: str, *, force: bool = False) -> Compacted:
+def compact_tenant(
+    tenant_id: str, *, force: bool = False, drop_older_than: str | None = None
+) -> Compacted:
     """Fold the tenant's pending change files into a new snapshot (`force`: write a snapshot
-    even with nothing pending, e.g. after a rebuild)."""
+    even with nothing pending; `drop_older_than`: a version before which every customer's rows
+    are dropped — a rebuild's start)."""
     s3 = aws.s3()
     bucket = get_settings().archive_bucket
     now = clock.now()
@@ -90,12 +93,13 @@ def compact_tenant(tenant_id: str, *, force: bool = False) -> Compacted:
     try:
         for table in TABLES:
             path = work / f"{table.name}.parquet"
-            found = con.execute(f"SELECT count(*) FROM {table.name}").fetchone()
-            counts[table.name] = int(found[0]) if found else 0
+            kept = f" WHERE version >= '{drop_older_than}'" if drop_older_than else ""
             con.execute(
-                f"COPY (SELECT * FROM {table.name} ORDER BY customer_id) TO '{path}' "
+                f"COPY (SELECT * FROM {table.name}{kept} ORDER BY customer_id) TO '{path}' "
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
+            found = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()
+            counts[table.name] = int(found[0]) if found else 0
             key = files.snapshot_key(tenant_id, table.name, version)
             size += path.stat().st_size
             s3.upload_file(str(path), bucket, key)
