@@ -197,13 +197,16 @@ def local_files(
     return manifest, snapshot, changes, pending
 
 
-def open_view(tenant_id: str) -> duckdb.DuckDBPyConnection:
-    """A connection with the tenant's live analytics views (see the module's docstring)."""
+def open_view(
+    tenant_id: str, *, s3: S3Client | None = None, bucket: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection with the tenant's live analytics views (see the module's docstring).
+    `s3` and `bucket` default to the function's own (tests of the local stack pass theirs)."""
     from trigly.platform import aws, clock
     from trigly.platform.settings import get_settings
 
-    s3 = aws.s3()
-    bucket = get_settings().archive_bucket
+    s3 = s3 or aws.s3()
+    bucket = bucket or get_settings().archive_bucket
     for attempt in range(OPEN_ATTEMPTS):
         try:
             manifest, snapshot, changes, _ = local_files(s3, bucket, tenant_id)
