@@ -104,6 +104,8 @@ def compact_tenant(
             size += path.stat().st_size
             s3.upload_file(str(path), bucket, key)
             new_snapshot[table.name] = key
+            # The next compaction in this container starts from it without downloading it.
+            view.keep_in_cache(bucket, key, path)
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)

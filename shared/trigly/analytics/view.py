@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,7 @@ FETCH_THREADS = 8
 # A file the manifest named may be deleted by a compaction finishing meanwhile: read them again.
 OPEN_ATTEMPTS = 3
 EMPTY_VERSION = "0" * 26  # rows given without a version (tests) are older than any real one
+CACHE_KEEP = timedelta(minutes=30)
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -158,11 +161,33 @@ def _local_path(bucket: str, key: str) -> Path:
     return CACHE_DIR / f"{digest}{suffix}"
 
 
+def _prune(keep: set[Path]) -> None:
+    """Forget cached files nobody read for CACHE_KEEP (folded changes, replaced snapshots):
+    /tmp is 512 MB by default."""
+    cutoff = time.time() - CACHE_KEEP.total_seconds()
+    for path in CACHE_DIR.iterdir():
+        try:
+            if path not in keep and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except FileNotFoundError:  # another thread pruned it
+            continue
+
+
+def keep_in_cache(bucket: str, key: str, path: Path) -> None:
+    """A file this container wrote itself, cached as if downloaded (it is immutable)."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.move(path, _local_path(bucket, key))
+
+
 def fetch(s3: S3Client, bucket: str, keys: Iterable[str]) -> dict[str, Path]:
     """Local copies of immutable files (downloaded once per container); raises NoSuchKey."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     wanted = {key: _local_path(bucket, key) for key in keys}
     missing = [key for key, path in wanted.items() if not path.exists()]
+    for key, path in wanted.items():
+        if key not in missing:
+            path.touch()  # in use: kept by `_prune`
+    _prune(set(wanted.values()))
 
     def download(key: str) -> None:
         path = wanted[key]
