@@ -47,7 +47,9 @@ def _value(sql_type: str, column: str) -> str:
         "BIGINT": f"(hash(cid, '{column}', n) % 200000)::BIGINT",
         "DOUBLE": f"(hash(cid, '{column}', n) % 10000000) / 100.0",
         "DATE": f"current_date - (hash(cid, '{column}', n) % 3000)::INTEGER",
-        "TIMESTAMP": f"current_localtimestamp() - to_seconds((hash(cid, '{column}', n) % 90000000)::BIGINT)",
+        "TIMESTAMP": (
+            f"current_localtimestamp() - to_seconds((hash(cid, '{column}', n) % 90000000)::BIGINT)"
+        ),
     }[sql_type]
 
 
