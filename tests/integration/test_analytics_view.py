@@ -472,3 +472,51 @@ def test_rebuild_recomputes_the_view_from_the_tables_with_a_progress_bar(
     assert [k for k in analytics_keys(stack, tenant_id) if "/changes/" in k] == []
     with pytest.raises(SystemExit, match="ten_nope"):
         main(["analytics", "rebuild", "--tenant", "ten_nope", "--no-progress"])
+
+
+def test_a_compaction_during_a_projection_leaves_the_half_written_version_alone(
+    stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    tenant_id = dealer.tenant.tenant_id
+    sold_at = (clock.now() - timedelta(days=30)).isoformat()
+    ingest(
+        dealer,
+        drain,
+        customer_event("hw-1", "HW-1", first_name="Лев", phones=["89160000051"], city="Орёл"),
+        {
+            "id": "hw-2",
+            "type": "vehicle.sold",
+            "occurred_at": sold_at,
+            "data": {
+                "deal_id": "D-HW",
+                "customer_external_id": "HW-1",
+                "vin": "XWEFF41BBNR000951",
+                "make": "Kia",
+                "model": "Ceed",
+                "year": clock.now().year,
+                "sold_at": sold_at,
+                "price": 2_000_000,
+                "condition": "new",
+            },
+        },
+    )
+    lev = only_customer(dealer, external_id="HW-1")["id"]
+    notices_sent(stack)
+    # The projection has written its cars file, not yet its customers file, when a compaction runs
+    ran: list[compaction.Compacted] = []
+
+    def compact_meanwhile(params: dict[str, Any], **_: Any) -> None:
+        if "/customers/" in params["Key"] and "/changes/" in params["Key"] and not ran:
+            ran.append(compaction.compact_tenant(tenant_id, force=True))
+
+    from trigly.platform import aws
+
+    aws.s3().meta.events.register("before-parameter-build.s3.PutObject", compact_meanwhile)
+    try:
+        project(tenant_id, [lev])
+    finally:
+        aws.s3().meta.events.unregister("before-parameter-build.s3.PutObject", compact_meanwhile)
+    assert ran and ran[0].folded == 0
+    assert rows(tenant_id, "SELECT customer_id, model FROM cars") == [(lev, "Ceed")]
+    compaction.compact_tenant(tenant_id)
+    assert rows(tenant_id, "SELECT customer_id, model FROM cars") == [(lev, "Ceed")]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from trigly.analytics import files
-from trigly.analytics.schema import TABLES, Table
+from trigly.analytics.schema import CUSTOMERS, TABLES, Table
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -204,6 +204,10 @@ def fetch(s3: S3Client, bucket: str, keys: Iterable[str]) -> dict[str, Path]:
     return wanted
 
 
+def _version_of(key: str) -> str:
+    return key.rsplit("/", 1)[-1].removesuffix(files.CHANGES_SUFFIX)
+
+
 def local_files(
     s3: S3Client, bucket: str, tenant_id: str
 ) -> tuple[files.Manifest, dict[str, Path], dict[str, list[Path]], list[str]]:
@@ -213,7 +217,12 @@ def local_files(
     listed = files.change_files(s3, bucket, tenant_id)
     manifest = files.read_manifest(s3, bucket, tenant_id)
     folded = set(manifest.folded)
-    pending = [key for key in listed if key not in folded]
+    # A projection writes `customers` last: a version without its customers file is still being
+    # written, and is left for later (a compaction folding half of it would lose the rest).
+    complete = {
+        _version_of(key) for key in listed if files.table_of_change(key) == CUSTOMERS.name
+    }
+    pending = [key for key in listed if key not in folded and _version_of(key) in complete]
     paths = fetch(s3, bucket, [*manifest.snapshot.values(), *pending])
     snapshot = {table: paths[key] for table, key in manifest.snapshot.items()}
     changes: dict[str, list[Path]] = {}
