@@ -16,8 +16,9 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,20 @@ def _changes_source(table: Table, paths: Sequence[Path]) -> str:
     )
 
 
+@contextmanager
+def _joined(paths: Sequence[Path]) -> Iterator[Sequence[Path]]:
+    """Gzip members concatenated are one valid gzip file: many change files as one."""
+    if len(paths) <= 1:
+        yield paths
+        return
+    with tempfile.NamedTemporaryFile(suffix=files.CHANGES_SUFFIX) as joined:
+        for path in paths:
+            with path.open("rb") as part:
+                shutil.copyfileobj(part, joined)
+        joined.flush()
+        yield [Path(joined.name)]
+
+
 def build_views(
     con: duckdb.DuckDBPyConnection,
     snapshot: Mapping[str, Path],
@@ -93,10 +108,12 @@ def build_views(
             f"CREATE OR REPLACE TEMP VIEW _snap_{table.name} AS "
             f"{_snapshot_source(table, snapshot.get(table.name))}"
         )
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW _chg_{table.name} AS "
-            f"{_changes_source(table, changes.get(table.name, ()))}"
-        )
+        # Change rows are few and every query reads them: parsed once, kept in memory; many
+        # small files are joined into one first (DuckDB pays ~7 ms a file, gzip's join none).
+        with _joined(changes.get(table.name, ())) as paths:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _chg_{table.name} AS {_changes_source(table, paths)}"
+            )
     con.execute("CREATE OR REPLACE TEMP TABLE _tomb (customer_id VARCHAR, version VARCHAR)")
     if tombstones:
         con.executemany("INSERT INTO _tomb VALUES (?, ?)", sorted(tombstones.items()))
@@ -219,9 +236,7 @@ def local_files(
     folded = set(manifest.folded)
     # A projection writes `customers` last: a version without its customers file is still being
     # written, and is left for later (a compaction folding half of it would lose the rest).
-    complete = {
-        _version_of(key) for key in listed if files.table_of_change(key) == CUSTOMERS.name
-    }
+    complete = {_version_of(key) for key in listed if files.table_of_change(key) == CUSTOMERS.name}
     pending = [key for key in listed if key not in folded and _version_of(key) in complete]
     paths = fetch(s3, bucket, [*manifest.snapshot.values(), *pending])
     snapshot = {table: paths[key] for table, key in manifest.snapshot.items()}
