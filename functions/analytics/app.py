@@ -45,6 +45,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             continue
         customers += projected.customers
         projected_tenants.append(tenant_id)
+        try:  # segments that start journeys look at these customers again (rows are out)
+            from trigly.segments.membership import segment_changes
+
+            segment_changes(tenant_id, customer_ids)
+        except Exception:  # the tenant's daily pass finds what this one missed
+            logger.exception("segment re-evaluation not queued")
         logger.info(
             "projected",
             extra={"tenant_id": tenant_id, "version": projected.version, **projected.rows},

@@ -23,7 +23,6 @@ from trigly.platform import clock
 from trigly.platform.clock import isoformat
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import get_tenant_cached
-from trigly.segments import service
 from trigly.store import segments as store
 
 PAGE = 100
@@ -37,6 +36,20 @@ def tracked_segments(tenant_id: str) -> dict[str, list[str]]:
     return found
 
 
+def segment_changes(tenant_id: str, customer_ids: Iterable[str]) -> int:
+    """After the projection wrote these customers' rows: queue their re-evaluation (journey
+    worker) when a journey starts on a segment; nothing otherwise. Returns messages queued."""
+    if not tracked_segments(tenant_id):
+        return 0
+    changed = sorted(set(customer_ids))
+    bodies: list[dict[str, Any]] = [
+        {"kind": "segment_changes", "tenant_id": tenant_id, "customer_ids": changed[i : i + PAGE]}
+        for i in range(0, len(changed), PAGE)
+    ]
+    enqueue(bodies)
+    return len(bodies)
+
+
 def refresh(tenant_id: str, customer_ids: Iterable[str] | None) -> dict[str, int]:
     """Re-evaluate the tracked segments for these customers (None: everyone — the daily pass);
     returns the entries queued per segment."""
@@ -45,6 +58,7 @@ def refresh(tenant_id: str, customer_ids: Iterable[str] | None) -> dict[str, int
         return {}
     from trigly.analytics import sql
     from trigly.analytics.view import open_view  # DuckDB loads only where segments start journeys
+    from trigly.segments import service
 
     tenant = get_tenant_cached(tenant_id)
     today = service.tenant_today(tenant)
