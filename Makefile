@@ -111,7 +111,7 @@ calendar: env
 	@$(PY) -m trigly.booking.calendar
 
 # SAM's `BuildMethod: makefile` calls build-<LogicalId>; every function gets the same artifact.
-build-WebhookFunction build-IngestFunction build-ApiFunction build-SchedulerFunction build-OutboundFunction build-ChannelWorkerFunction build-ImportFunction build-FeedbackFunction:
+build-WebhookFunction build-IngestFunction build-ApiFunction build-SchedulerFunction build-OutboundFunction build-ChannelWorkerFunction build-ImportFunction build-FeedbackFunction build-AnalyticsFunction build-AnalyticsCompactionFunction:
 	@$(MAKE) --no-print-directory build-artifact
 
 # What Lambda gets: the runtime dependencies only (no dev or bench groups).

@@ -2,9 +2,9 @@
 takes at the throttle.
 
 The template is deployed into an in-process moto (`benchmarks.ingest_cost.emulated_stack`);
-customers come through the webhook and ingest handlers (unmetered) and form the segment's
-audience (`campaigns.audience.use`, as the segments' membership will). Metered, each the Lambda
-handler with the event AWS gives it:
+customers come through the webhook and ingest handlers and the projection into the analytics
+view (unmetered); a segment of everyone is the campaign's audience. Metered, each the Lambda handler with the event AWS
+gives it:
 
 1. `POST /v1/campaigns` (the API);
 2. the journey worker on the journey queue: the campaign's looks (start: the audience stored
@@ -27,7 +27,6 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -64,14 +63,13 @@ STEPS = ("create (API)", "fan-out (journey worker)", "channel worker", "feedback
 
 def measure(n: int, throttle: int | None) -> dict[str, Any]:
     with emulated_stack() as stack:
+        from functions.analytics.app import handler as projection
         from functions.channels.app import handler as channel_worker
         from functions.feedback.app import handler as feedback_worker
         from functions.journeys.app import handler as journey_worker
-        from trigly.campaigns import audience
         from trigly.channels.sandbox import outbox
         from trigly.messaging.settings import change_settings
         from trigly.platform import clock, tenancy
-        from trigly.store import campaigns as campaign_store
 
         business = clock.AdjustableClock()
         clock.use(business)
@@ -84,17 +82,14 @@ def measure(n: int, throttle: int | None) -> dict[str, Any]:
         dms = Dms(connector.connector_id, connector.secret)
         _tenant_of[connector.connector_id] = tenant.tenant_id
         customers = _customers(dms, IngestPoller(stack), n)
-        now = business.now().isoformat()
-        campaign_store.put_segment(tenant.tenant_id, "all", "all", "{}", now, now)
-
-        def members(tenant_id: str, segment_id: str) -> Iterator[list[str]]:
-            for start in range(0, len(customers), 1000):
-                yield customers[start : start + 1000]
-
-        audience.use(source=members)
+        names = table_names(stack)
+        # The customers' rows in the analytics view (unmetered), and a segment of everyone
+        _work(stack, "AnalyticsQueue", projection, Meter(names))
+        segment = _api("PUT", "/v1/segments/all", key, {"name": "Все", "conditions": {"all": []}})
+        if segment["count"] != len(customers):
+            raise RuntimeError(f"segment has {segment['count']} of {len(customers)} customers")
         _api("PUT", "/v1/templates/promo_a", key, {"text": "Скидка 10% на ТО. erid {{ erid }}"})
         _api("PUT", "/v1/templates/promo_b", key, {"text": "Ваш автомобиль ждёт ТО -10%"})
-        names = table_names(stack)
         meters = {step: Meter(names) for step in STEPS}
         started = time.perf_counter()
         body = {

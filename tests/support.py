@@ -109,6 +109,7 @@ def customer_event(
 
 def reset_process_caches() -> None:
     """Forget what a container caches (settings, clients, bound tables) between test stacks."""
+    from trigly.analytics import notices
     from trigly.channels import configuration
     from trigly.locations import service as locations_service
     from trigly.platform import aws, tenancy
@@ -124,6 +125,7 @@ def reset_process_caches() -> None:
     locations_service._cache.forget()
     configuration.forget_configured()
     models._bound = None
+    notices.take()  # notes of writes to a previous stack's tables
 
 
 class FakeLambdaContext:

@@ -28,6 +28,7 @@ from functions.api import (
     messages,
     prices,
     rejected_events,
+    segments,
     settings,
     templates,
     vehicles,
@@ -155,6 +156,7 @@ app.include_router(prices.router, prefix="/v1")
 app.include_router(channels.router, prefix="/v1")
 app.include_router(settings.router, prefix="/v1")
 app.include_router(campaigns.router, prefix="/v1")
+app.include_router(segments.router, prefix="/v1")
 app.include_router(links.router)
 app.include_router(feedback.router, prefix="/v1")
 app.include_router(feedback.links_router)

@@ -59,7 +59,16 @@ def save_journey(journey_id: str, definition: Annotated[dict[str, JsonValue], Bo
         raise ValidationFailed(
             errors=[FieldError("journey_id", "lower-case letters, digits and _, from a letter")]
         )
-    saved = catalog.save_journey(current_tenant(router).tenant_id, journey_id, parsed)
+    tenant = current_tenant(router)
+    segment_id = getattr(parsed.trigger, "segment_entered", None)
+    if segment_id is not None:
+        from trigly.store import segments
+
+        if segments.get_segment(tenant.tenant_id, segment_id) is None:
+            raise ValidationFailed(
+                errors=[FieldError("trigger.segment_entered", f"no segment {segment_id!r}")]
+            )
+    saved = catalog.save_journey(tenant.tenant_id, journey_id, parsed)
     return Journey.model_validate(saved.model_dump(mode="json"))
 
 

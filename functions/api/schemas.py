@@ -508,3 +508,35 @@ class CampaignList(View):
 class MarketingSettingsView(View):
     global_control_percent: int
     erid_required: bool
+
+
+# --- segments -------------------------------------------------------------------------------
+
+
+class Segment(View):
+    """A saved segment with its current count (CONTRACT §6; the language: docs/segments.md)."""
+
+    id: str
+    name: str
+    conditions: dict[str, JsonValue]
+    count: int = Field(description="Members now (erased customers never count)")
+    computed_at: Timestamp = Field(description="When `count` was computed")
+
+
+class SegmentList(View):
+    items: list[Segment]
+    cursor: str | None = Cursor
+
+
+class SegmentPreview(View):
+    count: int
+    sample: list[str] = Field(description="Up to 20 member customer ids")
+
+
+class SegmentMember(View):
+    customer_id: str
+
+
+class SegmentMembers(View):
+    items: list[SegmentMember]
+    cursor: str | None = Cursor

@@ -295,3 +295,58 @@ def send_events(api_url: str, tenant: DemoTenant, events: list[dict[str, Any]]) 
     if response.status_code != 202:
         raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:300]}")
     return response.json()
+
+
+# Segments a marketer of the demo dealer starts from (CONTRACT §6; docs/segments.md).
+DEMO_SEGMENTS: dict[str, dict[str, Any]] = {
+    "moscow-sms-marketing": {
+        "name": "Москва: согласие на SMS-рассылки",
+        "conditions": {
+            "all": [
+                {"field": "customer.region", "op": "eq", "value": "RU-MOW"},
+                {"field": "consent.sms.marketing", "op": "eq", "value": True},
+            ]
+        },
+    },
+    "kia-3-5-years": {
+        "name": "Владельцы Kia 3–5 лет",
+        "conditions": {
+            "car": {
+                "all": [
+                    {"field": "car.make", "op": "eq", "value": "kia"},
+                    {"field": "car.age_years", "op": "between", "value": [3, 5]},
+                ]
+            }
+        },
+    },
+    "maintenance-due-soon": {
+        "name": "ТО в ближайшие 30 дней (или просрочено)",
+        "conditions": {
+            "all": [
+                {"field": "car.maintenance_due_in_days", "op": "lte", "value": 30},
+                {"field": "consent.sms.service", "op": "eq", "value": True},
+            ]
+        },
+    },
+    "dormant": {
+        "name": "Не были больше года",
+        "conditions": {"field": "status", "op": "in", "value": ["dormant", "lost"]},
+    },
+}
+
+
+def create_segments(api_url: str, tenant: DemoTenant) -> list[str]:
+    """Saves the demo segments through the API, as a marketer would."""
+    import httpx
+
+    for segment_id, body in DEMO_SEGMENTS.items():
+        response = httpx.put(
+            f"{api_url}/v1/segments/{segment_id}",
+            json=body,
+            headers={"authorization": f"Bearer {tenant.api_key}"},
+            timeout=30,
+        )
+        if response.status_code != 200:
+            answer = f"{response.status_code} {response.text[:300]}"
+            raise RuntimeError(f"segment {segment_id}: {answer}")
+    return list(DEMO_SEGMENTS)

@@ -277,6 +277,8 @@ def seed_demo(running: Running) -> dict[str, object]:
         f"accepted {receipt.get('accepted')}, rejected {len(receipt.get('rejected', []))}, "
         f"applied {processed}"
     )
+    step("saving example segments")
+    demo.create_segments(running.api_url, dealer)
     return {
         "api_url": running.api_url,
         **dealer.as_json(),

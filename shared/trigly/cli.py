@@ -15,6 +15,12 @@ progress bar on stderr, and prints the report (new, existing, duplicates, invali
 adds a new current link key (customer links, tracking, callback secrets); links signed before keep
 working until they expire, unless `--revoke-previous` (a leaked key): ADR 0014.
 
+    trigly analytics rebuild --tenant ten_... [--stack trigly-prod]
+
+recomputes the tenant's analytics view from the tables (a new column, or after a bug), with a
+progress bar on stderr: a parallel Scan finds the tenant's customers, each is projected again,
+then the tenant is compacted (ADR 0022). An operator's command: the Scan reads the whole table.
+
 `--stack` reads the table and queue names from the CloudFormation stack's outputs; without it
 they come from the TRIGLY_* environment variables, as in a Lambda function.
 """
@@ -37,6 +43,7 @@ STACK_OUTPUTS = {
     "EventBusName": "TRIGLY_EVENT_BUS",
     "OutboundQueueUrl": "TRIGLY_OUTBOUND_QUEUE_URL",
     "LinkSigningSecretArn": "TRIGLY_LINK_SECRET_ARN",
+    "AnalyticsQueueUrl": "TRIGLY_ANALYTICS_QUEUE_URL",
 }
 
 
@@ -140,6 +147,36 @@ def _import(args: argparse.Namespace) -> dict[str, Any]:
     return report.as_json()
 
 
+def _rebuild_analytics(args: argparse.Namespace) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from trigly.analytics.rebuild import rebuild
+    from trigly.platform import tenancy
+    from trigly.platform.errors import NotFound
+
+    try:
+        tenancy.get_tenant(args.tenant)
+    except NotFound as exc:
+        raise SystemExit(f"trigly analytics rebuild: {exc.detail} (tenant {args.tenant})") from exc
+    with tqdm(unit="customer", desc="scanning", disable=args.no_progress) as bar:
+
+        def found(total: int) -> None:
+            bar.reset(total=total)
+            bar.set_description("projecting")
+
+        def progress(customers: int) -> None:
+            bar.update(customers)
+
+        done = rebuild(args.tenant, found=found, progress=progress, segments=args.segments)
+    return {
+        "tenant_id": done.tenant_id,
+        "customers": done.customers,
+        "snapshot_version": done.compacted.version,
+        "rows": done.compacted.rows,
+        "snapshot_bytes": done.compacted.snapshot_bytes,
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="trigly", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", help="CloudFormation stack to read resource names from")
@@ -180,6 +217,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--revoke-previous", action="store_true", help="links signed so far stop working (a leak)"
     )
     rotate.set_defaults(run=_rotate_link_keys)
+    analytics = commands.add_parser(
+        "analytics", help="the analytics view (ADR 0022)"
+    ).add_subparsers(dest="action", required=True)
+    rebuild = analytics.add_parser(
+        "rebuild", help="recompute a tenant's analytics view from the tables"
+    )
+    rebuild.add_argument("--tenant", required=True, help="tenant id")
+    rebuild.add_argument("--segments", type=int, default=8, help="parallel Scan segments")
+    rebuild.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    rebuild.add_argument("--stack", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    rebuild.set_defaults(run=_rebuild_analytics)
     args = parser.parse_args(argv)
     if args.stack:
         _use_stack(args.stack)

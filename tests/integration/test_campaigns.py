@@ -2,8 +2,8 @@
 the one send path, the sandbox outbox, the counts — and at most one message per customer per
 campaign under redeliveries, a crash after the claim, two workers at once, pause and resume.
 
-The audience comes through `campaigns.audience` (the segments' membership plugs in there):
-here it answers real customers ingested through the webhook, by segment.
+The audience is a real segment's members: customers ingested through the webhook, projected into
+the analytics view, selected by `customer.city` (each test's tag).
 """
 
 import json
@@ -20,6 +20,7 @@ import pytest
 from functions.journeys.app import handler as journey_worker
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
+from tests.integration.test_analytics_view import project_waiting
 from tests.integration.test_callbacks import call
 from tests.integration.test_feedback import work_feedback
 from tests.integration.test_ingest_and_api import api, ingest
@@ -31,23 +32,9 @@ from tests.support import (
     reset_process_caches,
     sqs_event,
 )
-from trigly.campaigns import audience, sending
+from trigly.campaigns import sending
 from trigly.channels.sandbox import outbox
 from trigly.platform import clock
-from trigly.store import campaigns as campaign_store
-
-MEMBERS: dict[tuple[str, str], list[str]] = {}
-
-
-def _members(tenant_id: str, segment_id: str) -> Iterator[list[str]]:
-    listed = MEMBERS.get((tenant_id, segment_id), [])
-    for start in range(0, len(listed), 7):  # pages of an odd size: the campaign re-pages them
-        yield listed[start : start + 7]
-
-
-@pytest.fixture(autouse=True)
-def _audience() -> None:
-    audience.use(source=_members)
 
 
 @pytest.fixture
@@ -73,6 +60,7 @@ def customers(dealer: TenantFixture, drain: IngestDrain, count: int, tag: str) -
             f"{tag}-{n}",
             f"{tag}-{n}",
             first_name="Нина",
+            city=tag,  # the segment of the test: customer.city is the tag
             phones=[f"+7916{n:07d}"],
             consents=SMS_CONSENT,
         )
@@ -80,6 +68,7 @@ def customers(dealer: TenantFixture, drain: IngestDrain, count: int, tag: str) -
     ]
     for start in range(0, count, 100):
         ingest(dealer, drain, *events[start : start + 100])
+    project_waiting(drain.stack)  # their rows in the analytics view
     ids = []
     for n in range(count):
         found = api("GET", "/v1/customers", dealer.api_key, query={"external_id": f"{tag}-{n}"})
@@ -87,10 +76,12 @@ def customers(dealer: TenantFixture, drain: IngestDrain, count: int, tag: str) -
     return ids
 
 
-def segment(dealer: TenantFixture, segment_id: str, members: list[str]) -> str:
-    now = clock.now().isoformat()
-    campaign_store.put_segment(dealer.tenant.tenant_id, segment_id, segment_id, "{}", now, now)
-    MEMBERS[(dealer.tenant.tenant_id, segment_id)] = members
+def segment(dealer: TenantFixture, segment_id: str, members: list[str], tag: str = "") -> str:
+    """A segment of the customers made with `tag` (none: of nobody), checked to be `members`."""
+    conditions = {"field": "customer.city", "op": "eq", "value": tag or f"nobody-{segment_id}"}
+    body = {"name": segment_id, "conditions": conditions}
+    status, saved = api("PUT", f"/v1/segments/{segment_id}", dealer.api_key, body=body)
+    assert status == 200 and saved["count"] == len(members), saved
     return segment_id
 
 
@@ -146,7 +137,7 @@ def test_a_campaign_goes_once_to_each_member_with_holdout_variants_and_erid(
     stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain
 ) -> None:
     ids = customers(dealer, drain, 40, "ab")
-    segment(dealer, "tyres", ids)
+    segment(dealer, "tyres", ids, "ab")
     template(dealer, "tyres_a", "Шины со скидкой. Реклама, erid {{ erid }}")
     template(dealer, "tyres_b", "Зимние шины! erid {{ erid }}")
     campaign_id = create(
@@ -199,7 +190,7 @@ def test_redeliveries_a_crash_after_the_claim_and_two_workers_send_once(
     stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain, monkeypatch: Any
 ) -> None:
     ids = customers(dealer, drain, 30, "dup")
-    segment(dealer, "all", ids)
+    segment(dealer, "all", ids, "dup")
     template(dealer, "promo", "Акция в сервисе")
     # A crash between the key's claim and the message's save, once, for the first customer
     from trigly.store import messages as message_store
@@ -264,7 +255,7 @@ def test_pause_and_resume_mid_fan_out_send_once_and_resume_twice_is_one_resume(
     business_clock: clock.AdjustableClock,
 ) -> None:
     ids = customers(dealer, drain, 24, "pause")
-    segment(dealer, "pause", ids)
+    segment(dealer, "pause", ids, "pause")
     template(dealer, "promo", "Акция")
     # 10 a minute: pages of 10, one a minute
     campaign_id = create(
@@ -307,7 +298,7 @@ def test_bad_input_answers_422_with_the_field(stack: DeployedStack, dealer: Tena
         return {e["field"] for e in problem["errors"]}
 
     assert fields(segment_id="nope") == {"segment_id"}
-    campaign_store.delete_segment(dealer.tenant.tenant_id, "live")
+    assert api("DELETE", "/v1/segments/live", dealer.api_key)[0] == 204
     assert fields() == {"segment_id"}  # deleted
     segment(dealer, "live", [])
     two = [
@@ -359,7 +350,7 @@ def test_the_winner_takes_the_rest_when_the_test_is_significant(
     public_url: str,
 ) -> None:
     ids = customers(dealer, drain, 80, "win")
-    segment(dealer, "win", ids)
+    segment(dealer, "win", ids, "win")
     template(dealer, "plain", "Скидка на ТО")
     template(dealer, "linked", "Скидка на ТО: https://dealer.example.ru/to")
     campaign_id = create(
@@ -412,7 +403,7 @@ def test_local_time_global_control_and_cancel_of_held_messages(
         return (today + timedelta(days=days)).replace(hour=hour, minute=minute)
 
     ids = customers(dealer, drain, 20, "lt")
-    segment(dealer, "lt", ids)
+    segment(dealer, "lt", ids, "lt")
     template(dealer, "promo", "Акция")
     assert (
         api("PUT", "/v1/settings/marketing", dealer.api_key, body={"global_control_percent": 30})[0]

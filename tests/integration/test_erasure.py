@@ -1,6 +1,8 @@
 """Rights of the data subject: export, then erasure that leaves no phone or email in clear."""
 
+import gzip
 import json
+import tempfile
 import zlib
 from typing import Any, cast
 
@@ -9,11 +11,13 @@ import pytest
 
 from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
+from tests.integration.test_analytics_view import project_waiting, rows
 from tests.integration.test_imports import drain_imports
 from tests.integration.test_ingest_and_api import api, ingest, only_customer
 from tests.integration.test_messages import send, work_sms_queue
 from tests.integration.test_webhook import encode, post
 from tests.support import customer_event
+from trigly.analytics.compaction import compact_tenant
 from trigly.channels.sandbox import outbox
 from trigly.imports import jobs
 from trigly.store import dictionaries
@@ -21,6 +25,7 @@ from trigly.store import dictionaries
 PHONE_RAW, PHONE = "8 (917) 246-80-13", "+79172468013"
 EMAIL = "zinaida.erasable@example.ru"
 PUSH_TOKEN = "fErAsE0n1y:APA91bE" + "z" * 140
+CITY = "Эрейзинск"  # her city: in the analytics view until she is erased
 
 
 def _readable(value: Any) -> Any:
@@ -47,8 +52,24 @@ def everything_stored(stack: DeployedStack) -> str:
     s3 = boto3.client("s3")
     bucket = stack.outputs["ArchiveBucketName"]
     for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
-        dump.append(s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read().decode())
+        body = s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read()
+        dump.append(_object_text(listed["Key"], body))
     return "\n".join(dump)
+
+
+def _object_text(key: str, body: bytes) -> str:
+    """An archived object as text: the analytics view's gzipped NDJSON and Parquet unpacked."""
+    if key.endswith(".gz"):
+        return gzip.decompress(body).decode()
+    if key.endswith(".parquet"):
+        import duckdb
+
+        with tempfile.NamedTemporaryFile(suffix=".parquet") as file:
+            file.write(body)
+            file.flush()
+            found = duckdb.sql(f"SELECT * FROM read_parquet('{file.name}')").fetchall()
+        return json.dumps(found, default=str, ensure_ascii=False)
+    return body.decode()
 
 
 OTHER_PERSON = customer_event("er-6", "DMS-OTHER", first_name="Другой", phones=["89170000999"])
@@ -91,6 +112,7 @@ def test_export_then_erase_leaves_no_contact_in_clear(
             phones=[PHONE_RAW],
             emails=[EMAIL],
             consents=consents,
+            city=CITY,
         ),
     )
     post(dealer, encode(customer_event("er-2", "DMS-ER", phones=[PHONE_RAW], region="nowhere")))
@@ -124,9 +146,13 @@ def test_export_then_erase_leaves_no_contact_in_clear(
         stack, dealer, OTHER_PERSON, customer_event("er-5", "DMS-ER", emails=[EMAIL.upper()])
     )
     without_her = uploaded_import(stack, dealer, OTHER_PERSON)
+    # and the analytics view holds her, in change files and in a compacted snapshot
+    project_waiting(stack)
+    compact_tenant(dealer.tenant.tenant_id)
+    assert rows(dealer.tenant.tenant_id, "SELECT city FROM customers") == [(CITY,)]
     stored = everything_stored(stack)
     assert PHONE in stored and EMAIL in stored and EMAIL.upper() in stored
-    assert PUSH_TOKEN in stored
+    assert PUSH_TOKEN in stored and CITY in stored
 
     # When the dealer exports, then erases the customer
     status, exported = api("GET", f"/v1/customers/{customer['id']}/export", dealer.api_key)
@@ -143,8 +169,12 @@ def test_export_then_erase_leaves_no_contact_in_clear(
     assert api("GET", f"/v1/customers/{customer['id']}", dealer.api_key)[0] == 404
     assert api("GET", "/v1/customers", dealer.api_key, query={"phone": PHONE})[1]["items"] == []
     assert api("DELETE", f"/v1/customers/{customer['id']}", dealer.api_key)[0] == 404
+    # the analytics view drops her at once, and its files once compacted
+    project_waiting(stack)
+    assert rows(dealer.tenant.tenant_id, "SELECT count(*) FROM customers") == [(0,)]
+    compact_tenant(dealer.tenant.tenant_id)
     stored = everything_stored(stack)
-    for trace in (PHONE, PHONE_RAW, EMAIL, EMAIL.upper(), "Зинаида", PUSH_TOKEN):
+    for trace in (PHONE, PHONE_RAW, EMAIL, EMAIL.upper(), "Зинаида", PUSH_TOKEN, CITY):
         assert trace not in stored
     assert outbox(dealer.tenant.tenant_id) == []
     # the import that named her is stopped and says why; the other one waits as it was

@@ -7,6 +7,7 @@ from trigly.journeys.definition import (
     Journey,
     JourneyDefinition,
     MilestoneTrigger,
+    SegmentTrigger,
 )
 from trigly.journeys.playbooks import PLAYBOOKS
 from trigly.platform.cache import TenantCache
@@ -75,3 +76,9 @@ def event_journeys(tenant_id: str, event_type: str) -> list[tuple[Journey, Event
         for j in journeys_cached(tenant_id).values()
         if j.enabled and isinstance(j.trigger, EventTrigger) and j.trigger.event == event_type
     ]
+
+
+def segment_journeys(tenant_id: str, *, fresh: bool = True) -> list[Journey]:
+    """Enabled journeys that start when a customer enters a segment."""
+    found = journeys(tenant_id) if fresh else journeys_cached(tenant_id)
+    return [j for j in found.values() if j.enabled and isinstance(j.trigger, SegmentTrigger)]

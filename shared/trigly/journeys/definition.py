@@ -117,7 +117,16 @@ class ManualTrigger(_Strict):
     type: Literal["manual"] = "manual"
 
 
-Trigger = Annotated[EventTrigger | MilestoneTrigger | ManualTrigger, Field(discriminator="type")]
+class SegmentTrigger(_Strict):
+    """A run starts when a customer enters the segment (CONTRACT §6): `{"segment_entered": id}`."""
+
+    type: Literal["segment_entered"] = "segment_entered"
+    segment_entered: str = Field(min_length=1, max_length=64, description="The segment's id")
+
+
+Trigger = Annotated[
+    EventTrigger | MilestoneTrigger | ManualTrigger | SegmentTrigger, Field(discriminator="type")
+]
 
 
 class _Step(_Strict):
@@ -255,6 +264,14 @@ class JourneyDefinition(_Strict):
         default="P1D",
         description="A send whose moment passed longer ago than this is skipped (CONTRACT §3)",
     )
+
+    @field_validator("trigger", mode="before")
+    @classmethod
+    def _segment_trigger_shorthand(cls, value: Any) -> Any:
+        """The contract's `{"segment_entered": "<id>"}` needs no `type`."""
+        if isinstance(value, dict) and "type" not in value and "segment_entered" in value:
+            return {"type": "segment_entered", **value}
+        return value
 
     @model_validator(mode="after")
     def _steps_connect(self) -> Self:

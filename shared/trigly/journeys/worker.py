@@ -28,6 +28,9 @@ def handle(body: str) -> None:
     elif message["kind"] == "tenant_day":
         days = [date.fromisoformat(day) for day in message["days"]]
         queue_due_triggers(message["tenant_id"], days)
+        from trigly.segments import membership  # time-relative conditions follow the clock
+
+        membership.refresh(message["tenant_id"], None)
     elif message["kind"] == "trigger":
         start_from_trigger(
             message["tenant_id"],
@@ -36,6 +39,16 @@ def handle(body: str) -> None:
             message["partition"],
             message.get("sk"),
         )
+    elif message["kind"] == "segment_entered":
+        from trigly.segments import membership
+
+        membership.record_entries(
+            message["tenant_id"], message["segment_id"], message["customer_ids"], message["at"]
+        )
+    elif message["kind"] == "segment_changes":  # the projection wrote these customers' rows
+        from trigly.segments import membership
+
+        membership.refresh(message["tenant_id"], message["customer_ids"])
     elif message["kind"] == "run":
         advance_run(RunRef(message["tenant_id"], message["customer_id"], message["sk"]))
     elif message["kind"] in ("campaign", "campaign_page"):  # campaigns share the queue

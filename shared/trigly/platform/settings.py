@@ -41,6 +41,7 @@ class Settings(BaseSettings):
 
     # Journeys: the queue that starts and advances runs (bus events, date triggers, due steps).
     journey_queue_url: str = ""
+    analytics_compaction_queue_url: str = ""  # compaction requests (ADR 0022)
 
     # How long accepted event ids are remembered (a DMS resending older events is a duplicate).
     idempotency_days: int = 30

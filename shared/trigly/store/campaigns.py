@@ -17,7 +17,6 @@ from trigly.store.models import (
     AudiencePageItem,
     CampaignItem,
     MarketingSettingsItem,
-    SegmentItem,
     bind,
 )
 
@@ -216,34 +215,3 @@ def load_marketing_settings(tenant_id: str) -> str | None:
 def save_marketing_settings(tenant_id: str, doc: str) -> None:
     bind()
     MarketingSettingsItem(keys.tenant(tenant_id), "SETTINGS#MARKETING", doc=doc).save()
-
-
-# --- segments, as campaigns see them ----------------------------------------------------------
-
-
-def segment_exists(tenant_id: str, segment_id: str) -> bool:
-    bind()
-    try:
-        SegmentItem.get(keys.tenant(tenant_id), f"SEGMENT#{segment_id}")
-    except DoesNotExist:
-        return False
-    return True
-
-
-def put_segment(  # noqa: PLR0917  # the item's fields
-    tenant_id: str, segment_id: str, name: str, conditions: str, created_at: str, updated_at: str
-) -> None:
-    bind()
-    SegmentItem(
-        keys.tenant(tenant_id),
-        f"SEGMENT#{segment_id}",
-        name=name,
-        conditions=conditions,
-        created_at=created_at,
-        updated_at=updated_at,
-    ).save()
-
-
-def delete_segment(tenant_id: str, segment_id: str) -> None:
-    bind()
-    SegmentItem(keys.tenant(tenant_id), f"SEGMENT#{segment_id}").delete()

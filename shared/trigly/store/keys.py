@@ -44,3 +44,7 @@ def event_claim(tenant_id: str, connector_id: str, event_id: str) -> str:
 
 
 TENANT_DIRECTORY = "TENANTS"
+
+
+def segment_members(tenant_id: str, segment_id: str) -> str:
+    return f"T#{tenant_id}#SEGMENT#{segment_id}"

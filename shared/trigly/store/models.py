@@ -128,6 +128,20 @@ class TemplateItem(MainItem, discriminator="template"):
     doc = UnicodeAttribute()
 
 
+class SegmentItem(MainItem, discriminator="segment"):
+    """pk `T#{tenant}`, sk `SEGMENT#{id}`: a saved segment (name and conditions, JSON)."""
+
+    doc = UnicodeAttribute()
+
+
+class SegmentMemberItem(MainItem, discriminator="segment_member"):
+    """pk `T#{tenant}#SEGMENT#{id}`, sk `M#{customer}`: a customer the last membership pass found
+    in a segment that starts journeys; written when they enter (conditionally, so an entry starts
+    its journeys once), deleted when they leave."""
+
+    entered_at = UnicodeAttribute()
+
+
 class CustomerProfileItem(MainItem, discriminator="profile"):
     """pk `T#{tenant}#C#{customer}`, sk `PROFILE`: the profile document, optimistically locked."""
 
@@ -311,16 +325,6 @@ class OutboxItem(MainItem, discriminator="outbox"):
 
     doc = UnicodeAttribute(null=True)
     doc_z = CompressedText(null=True)
-
-
-class SegmentItem(MainItem, discriminator="segment"):
-    """pk `T#{tenant}`, sk `SEGMENT#{id}`: a segment's name and conditions (JSON, CONTRACT §6).
-    A deleted segment is gone (campaigns on it are refused)."""
-
-    name = UnicodeAttribute()
-    conditions = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
 
 
 class CampaignItem(MainItem, discriminator="campaign"):
