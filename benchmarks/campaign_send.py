@@ -3,8 +3,8 @@ takes at the throttle.
 
 The template is deployed into an in-process moto (`benchmarks.ingest_cost.emulated_stack`);
 customers come through the webhook and ingest handlers and the projection into the analytics
-view (unmetered); a segment of everyone is the campaign's audience. Metered, each the Lambda handler with the event AWS
-gives it:
+view (unmetered); a segment of everyone is the campaign's audience. Metered, each the Lambda
+handler with the event AWS gives it:
 
 1. `POST /v1/campaigns` (the API);
 2. the journey worker on the journey queue: the campaign's looks (start: the audience stored
