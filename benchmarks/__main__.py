@@ -6,12 +6,14 @@
     .venv/bin/python -m benchmarks --lifecycle 100000  # the lifecycle bench at its documented size
     .venv/bin/python -m benchmarks --mileage 0      # without the mileage backtest
     .venv/bin/python -m benchmarks --intake 100000   # the local stack's webhook, documented size
+    .venv/bin/python -m benchmarks --segments 0      # without the segment count bench
 
 Single benchmarks: `python -m benchmarks.ingest_cost`, `python -m benchmarks.profile_read`,
 `python -m benchmarks.cold_start [runs]`, `python -m benchmarks.channel_worker [messages] [runs]`,
 `python -m benchmarks.lifecycle [--cars N] [--sample N]`,
 `python -m benchmarks.mileage [--cars N] [--seeds 1 2 3] [--variants]`.
-`python -m benchmarks.local_intake [--events N]`.
+`python -m benchmarks.local_intake [--events N]`,
+`python -m benchmarks.segment_count [--customers 10000 100000 1000000]`.
 """
 
 import argparse
@@ -34,6 +36,7 @@ from benchmarks import (
     local_replay,
     mileage,
     profile_read,
+    segment_count,
 )
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -151,6 +154,13 @@ def main() -> None:
         metavar="DAYS",
         help="days of business time the local stack replays in one clock move (0 skips)",
     )
+    parser.add_argument(
+        "--segments",
+        type=int,
+        default=1_000_000,
+        metavar="CUSTOMERS",
+        help="largest tenant of the segment count bench (10k, 100k, … up to it; 0 skips)",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -205,6 +215,13 @@ def main() -> None:
         "local_replay", "replay", args.replay, lambda n: local_replay.report(local_replay.run(n))
     )
 
+    segments_text = optional(
+        "segment_count",
+        "segments",
+        args.segments,
+        lambda n: segment_count.run([size for size in segment_count.SIZES if size <= n] or [n]),
+    )
+
     if args.imports:  # minutes, not seconds: only when asked (figures in docs/benchmarks.md)
         imported = import_bench.run(args.imports, min(import_bench.SAMPLE, args.imports))
         print(import_bench.summary(imported), end="\n\n", flush=True)
@@ -217,7 +234,8 @@ def main() -> None:
     if args.update_docs and cost:
         update_docs(
             f"{header}\n\n{cost_text}\n\n{read_text}\n\n{cold_text}\n\n{channels_text}\n\n"
-            f"{lifecycle_text}\n\n{mileage_text}\n\n{intake_text}\n\n{replay_text}\n\n{footer}"
+            f"{lifecycle_text}\n\n{mileage_text}\n\n{intake_text}\n\n{replay_text}\n\n"
+            f"{segments_text}\n\n{footer}"
         )
         print(f"figures written to {DOCS}")
 

@@ -8,10 +8,11 @@ On the template deployed into an in-process moto (as `benchmarks.ingest_cost` do
   so its items are the ones production writes, and its maintenance reminder fires on the
   measured day (`car_schedule` put it on the `due` index under `T#{tenant}#LIFE#{day}`);
 - `--cars` cars (default 100,000), cloned from the prototype with their own VIN, customer id,
-  phone and e-mail and written in bulk (BatchWriteItem, unmetered): every car's date trigger
-  (the prototype's `TriggerItem`, dates moved), 1 % of them due on the measured day and the
-  rest spread over the next 365 days; for the due cars also the customer's collection (profile,
-  the car's view, sale, two visits, the consent ledger), the car record and the lookups.
+  phone and e-mail and written in bulk (BatchWriteItem, unmetered): every car's date triggers
+  (the prototype's trigger items and its car record, which carries the maintenance reminder;
+  dates moved), 1 % of them due on the measured day and the rest spread over the next 365 days;
+  for the due cars also the customer's collection (profile, the car's view, sale, two visits,
+  the consent ledger) and the lookups.
 
 Then, metered by `benchmarks.meter` (every request, its operation, capacity from the items):
 
@@ -44,7 +45,6 @@ import argparse
 import contextlib
 import json
 import time
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -213,7 +213,8 @@ class Prototype:
     customer_id: str
     collection: list[dict[str, Any]]  # the customer's items
     car: list[dict[str, Any]]  # the car's items but its triggers
-    triggers: list[dict[str, Any]]  # on the due index: the maintenance reminder fires on DAY
+    # On the due index: trigger items and the car record, whose maintenance reminder fires on DAY.
+    triggers: list[dict[str, Any]]
     lookups: list[dict[str, Any]]
 
     def substitutions(self, car: Car) -> list[tuple[str, str]]:
@@ -239,9 +240,11 @@ def _clone_value(value: Mapping[str, Any], subs: list[tuple[str, str]]) -> dict[
         return {"S": _replace(data, subs)}
     if kind == "SS":
         return {"SS": [_replace(s, subs) for s in data]}
-    if kind == "B":  # CompressedText: the JSON document, zlib-compressed
-        text = zlib.decompress(data).decode()
-        return {"B": zlib.compress(_replace(text, subs).encode(), 6)}
+    if kind == "B":  # CompressedText: the JSON document, zlib-compressed (maybe with a dictionary)
+        from trigly.store import dictionaries
+
+        text = _replace(dictionaries.decompress(data), subs)
+        return {"B": dictionaries.compress(text, dictionaries.dictionary_of(data))}
     return dict(value)
 
 
@@ -257,18 +260,26 @@ def trigger_for(
     item: Mapping[str, Any], subs: list[tuple[str, str]], tenant_id: str, by: timedelta
 ) -> dict[str, Any]:
     """A prototype's trigger for another car, `by` days later (every date in it moved)."""
+    from trigly.store.dictionaries import compress, decompress, dictionary_of
     from trigly.store.journeys import trigger_partition
 
     cloned = clone(item, subs)
-    doc = json.loads(cloned["doc"]["S"])
-    fire_on = date.fromisoformat(doc["fire_on"]) + by
-    doc["fire_on"], doc["due_on"] = fire_on.isoformat(), _shift(doc["due_on"], by)
-    details = doc.get("details", {})
+    # A trigger item's document is the start; a car record (compressed) carries its start.
+    compressed = "B" in cloned["doc"]
+    doc = json.loads(decompress(cloned["doc"]["B"]) if compressed else cloned["doc"]["S"])
+    start = doc["due_start"] if compressed else doc
+    fire_on = date.fromisoformat(start["fire_on"]) + by
+    start["fire_on"], start["due_on"] = fire_on.isoformat(), _shift(start["due_on"], by)
+    details = start.get("details", {})
     if isinstance(details.get("due_on"), str):
         details["due_on"] = _shift(details["due_on"], by)
     for name, day in list((details.get("window") or {}).items()):
         details["window"][name] = _shift(day, by)
-    cloned["doc"] = {"S": json.dumps(doc, ensure_ascii=False, separators=(",", ":"))}
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    if compressed:
+        cloned["doc"] = {"B": compress(text, dictionary_of(cloned["doc"]["B"]))}
+    else:
+        cloned["doc"] = {"S": text}
     cloned["due_pk"] = {"S": trigger_partition(tenant_id, fire_on)}
     return cloned
 
@@ -308,16 +319,18 @@ def _query(table: str, pk: str) -> list[dict[str, Any]]:
 
 def load_prototype(table: str, tenant_id: str, connector_id: str) -> Prototype:
     from trigly.store import keys
+    from trigly.store.vehicles import CAR_SK
 
     p = PROTOTYPE
     [xid] = _query(table, keys.external_id(tenant_id, connector_id, p.external_id))
     customer_id = xid["customer_ids"]["SS"][0]
     car_items = _query(table, keys.vehicle(tenant_id, p.vin))
-    triggers = [i for i in car_items if i["sk"]["S"].startswith("DUE#") and "due_pk" in i]
+    # The date triggers: trigger items, and the car record carrying the maintenance reminder.
+    triggers = [i for i in car_items if "due_pk" in i]
     fires = {i["sk"]["S"]: i["due_pk"]["S"].rsplit("#", 1)[-1] for i in triggers}
-    if fires.get("DUE#maintenance_reminder") != DAY.isoformat() or min(fires.values()) < str(DAY):
+    if fires.get(CAR_SK) != DAY.isoformat() or min(fires.values()) < str(DAY):
         raise RuntimeError(f"the prototype's maintenance reminder does not fire on {DAY}: {fires}")
-    if [sk for sk, day in fires.items() if day == DAY.isoformat()] != ["DUE#maintenance_reminder"]:
+    if [sk for sk, day in fires.items() if day == DAY.isoformat()] != [CAR_SK]:
         raise RuntimeError(f"more than the maintenance reminder fires on {DAY}: {fires}")
     lookups = [xid]
     lookups += _query(table, keys.phone(tenant_id, "+79160000001"))
@@ -325,7 +338,7 @@ def load_prototype(table: str, tenant_id: str, connector_id: str) -> Prototype:
     return Prototype(
         customer_id=customer_id,
         collection=_query(table, keys.customer(tenant_id, customer_id)),
-        car=[i for i in car_items if not i["sk"]["S"].startswith("DUE#")],
+        car=[i for i in car_items if "due_pk" not in i and not i["sk"]["S"].startswith("DUE#")],
         triggers=triggers,
         lookups=lookups,
     )

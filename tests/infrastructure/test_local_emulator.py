@@ -144,3 +144,153 @@ def test_event_rules_parse_each_input_path_once_and_deliver_the_same(
         m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     ]
     assert sorted(bodies) == [f'{{"kind": "visit", "who": "c{n}"}}' for n in range(5)]
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="claims",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client
+
+
+def claim(pk: str) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": "claims",
+            "Item": {"pk": {"S": pk}, "status": {"S": "accepted"}},
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": "pk"},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def transact(dynamodb: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cancellation as the client sees it ({} when the transaction went through)."""
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+    except dynamodb.exceptions.TransactionCanceledException as exc:
+        return {"reasons": exc.response["CancellationReasons"]}
+    return {}
+
+
+def stored(dynamodb: Any) -> list[str]:
+    return sorted(item["pk"]["S"] for item in dynamodb.scan(TableName="claims")["Items"])
+
+
+def test_transactions_cancel_and_write_as_moto_does(dynamodb: Any) -> None:
+    # Given 300 claims in the table, and the same transactions with and without the patch
+    for start in range(0, 300, 100):
+        assert transact(dynamodb, [claim(f"old-{n}") for n in range(start, start + 100)]) == {}
+    outcomes = []
+    for patched in (True, False):
+        if patched:
+            emulator.install()
+        # When one transaction meets a taken id and another holds only new ones
+        cancelled = transact(dynamodb, [claim("new-1"), claim("old-7"), claim("new-2")])
+        after_cancel = stored(dynamodb)
+        went = transact(dynamodb, [claim(f"{patched}-a"), claim(f"{patched}-b")])
+        outcomes.append((cancelled, after_cancel, went))
+        emulator.uninstall()
+    # Then both cancel the first with the same reasons (the taken item returned) and write
+    # nothing of it, and write the whole second
+    with_patch, as_moto = outcomes
+    assert with_patch[0] == as_moto[0]
+    assert [r["Code"] for r in with_patch[0]["reasons"]] == [
+        "None",
+        "ConditionalCheckFailed",
+        "None",
+    ]
+    assert with_patch[0]["reasons"][1]["Item"]["pk"] == {"S": "old-7"}
+    assert "new-1" not in with_patch[1] and len(with_patch[1]) == 300
+    assert with_patch[2] == as_moto[2] == {}
+    assert {"True-a", "True-b", "False-a", "False-b"} <= set(stored(dynamodb))
+
+
+@pytest.mark.usefixtures("installed")
+def test_a_transaction_copies_no_table_and_parses_a_condition_once(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import copy
+
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.models.table import Table
+
+    copied: list[object] = []
+    original_copy = copy.deepcopy
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        if isinstance(value, Table):
+            copied.append(value)
+        return original_copy(value, memo)
+
+    monkeypatch.setattr(copy, "deepcopy", deepcopy)
+    parses: list[str] = []
+    original_parse = ConditionExpressionParser.parse
+
+    def parse(self: ConditionExpressionParser) -> Any:
+        parses.append(self.condition_expression)
+        return original_parse(self)
+
+    monkeypatch.setattr(ConditionExpressionParser, "parse", parse)
+    # When three transactions of 100 claims each go through, and one is cancelled
+    for start in range(0, 300, 100):
+        assert transact(dynamodb, [claim(f"c-{n}") for n in range(start, start + 100)]) == {}
+    assert transact(dynamodb, [claim("c-1"), claim("c-new")])["reasons"][0]["Item"]
+    # Then no table was copied, and the condition was parsed once, not once per claim
+    assert copied == []
+    assert parses.count("attribute_not_exists(#pk)") == 1
+    assert len(stored(dynamodb)) == 300
+
+
+def conditional_writes(dynamodb: Any, prefix: str) -> list[str]:
+    """Outcomes of conditional writes that moto validates against the expression's names and
+    values (an error code, or "ok")."""
+    outcomes = []
+    calls: list[dict[str, Any]] = [
+        {"UpdateExpression": "SET n = :n", "ConditionExpression": "attribute_not_exists(pk)"},
+        {"UpdateExpression": "SET n = :n", "ConditionExpression": "attribute_not_exists(pk)"},
+        {"UpdateExpression": "SET n = :n", "ConditionExpression": "n < :n"},
+        {"UpdateExpression": "SET n = :n", "ConditionExpression": "n > :n"},
+        {"UpdateExpression": "SET n = :n", "ConditionExpression": "#n < :m"},
+    ]
+    for n, call in enumerate(calls):
+        values = {":n": {"N": str(n)}, **({":m": {"N": "9"}} if ":m" in str(call) else {})}
+        names = {"#n": "n"} if "#n" in str(call) else {}
+        try:
+            dynamodb.update_item(
+                TableName="claims",
+                Key={"pk": {"S": f"{prefix}-x"}},
+                ExpressionAttributeValues=values,
+                **({"ExpressionAttributeNames": names} if names else {}),
+                **call,
+            )
+            outcomes.append("ok")
+        except dynamodb.exceptions.ClientError as exc:
+            outcomes.append(exc.response["Error"]["Code"])
+    return outcomes
+
+
+def test_conditional_writes_answer_as_moto_does_with_expressions_parsed_once(
+    dynamodb: Any,
+) -> None:
+    as_moto = conditional_writes(dynamodb, "plain")
+    emulator.install()
+    try:
+        with_patch = [conditional_writes(dynamodb, f"patched{k}") for k in range(2)]
+    finally:
+        emulator.uninstall()
+    assert as_moto == [
+        "ok",
+        "ConditionalCheckFailedException",
+        "ok",
+        "ConditionalCheckFailedException",
+        "ok",
+    ]
+    assert with_patch == [as_moto, as_moto]

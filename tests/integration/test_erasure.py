@@ -20,6 +20,7 @@ from tests.support import customer_event
 from trigly.analytics.compaction import compact_tenant
 from trigly.channels.sandbox import outbox
 from trigly.imports import jobs
+from trigly.store import dictionaries
 
 PHONE_RAW, PHONE = "8 (917) 246-80-13", "+79172468013"
 EMAIL = "zinaida.erasable@example.ru"
@@ -34,9 +35,9 @@ def _readable(value: Any) -> Any:
     if isinstance(value, list):
         return [_readable(v) for v in value]
     if isinstance(value, bytes):
-        try:
-            return zlib.decompress(value).decode()
-        except zlib.error:
+        try:  # with the preset dictionary a stream names, if any (the car record's)
+            return dictionaries.decompress(value)
+        except (zlib.error, KeyError):
             return value.decode(errors="replace")
     return value
 

@@ -17,9 +17,14 @@ from tests.integration.test_messages import tick, work_journey_queue, work_sms_q
 from tests.integration.test_webhook import encode, post
 from tests.support import customer_event
 from trigly.channels.sandbox import outbox
+from trigly.journeys.triggers import ScheduledStart
 from trigly.messaging import customer_links
 from trigly.platform import clock, tenancy, tokens
 from trigly.store import journeys as journey_store
+from trigly.store import keys
+from trigly.store import vehicles as vehicle_store
+from trigly.store.vehicles import DueKey
+from trigly.vehicles.model import Vehicle
 
 VIN = "XWEFF41BBNR000777"
 
@@ -76,7 +81,9 @@ def test_a_serviced_car_gets_one_reminder_on_its_day_and_a_replay_changes_nothin
     # ...and a date trigger 14 days before it sits on the due index under that day
     fire_on = due_on - timedelta(days=14)
     starts = list(journey_store.due_triggers(dealer.tenant.tenant_id, fire_on))
-    assert [journey for _, journey in starts] == ["maintenance_reminder"]
+    assert [t.journey_id for t in starts] == ["maintenance_reminder"]
+    # ...and that entry is the car record itself (it carries its next maintenance), no item apart
+    assert [t.sk for t in starts] == ["CAR"]
     # Nothing is sent before that day
     tick(stack)
     work_sms_queue(stack)
@@ -102,6 +109,102 @@ def test_a_serviced_car_gets_one_reminder_on_its_day_and_a_replay_changes_nothin
     [run] = profile["journeys"]
     assert run["journey_id"] == "maintenance_reminder" and run["status"] == "active"
     assert run["step"] == "wait_booking"
+
+
+def stored_car(tenant_id: str) -> tuple[Vehicle, int, DueKey | None]:
+    """The car record as stored, its version and where it sits on the `due` index."""
+    loaded = vehicle_store.load_vehicle_item(tenant_id, VIN)
+    assert loaded is not None
+    return loaded
+
+
+def test_a_handed_over_maintenance_start_stays_off_the_index_when_the_car_changes_otherwise(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    """The car record is the trigger of its next maintenance: once the daily job took it off the
+    index, a later event that changes the car but not that start does not put it back."""
+    now = business_clock.now()
+    rio_serviced(dealer, drain, now, consent=True)
+    tenant_id = dealer.tenant.tenant_id
+    car, _, placed = stored_car(tenant_id)
+    assert car.due_start is not None and placed is not None
+    fire_on = date.fromisoformat(car.due_start["fire_on"])
+    assert placed.pk == journey_store.trigger_partition(tenant_id, fire_on)
+    business_clock.move_to(datetime.combine(fire_on, time(7, 5), tzinfo=UTC))
+    tick(stack)
+    work_sms_queue(stack)
+    assert len(outbox(tenant_id)) == 1
+    assert list(journey_store.due_triggers(tenant_id, fire_on)) == []
+    # A KASKO policy changes the car record, not its next maintenance
+    ingest(
+        dealer,
+        drain,
+        event(
+            "p-kasko",
+            "insurance.policy",
+            business_clock.now().isoformat(),
+            policy_id="KASKO-1",
+            customer_external_id="K-1",
+            vin=VIN,
+            kind="kasko",
+            ends_on=(fire_on + timedelta(days=365)).isoformat(),
+        ),
+    )
+    after, _, placed = stored_car(tenant_id)
+    assert [p.policy_id for p in after.insurance] == ["KASKO-1"]
+    assert after.due_start == car.due_start and placed is None
+    assert list(journey_store.due_triggers(tenant_id, fire_on)) == []
+    business_clock.advance(timedelta(days=1))
+    tick(stack)
+    work_sms_queue(stack)
+    assert len(outbox(tenant_id)) == 1
+
+
+def test_a_maintenance_trigger_item_of_before_moves_onto_the_car_record(
+    dealer: TenantFixture, drain: IngestDrain, business_clock: clock.AdjustableClock
+) -> None:
+    """Cars saved before the car record carried its next maintenance have a `DUE#` item for
+    it: their next event takes that item off and puts the record on the index instead."""
+    now = business_clock.now()
+    rio_serviced(dealer, drain, now, consent=True)
+    tenant_id = dealer.tenant.tenant_id
+    owner_pk = keys.vehicle(tenant_id, VIN)
+    # As such a car was stored: the start as a trigger item, its digest on the record
+    car, version, _ = stored_car(tenant_id)
+    start = ScheduledStart.model_validate(car.due_start)
+    journey_store.put_trigger(
+        tenant_id, owner_pk, start.journey_id, start.model_dump_json(), start.fire_on
+    )
+    car.schedule[start.journey_id] = start.digest()
+    car.due_start = None
+    vehicle_store.save_vehicle(tenant_id, car, version)
+    assert [t.sk for t in journey_store.due_triggers(tenant_id, start.fire_on)] == [
+        f"DUE#{start.journey_id}"
+    ]
+    # The next reading of the odometer
+    ingest(
+        dealer,
+        drain,
+        event(
+            "o-1",
+            "vehicle.odometer",
+            now.isoformat(),
+            vin=VIN,
+            mileage_km=19_000,
+            at=now.isoformat(),
+            source="telematics",
+        ),
+    )
+    assert journey_store.get_trigger(owner_pk, start.journey_id) is None
+    after, _, placed = stored_car(tenant_id)
+    assert after.due_start is not None and start.journey_id not in after.schedule
+    moved = date.fromisoformat(after.due_start["fire_on"])
+    assert placed == (journey_store.trigger_partition(tenant_id, moved), start.journey_id)
+    found = list(journey_store.due_triggers(tenant_id, moved))
+    assert [(t.sk, t.journey_id) for t in found] == [("CAR", start.journey_id)]
 
 
 def one_post_workshop(dealer: TenantFixture) -> str:

@@ -249,7 +249,7 @@ def test_birthday_greeting_on_the_day_at_ten_and_next_years_is_set(
     # The customer's birth date puts a trigger on their own collection, on tomorrow's index
     pipeline.send(person("BD-1", "+79161110021", morning, birth_date=born.isoformat()))
     customer_id = only_customer(pipeline.dealer, external_id="BD-1")["id"]
-    assert [j for _, j in journey_store.due_triggers(tenant_id, tomorrow)] == ["birthday"]
+    assert [t.journey_id for t in journey_store.due_triggers(tenant_id, tomorrow)] == ["birthday"]
     pipeline.tick()
     assert pipeline.sent() == []
     # Tomorrow at 10:00: the greeting (marketing), once
@@ -263,7 +263,7 @@ def test_birthday_greeting_on_the_day_at_ten_and_next_years_is_set(
     [following] = customer_milestones(born, tomorrow + timedelta(days=1))
     next_year = following.due_on
     assert next_year.year == tomorrow.year + 1
-    assert [j for _, j in journey_store.due_triggers(tenant_id, next_year)] == ["birthday"]
+    assert [t.journey_id for t in journey_store.due_triggers(tenant_id, next_year)] == ["birthday"]
     status, profile = api("GET", f"/v1/customers/{customer_id}", pipeline.dealer.api_key)
     assert status == 200
     assert [r["journey_id"] for r in profile["journeys"]] == ["birthday"]
@@ -284,7 +284,7 @@ def test_birthday_greeting_on_the_day_at_ten_and_next_years_is_set(
     )
     assert list(journey_store.due_triggers(tenant_id, next_year)) == []
     due = customer_milestones(moved, clock.now().date())[0].due_on
-    assert [j for _, j in journey_store.due_triggers(tenant_id, due)] == ["birthday"]
+    assert [t.journey_id for t in journey_store.due_triggers(tenant_id, due)] == ["birthday"]
 
 
 def order(order_id: str, customer: str, status: str, **extra: Any) -> dict[str, Any]:

@@ -164,3 +164,27 @@ def test_a_secret_rotated_keeps_the_old_one_valid_for_the_overlap(
     assert post(dealer, old_body)[0] == 202
     assert post(dealer, new_body, signed_headers(new_secret, new_body))[0] == 202
     drain()
+
+
+def test_a_batch_over_one_claim_transaction_counts_each_id_once(
+    dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    """Ids are claimed 100 to a transaction: ids taken earlier cancel a transaction, which is
+    claimed again without them; an id that was only rejected is accepted and its rejection
+    resolved; an id twice in the batch counts once."""
+    from trigly.ingest import rejections
+
+    bad = customer_event("big-7", "C-7", region="Moscow")
+    rejection_id = post(dealer, encode(bad))[1]["rejected"][0]["rejection_id"]
+    earlier = [customer_event(f"big-{n}", f"C-{n}") for n in range(0, 150, 2)]
+    assert post(dealer, encode({"events": earlier}))[1]["accepted"] == 75
+
+    batch = [customer_event(f"big-{n}", f"C-{n}") for n in range(150)]
+    batch.append(customer_event("big-9", "C-9"))
+    status, body = post(dealer, encode({"events": batch}))
+
+    assert status == 202
+    assert body == {"accepted": 75, "duplicates": 76, "rejected": []}
+    assert rejections.get_rejected(dealer.tenant.tenant_id, rejection_id).status == "resolved"
+    assert post(dealer, encode({"events": batch}))[1]["accepted"] == 0
+    drain()

@@ -41,14 +41,15 @@ def queue_due_triggers(tenant_id: str, days: list[date]) -> int:
     bodies = []
     for day in days:
         partition = store.trigger_partition(tenant_id, day)
-        for owner_pk, journey_id in store.due_triggers(tenant_id, day):
+        for trigger in store.due_triggers(tenant_id, day):
             bodies.append(
                 {
                     "kind": "trigger",
                     "tenant_id": tenant_id,
-                    "owner_pk": owner_pk,
-                    "journey_id": journey_id,
+                    "owner_pk": trigger.owner_pk,
+                    "journey_id": trigger.journey_id,
                     "partition": partition,
+                    "sk": trigger.sk,
                 }
             )
     enqueue(bodies)

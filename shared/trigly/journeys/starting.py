@@ -19,8 +19,12 @@ from trigly.store import journeys as store
 from trigly.store.journeys import RunRef
 
 
-def start_from_trigger(tenant_id: str, owner_pk: str, journey_id: str, partition: str) -> None:
-    loaded = store.get_trigger(owner_pk, journey_id)
+def start_from_trigger(
+    tenant_id: str, owner_pk: str, journey_id: str, partition: str, sk: str | None = None
+) -> None:
+    """`sk`: the item the index named (a car record carries its next maintenance itself;
+    without it, a trigger item, as queued before car records carried one)."""
+    loaded = store.get_trigger(owner_pk, journey_id, sk)
     if loaded is None or loaded[1] != partition:
         return  # moved to another day or removed since the job read it
     scheduled = json.loads(loaded[0])
@@ -42,7 +46,7 @@ def start_from_trigger(tenant_id: str, owner_pk: str, journey_id: str, partition
         )
     following = triggers.next_customer_start(tenant_id, triggers.ScheduledStart(**scheduled))
     if following is None:
-        store.take_trigger(owner_pk, journey_id, partition)
+        store.take_trigger(owner_pk, journey_id, partition, sk)
     else:  # moves it off today's partition to next year's
         store.put_trigger(
             tenant_id, owner_pk, journey_id, following.model_dump_json(), following.fire_on

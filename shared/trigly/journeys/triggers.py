@@ -5,6 +5,9 @@ warranty end...) and, for each enabled journey started by one, the day it starts
 the journey's offset). The result rides on the car record itself (`Vehicle.schedule`), saved in
 the same write, so the next event can tell what changed without reading anything; only changed
 triggers are written to (or taken off) the `due` index, where the daily job finds them by day.
+The start of the next maintenance, which nearly every car event moves, is carried whole by the
+car record (`Vehicle.due_start`), and the record itself sits on the `due` index as its trigger:
+the write the event makes anyway, instead of a second item (ADR 0025).
 
 A trigger whose day passed more than a day ago is not set (CONTRACT §3: an imported or late
 event starts no step whose moment passed); one due today or yesterday starts at the next run.
@@ -25,10 +28,13 @@ from trigly.lifecycle.milestones import car_milestones, customer_milestones
 from trigly.locations.service import locations_cached
 from trigly.store import journeys as store
 from trigly.store import keys
+from trigly.store.vehicles import DueKey
 from trigly.vehicles.model import DEALER, Vehicle
 from trigly.vehicles.plans import plan_of
 
 STALE_AFTER = timedelta(days=1)
+# The milestone whose start the car record carries (the first such journey by id, if several).
+CARRIED_MILESTONE = "maintenance"
 # Milestone details no message shows: left off the trigger so it stays one write unit.
 BULKY_DETAILS = frozenset({"works", "window"})
 
@@ -96,6 +102,36 @@ def car_schedule(tenant_id: str, vehicle: Vehicle, today: date) -> dict[str, Sch
             details={str(k): v for k, v in milestone.details.items() if k not in BULKY_DETAILS},
         )
     return starts
+
+
+def carried_journey(tenant_id: str) -> str | None:
+    """The journey whose start the car record carries: the first, by id, of the enabled ones
+    started by the next maintenance."""
+    return min(
+        (
+            journey.journey_id
+            for journey, trigger in catalog.milestone_journeys(tenant_id)
+            if trigger.milestone.value == CARRIED_MILESTONE
+        ),
+        default=None,
+    )
+
+
+def carried_due(
+    tenant_id: str,
+    start: ScheduledStart | None,
+    before: dict[str, object] | None,
+    placed: DueKey | None,
+) -> DueKey | None:
+    """Where the car record sits on the `due` index for the start it carries: as it sat when
+    the start is unchanged (`placed`, None once the daily job took it off), else under the
+    start's day. Its sort key there is the journey id alone: the index entry brings the record's
+    own key, and the record is near a kilobyte (DynamoDB bills a write per started KB)."""
+    if start is None:
+        return None
+    if before is not None and before == start.model_dump(mode="json"):
+        return placed
+    return DueKey(store.trigger_partition(tenant_id, start.fire_on), start.journey_id)
 
 
 def sync_car(

@@ -30,7 +30,11 @@ def handle(body: str) -> None:
         queue_due_triggers(message["tenant_id"], days)
     elif message["kind"] == "trigger":
         start_from_trigger(
-            message["tenant_id"], message["owner_pk"], message["journey_id"], message["partition"]
+            message["tenant_id"],
+            message["owner_pk"],
+            message["journey_id"],
+            message["partition"],
+            message.get("sk"),
         )
     elif message["kind"] == "run":
         advance_run(RunRef(message["tenant_id"], message["customer_id"], message["sk"]))

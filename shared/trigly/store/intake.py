@@ -1,15 +1,21 @@
 """Event claims (idempotency, access pattern 1) and rejected events (pattern 12)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from trigly.store import keys
 from trigly.store.models import EventClaimItem, RejectedEventItem, bind
 
 ACCEPTED = "accepted"
 REJECTED = "rejected"
+# DynamoDB's most items in one TransactWriteItems.
+CLAIMS_PER_TRANSACTION = 100
+# Rounds of a transaction cancelled only by concurrent writers before the claim gives up.
+TRANSACTION_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,147 @@ def claim_event(
     return ClaimOutcome(
         claimed=True, earlier_rejections=tuple(old.get("rejected_ids", {}).get("SS", []))
     )
+
+
+class ClaimsUnavailable(RuntimeError):
+    """A claim transaction kept being cancelled by concurrent writes, or for a reason other than
+    an id taken already; nothing of it was written."""
+
+
+def claim_events(
+    *,
+    tenant_id: str,
+    connector_id: str,
+    event_ids: Sequence[str],
+    claimed_at: str,
+    expires_at: int,
+) -> dict[str, ClaimOutcome]:
+    """Claim up to `CLAIMS_PER_TRANSACTION` distinct ids in one transaction, each put on the
+    condition that the id is new: one request instead of one per event (a single id: one
+    conditional put, as a transaction costs two writes an item).
+
+    A transaction is all or nothing, and its cancellation says which conditions failed: those
+    ids are taken (duplicates), the rest are claimed again without them. An id that was only
+    rejected before is claimed on its own (`claim_event`), which also returns the rejections to
+    resolve. Any other cancellation reason raises; nothing of that transaction was written.
+    """
+    if len(set(event_ids)) != len(event_ids) or len(event_ids) > CLAIMS_PER_TRANSACTION:
+        raise ValueError(f"at most {CLAIMS_PER_TRANSACTION} distinct event ids per transaction")
+    if len(event_ids) == 1:
+        # A transaction writes each item twice (prepare, commit): one id is one conditional put.
+        [event_id] = event_ids
+        return {
+            event_id: claim_event(
+                tenant_id=tenant_id,
+                connector_id=connector_id,
+                event_id=event_id,
+                claimed_at=claimed_at,
+                expires_at=expires_at,
+            )
+        }
+    outcomes: dict[str, ClaimOutcome] = {}
+    rejected_before: list[str] = []
+    pending = list(event_ids)
+    for _ in range(TRANSACTION_ROUNDS):
+        if not pending:
+            break
+        try:
+            _claim_together(tenant_id, connector_id, pending, claimed_at, expires_at)
+        except TransactWriteError as exc:
+            if exc.cause_response_code != "TransactionCanceledException":
+                raise
+            pending = _after_cancellation(exc, pending, outcomes, rejected_before)
+            continue
+        outcomes.update((event_id, ClaimOutcome(claimed=True)) for event_id in pending)
+        pending = []
+    if pending:
+        raise ClaimsUnavailable(f"{len(pending)} claims cancelled {TRANSACTION_ROUNDS} times")
+    outcomes.update(
+        _claim_each(
+            tenant_id=tenant_id,
+            connector_id=connector_id,
+            event_ids=rejected_before,
+            claimed_at=claimed_at,
+            expires_at=expires_at,
+            claimed_before=outcomes,
+        )
+    )
+    return outcomes
+
+
+def _claim_each(
+    *,
+    tenant_id: str,
+    connector_id: str,
+    event_ids: list[str],
+    claimed_at: str,
+    expires_at: int,
+    claimed_before: dict[str, ClaimOutcome],
+) -> dict[str, ClaimOutcome]:
+    """Claim ids that were rejected before, one conditional write each (it returns their
+    rejections). On a failure the transaction's claims too are released: the caller learns only
+    of the failure, and must not be left holding them."""
+    outcomes: dict[str, ClaimOutcome] = {}
+    try:
+        for event_id in event_ids:
+            outcomes[event_id] = claim_event(
+                tenant_id=tenant_id,
+                connector_id=connector_id,
+                event_id=event_id,
+                claimed_at=claimed_at,
+                expires_at=expires_at,
+            )
+    except Exception:
+        for event_id, outcome in (claimed_before | outcomes).items():
+            if outcome.claimed:
+                release_claim(tenant_id, connector_id, event_id)
+        raise
+    return outcomes
+
+
+def _claim_together(
+    tenant_id: str, connector_id: str, event_ids: list[str], claimed_at: str, expires_at: int
+) -> None:
+    bind()
+    with TransactWrite(connection=_claims_connection()) as transaction:
+        for event_id in event_ids:
+            transaction.save(
+                EventClaimItem(
+                    keys.event_claim(tenant_id, connector_id, event_id),
+                    status=ACCEPTED,
+                    claimed_at=claimed_at,
+                    expires_at=expires_at,
+                ),
+                condition=EventClaimItem.pk.does_not_exist(),
+                return_values="ALL_OLD",
+            )
+
+
+def _after_cancellation(
+    exc: TransactWriteError,
+    pending: list[str],
+    outcomes: dict[str, ClaimOutcome],
+    rejected_before: list[str],
+) -> list[str]:
+    """Sort a cancelled claim transaction's ids: taken (a duplicate), rejected before (claimed
+    alone afterwards), or to try again (cancelled because of the others, or a conflicting
+    concurrent write). Returns the last kind."""
+    reasons = exc.cancellation_reasons
+    if len(reasons) != len(pending):
+        raise exc
+    again: list[str] = []
+    for event_id, reason in zip(pending, reasons, strict=True):
+        if reason is None or reason.code == "TransactionConflict":
+            again.append(event_id)
+        elif reason.code == "ConditionalCheckFailed":
+            old = reason.raw_item or {}
+            if old.get("status", {}).get("S") == REJECTED:
+                rejected_before.append(event_id)
+            else:
+                outcomes[event_id] = ClaimOutcome(claimed=False)
+        else:
+            raise exc
+    return again
 
 
 def release_claim(tenant_id: str, connector_id: str, event_id: str) -> None:

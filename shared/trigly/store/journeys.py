@@ -6,16 +6,21 @@
   the UTC hour it wakes (`DUE#{hour}#{shard}`, shared with held messages), which the hourly
   tick reads;
 - a date trigger: on the car (or customer) it concerns, `DUE#{journey}`, on the `due` index under
-  `T#{tenant}#LIFE#{date}` — the daily job reads exactly the day's partition;
+  `T#{tenant}#LIFE#{date}` — the daily job reads exactly the day's partition; a car's next
+  maintenance rides on the car record itself (`CAR`, same partition, the journey id as its sort
+  key, ADR 0025);
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist
 
-from trigly.store import due_hours, keys
+from trigly.platform import aws
+from trigly.platform.settings import get_settings
+from trigly.store import due_hours, keys, vehicles
 from trigly.store.conditions import held
 from trigly.store.customers import StaleProfile
 from trigly.store.models import EnrollmentItem, JourneyItem, TriggerItem, bind
@@ -128,6 +133,12 @@ def trigger_partition(tenant_id: str, day: date) -> str:
     return f"T#{tenant_id}#LIFE#{day.isoformat()}"
 
 
+def trigger_sort(owner_pk: str, journey_id: str) -> str:
+    """A trigger item's sort key on the index: whose and which journey's (a car record carrying
+    its start has the journey id alone, store.vehicles)."""
+    return f"{owner_pk}#{journey_id}"
+
+
 def put_trigger(tenant_id: str, owner_pk: str, journey_id: str, doc: str, fire_on: date) -> None:
     bind()
     TriggerItem(
@@ -135,7 +146,7 @@ def put_trigger(tenant_id: str, owner_pk: str, journey_id: str, doc: str, fire_o
         f"{TRIGGER_PREFIX}{journey_id}",
         doc=doc,
         due_pk=trigger_partition(tenant_id, fire_on),
-        due_sk=f"{owner_pk}#{journey_id}",
+        due_sk=trigger_sort(owner_pk, journey_id),
     ).save()
 
 
@@ -144,8 +155,45 @@ def delete_trigger(owner_pk: str, journey_id: str) -> None:
     TriggerItem(owner_pk, f"{TRIGGER_PREFIX}{journey_id}").delete()
 
 
-def get_trigger(owner_pk: str, journey_id: str) -> tuple[str, str | None] | None:
-    """(document, the due partition it sits in, if still on the index)."""
+class DueTrigger(NamedTuple):
+    owner_pk: str
+    journey_id: str
+    sk: str  # the item on the index: a trigger item (`DUE#{journey}`) or a car record (`CAR`)
+
+
+def due_triggers(tenant_id: str, day: date) -> Iterator[DueTrigger]:
+    """Every trigger of the tenant's day: one Query, paged. Trigger items and car records share
+    the partition, so it is read across kinds (keys only)."""
+    client = aws.dynamodb()
+    request: dict[str, Any] = {
+        "TableName": get_settings().main_table,
+        "IndexName": "due",
+        "KeyConditionExpression": "due_pk = :day",
+        "ExpressionAttributeValues": {":day": {"S": trigger_partition(tenant_id, day)}},
+        "ProjectionExpression": "pk, sk, due_sk",
+    }
+    while True:
+        page = client.query(**request)
+        for item in page.get("Items", []):
+            owner_pk = item["pk"]["S"]  # a trigger item's sort key starts with it, a car's not
+            journey_id = item["due_sk"]["S"].removeprefix(f"{owner_pk}#")
+            yield DueTrigger(owner_pk, journey_id, item["sk"]["S"])
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def get_trigger(
+    owner_pk: str, journey_id: str, sk: str | None = None
+) -> tuple[str, str | None] | None:
+    """(document, the due partition it sits in, if still on the index); `sk` says which item
+    the index named (a trigger item unless it was a car record)."""
+    if sk == vehicles.CAR_SK:
+        carried = vehicles.carried_start(owner_pk)
+        if carried is None:
+            return None
+        doc, due = carried
+        return doc, due.pk if due and due.sk == journey_id else None
     bind()
     try:
         item = TriggerItem.get(owner_pk, f"{TRIGGER_PREFIX}{journey_id}", consistent_read=True)
@@ -154,15 +202,10 @@ def get_trigger(owner_pk: str, journey_id: str) -> tuple[str, str | None] | None
     return item.doc, item.due_pk
 
 
-def due_triggers(tenant_id: str, day: date) -> Iterator[tuple[str, str]]:
-    """(owner pk, journey id) of every trigger of the tenant's day: one Query, paged."""
-    bind()
-    for item in TriggerItem.due_index.query(trigger_partition(tenant_id, day)):
-        yield item.pk, item.sk.removeprefix(TRIGGER_PREFIX)
-
-
-def take_trigger(owner_pk: str, journey_id: str, partition: str) -> bool:
+def take_trigger(owner_pk: str, journey_id: str, partition: str, sk: str | None = None) -> bool:
     """Take a fired trigger off the index, unless it was moved meanwhile (a new date)."""
+    if sk == vehicles.CAR_SK:
+        return vehicles.take_carried_start(owner_pk, vehicles.DueKey(partition, journey_id))
     bind()
     item = TriggerItem(owner_pk, f"{TRIGGER_PREFIX}{journey_id}")
     return held(

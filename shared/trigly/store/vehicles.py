@@ -1,6 +1,8 @@
 """Car records (access patterns 4, 6) and the dated records of customer and car collections."""
 
+import json
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from pydantic import BaseModel
 from pynamodb.exceptions import DoesNotExist
@@ -14,29 +16,83 @@ from trigly.vehicles.model import Vehicle
 CAR_SK = "CAR"
 
 
+class DueKey(NamedTuple):
+    """Where a car record sits on the `due` index: its start's day partition
+    (`T#{tenant}#LIFE#{day}`) and the journey id."""
+
+    pk: str
+    sk: str
+
+
 class StaleVehicle(StaleProfile):
     """The car record changed since it was read; re-read and apply again."""
 
 
 def load_vehicle(tenant_id: str, vin: str) -> tuple[Vehicle, int] | None:
+    loaded = load_vehicle_item(tenant_id, vin)
+    return (loaded[0], loaded[1]) if loaded else None
+
+
+def load_vehicle_item(tenant_id: str, vin: str) -> tuple[Vehicle, int, DueKey | None] | None:
+    """The car record, its version and the `due` index key it sits under (its carried start's,
+    None when it has none or the daily job took it off)."""
     bind()
     try:
         # Eventually consistent (half the read cost): the versioned save refuses a stale read.
         item = VehicleItem.get(keys.vehicle(tenant_id, vin), CAR_SK)
     except DoesNotExist:
         return None
-    return Vehicle.model_validate_json(item.doc), int(item.version or 0)
+    due = DueKey(item.due_pk, item.due_sk) if item.due_pk and item.due_sk else None
+    return Vehicle.model_validate_json(item.doc), int(item.version or 0), due
 
 
-def save_vehicle(tenant_id: str, vehicle: Vehicle, version: int | None) -> None:
+def save_vehicle(
+    tenant_id: str, vehicle: Vehicle, version: int | None, due: DueKey | None = None
+) -> None:
+    """Optimistic; `due` puts the record on the `due` index as its carried start's trigger (a
+    put replaces the item: without it, the record leaves the index)."""
     bind()
     item = VehicleItem(
         keys.vehicle(tenant_id, vehicle.vin), CAR_SK, doc=vehicle.model_dump_json(exclude_none=True)
     )
+    if due is not None:
+        item.due_pk, item.due_sk = due.pk, due.sk
     if version is not None:
         item.version = version
     if not held(item.save):
         raise StaleVehicle(vehicle.vin)
+
+
+def carried_start(owner_pk: str) -> tuple[str, DueKey | None] | None:
+    """The start a car record carries (its document) and the index key it sits under; strongly
+    consistent (the daily job's hand-over checks the key)."""
+    bind()
+    try:
+        item = VehicleItem.get(owner_pk, CAR_SK, consistent_read=True)
+    except DoesNotExist:
+        return None
+    start = json.loads(item.doc).get("due_start")
+    if start is None:
+        return None
+    due = DueKey(item.due_pk, item.due_sk) if item.due_pk and item.due_sk else None
+    return json.dumps(start), due
+
+
+def take_carried_start(owner_pk: str, due: DueKey) -> bool:
+    """Take a car record off the `due` index (its start was handed over), unless it moved
+    meanwhile. The version goes up, so a car event that read the record before saves again
+    from what is stored (and does not put the start back)."""
+    bind()
+    item = VehicleItem(owner_pk, CAR_SK)
+    # Any value: with a version set PynamoDB adds 1 to the stored one; the condition is the key.
+    item.version = 0
+    return held(
+        lambda: item.update(
+            actions=[VehicleItem.due_pk.remove(), VehicleItem.due_sk.remove()],
+            condition=(VehicleItem.due_pk == due.pk) & (VehicleItem.due_sk == due.sk),
+            add_version_condition=False,
+        )
+    )
 
 
 def put_customer_records(

@@ -47,18 +47,25 @@ def update_vehicle(
 
     today = clock.now().date()
     for _ in range(MAX_SAVE_ATTEMPTS):
-        loaded = store.load_vehicle(tenant_id, vin)
-        before, version = loaded if loaded else (None, None)
+        loaded = store.load_vehicle_item(tenant_id, vin)
+        before, version, placed = loaded if loaded else (None, None, None)
         after = before.model_copy(deep=True) if before else Vehicle(vin=vin)
         change(after)
         starts = triggers.car_schedule(tenant_id, after, today)
+        # The next maintenance's start rides on the record itself; the others are trigger items.
+        carried_id = triggers.carried_journey(tenant_id)
+        carried = starts.pop(carried_id) if carried_id in starts else None
+        after.due_start = carried.model_dump(mode="json") if carried else None
         after.schedule = {k: v.digest() for k, v in starts.items()}
         if before is not None and after == before:
             return before, after
+        due = triggers.carried_due(tenant_id, carried, before.due_start if before else None, placed)
         try:
-            store.save_vehicle(tenant_id, after, version)
+            store.save_vehicle(tenant_id, after, version, due)
         except store.StaleVehicle:
             continue
+        # A start carried now but kept as a trigger item before is taken off here (not in
+        # `starts`), so it is never on the index twice.
         triggers.sync_car(tenant_id, vin, before.schedule if before else {}, starts)
         return before, after
     raise store.StaleVehicle(vin)
