@@ -204,6 +204,8 @@ def test_functions_carry_their_handler_and_service_name(deployed: Deployed) -> N
             "channels",
             "feedback",
             "journeys",
+            "analytics",
+            "compaction",
         )
     }
     services = {f.environment["POWERTOOLS_SERVICE_NAME"] for f in functions.values()}
@@ -217,6 +219,8 @@ def test_functions_carry_their_handler_and_service_name(deployed: Deployed) -> N
         "channels",
         "feedback",
         "journeys",
+        "analytics",
+        "analytics-compaction",
     }
 
 

@@ -520,3 +520,18 @@ def test_a_compaction_during_a_projection_leaves_the_half_written_version_alone(
     assert rows(tenant_id, "SELECT customer_id, model FROM cars") == [(lev, "Ceed")]
     compaction.compact_tenant(tenant_id)
     assert rows(tenant_id, "SELECT customer_id, model FROM cars") == [(lev, "Ceed")]
+
+
+def test_a_notice_sqs_refused_fails_nothing_and_goes_with_the_next_invocation(
+    stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer_id, _ = known_customer(dealer, drain, "AN-2")
+    noticed(stack, dealer)
+    url = stack.queues["AnalyticsQueue"].url
+    monkeypatch.setenv(notices.QUEUE_URL_VARIABLE, url + "-gone")
+    form = {"shown": ["sms.service", "sms.marketing"], "sms.service": "yes"}
+    assert page("POST", preferences_path(dealer, customer_id), form)[0] == 200  # answered
+    assert notices.pending() == {dealer.tenant.tenant_id: {customer_id}}
+    monkeypatch.setenv(notices.QUEUE_URL_VARIABLE, url)
+    assert page("GET", preferences_path(dealer, customer_id))[0] == 200  # writes nothing
+    assert noticed(stack, dealer) == {customer_id}

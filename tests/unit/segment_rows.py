@@ -1,7 +1,7 @@
 """Synthetic analytics-view rows for the segment tests, and an in-memory DuckDB holding them.
 
-`view_from_rows` stands in for the view helper's own (the same tables and columns, from
-`trigly.analytics.schema`); `population` draws customers, cars and model views whose values
+`view_from_rows` is the analytics view's own (`trigly.analytics.view`: the reader's SQL over
+the rows); `population` draws customers, cars and model views whose values
 collide often (shared cities, equal spends, dates on the boundaries) so ties and edges occur.
 """
 
@@ -13,27 +13,16 @@ from typing import Any
 
 import duckdb
 
-from trigly.analytics.schema import CONSENT_COLUMNS, TABLES, TABLES_BY_NAME
+from trigly.analytics import view
+from trigly.analytics.schema import CONSENT_COLUMNS
 
 Row = dict[str, Any]
 
 
 def view_from_rows(rows: dict[str, list[Row]]) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with every analytics table, holding `rows` (missing columns NULL)."""
-    conn = duckdb.connect(":memory:")
-    for table in TABLES:
-        columns = ", ".join(f'"{c.name}" {c.sql_type}' for c in table.columns)
-        conn.execute(f"CREATE TABLE {table.name} ({columns})")
-    for name, items in rows.items():
-        table = TABLES_BY_NAME[name]
-        if not items:
-            continue
-        marks = ", ".join("?" for _ in table.columns)
-        conn.executemany(
-            f"INSERT INTO {name} VALUES ({marks})",
-            [[item.get(c) for c in table.column_names] for item in items],
-        )
-    return conn
+    """The analytics view's own views over these rows (trigly.analytics.view): live rows only,
+    newest version per customer, erased customers hidden, as `open_view` shows a tenant."""
+    return view.view_from_rows(rows)
 
 
 def _maybe(rng: random.Random, value: Any, none_share: float = 0.2) -> Any:

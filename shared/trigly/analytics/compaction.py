@@ -100,7 +100,7 @@ def compact_tenant(
             kept = f" WHERE version >= '{drop_older_than}'" if drop_older_than else ""
             folding = time.perf_counter()
             con.execute(
-                f"COPY (SELECT * FROM {table.name}{kept} ORDER BY customer_id) TO '{path}' "
+                f"COPY (SELECT * FROM {table.name}{kept}) TO '{path}' "
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
             fold_seconds += time.perf_counter() - folding

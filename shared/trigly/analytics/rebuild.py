@@ -69,6 +69,7 @@ def rebuild(
 ) -> Rebuilt:
     """Scan, project in batches (`progress` gets each batch's size), then compact."""
     started = files.new_version()
+    aws.dynamodb(), aws.s3()  # created here: botocore's client creation is not thread-safe
     customers = tenant_customers(tenant_id, segments)
     found(len(customers))
     batches = [customers[i : i + batch] for i in range(0, len(customers), batch)]
