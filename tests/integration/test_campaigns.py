@@ -32,6 +32,7 @@ from tests.support import (
     reset_process_caches,
     sqs_event,
 )
+from trigly.analytics.view import open_view
 from trigly.campaigns import sending
 from trigly.channels.sandbox import outbox
 from trigly.platform import clock
@@ -180,6 +181,17 @@ def test_a_campaign_goes_once_to_each_member_with_holdout_variants_and_erid(
         "suppressed",
         "holdout",
     )
+    # the analytics view holds every campaign message, variant and holdout alike (reports read it)
+    project_waiting(stack)
+    with open_view(dealer.tenant.tenant_id) as view:
+        by_status = dict(
+            view.execute(
+                "SELECT coalesce(reason, status), count(*) FROM messages"
+                " WHERE campaign_id = ? GROUP BY 1",
+                [campaign_id],
+            ).fetchall()
+        )
+    assert by_status == {"delivered": counts["sent"], "holdout": counts["holdout"]}
     listed = api("GET", "/v1/campaigns", dealer.api_key)[1]
     assert [c["id"] for c in listed["items"]] == [campaign_id] and listed["cursor"] is None
     # sending finished: it cannot be cancelled any more
