@@ -364,3 +364,32 @@ def test_the_consent_ledger_keeps_every_statement_and_the_latest_is_current(
         (True, "анкета", "2026-03-01T07:00:00Z"),
     ]
     assert profile["consent_ledger"][1]["text_version"] == "v2"
+
+
+def test_a_parts_purchase_shows_its_lines_in_the_profile(
+    dealer: TenantFixture, drain: IngestDrain
+) -> None:
+    lines = [
+        {"name": "Коврики", "category": "accessories", "qty": 1, "amount": 3500},
+        {"sku": "OIL-5W30", "name": "Масло 5W-30", "category": "oil", "qty": 4, "amount": 4400},
+    ]
+    ingest(
+        dealer,
+        drain,
+        customer_event("pp-c", "PP-1", first_name="Олег"),
+        event(
+            "pp-1",
+            "parts.purchased",
+            customer_external_id="PP-1",
+            order_id="PS-1",
+            at="2026-11-20T10:00:00+03:00",
+            items=lines,
+            total_amount=7900,
+        ),
+    )
+    customer_id = only_customer(dealer, external_id="PP-1")["id"]
+    status, profile = api("GET", f"/v1/customers/{customer_id}", dealer.api_key)
+    assert status == 200, profile
+    [purchase] = profile["parts_purchases"]
+    assert [line["name"] for line in purchase["items"]] == ["Коврики", "Масло 5W-30"]
+    assert purchase["at"] == "2026-11-20T07:00:00Z"

@@ -138,15 +138,19 @@ def appointment_view(appointment: Appointment) -> dict[str, Any]:
 
 def _dump(record: BaseModel) -> dict[str, Any]:
     """A record as JSON with times in UTC `Z` (CONTRACT §1a)."""
-    out: dict[str, Any] = {}
-    for name, value in record:
-        if isinstance(value, datetime):
-            out[name] = isoformat(value)
-        elif isinstance(value, BaseModel):
-            out[name] = _dump(value)
-        else:
-            out[name] = value.isoformat() if isinstance(value, date) else value
-    return out
+    return {name: _json_value(value) for name, value in record}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return isoformat(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return _dump(value)
+    if isinstance(value, list | tuple):  # e.g. the lines of a parts purchase
+        return [_json_value(item) for item in value]
+    return value
 
 
 def web_summary(visits: Sequence[WebVisit], now: datetime) -> dict[str, Any]:
