@@ -61,6 +61,18 @@ def test_other_tables_and_other_keys_name_nobody() -> None:
         assert notices.customer_of(key) is None
 
 
+def test_a_journey_run_step_names_nobody_the_view_holds_no_runs() -> None:
+    from trigly.store.journeys import ENROLLMENT_PREFIX, RunRef
+
+    run = RunRef.of("t", "c", "maintenance_reminder", "VIN1")
+    item = {"pk": {"S": "T#t#C#c"}, "sk": {"S": run.sk}}
+    assert run.sk.startswith(ENROLLMENT_PREFIX)
+    assert list(notices._written_keys("PutItem", {"TableName": "main", "Item": item}, "main")) == []
+    message = {"pk": {"S": "T#t#C#c"}, "sk": {"S": "MSG#2026#m1"}}
+    found = notices._written_keys("UpdateItem", {"TableName": "main", "Key": message}, "main")
+    assert list(found) == ["T#t#C#c"]
+
+
 def test_notes_are_taken_once_and_sent_per_tenant_in_chunks() -> None:
     notices.take()
     notices.note([("t1", f"c{n}") for n in range(notices.IDS_PER_MESSAGE + 1)] + [("t2", "x")])

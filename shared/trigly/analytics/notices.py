@@ -39,7 +39,16 @@ def customer_of(pk: str) -> tuple[str, str] | None:
     return None
 
 
+# Items of a customer's collection the view holds nothing of: a journey run advancing writes its
+# run on every step, and each would cost a projection (a Query and the S3 writes) for nothing.
+NOT_IN_VIEW = ("JRN#",)  # store.journeys.ENROLLMENT_PREFIX
+
+
 def _pk(key_or_item: Mapping[str, Any] | None) -> str | None:
+    """The item's partition key, unless the item is one the analytics view does not hold."""
+    sk = (key_or_item or {}).get("sk")
+    if isinstance(sk, Mapping) and str(sk.get("S", "")).startswith(NOT_IN_VIEW):
+        return None
     value = (key_or_item or {}).get("pk")
     return value.get("S") if isinstance(value, Mapping) else None
 
