@@ -13,7 +13,6 @@ nothing.
 import json
 from datetime import date
 
-from trigly.journeys.advancing import advance_run
 from trigly.journeys.due import queue_due_triggers
 from trigly.journeys.starting import on_domain_event, start_from_trigger
 from trigly.store.journeys import RunRef
@@ -33,6 +32,8 @@ def handle(body: str) -> None:
             message["tenant_id"], message["owner_pk"], message["journey_id"], message["partition"]
         )
     elif message["kind"] == "run":
+        from trigly.journeys.advancing import advance_run  # renders: see `starting.enroll`
+
         advance_run(RunRef(message["tenant_id"], message["customer_id"], message["sk"]))
     elif message["kind"] in ("held_message", "fallback"):  # the tick's, for the messaging core
         from trigly.messaging import service as messaging

@@ -16,8 +16,7 @@ from datetime import date, datetime
 from pynamodb.exceptions import DoesNotExist
 
 from trigly.store import due_hours, keys
-from trigly.store.conditions import held
-from trigly.store.customers import StaleProfile
+from trigly.store.conditions import StaleProfile, held
 from trigly.store.models import EnrollmentItem, JourneyItem, TriggerItem, bind
 
 JOURNEY_PREFIX = "JOURNEY#"
