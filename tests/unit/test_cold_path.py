@@ -26,6 +26,7 @@ NOT_ON_IMPORT = {
         "trigly.journeys.advancing",
         "trigly.lifecycle.milestones",
         "trigly.profiles.model",
+        "trigly.profiles.records",
     ),
     "scheduler": ("pydantic", "pydantic_settings", "trigly.scheduling.tick"),
 }
@@ -43,3 +44,12 @@ def test_a_handler_import_leaves_what_its_usual_call_does_not_need(handler: str)
 
 def test_the_cap_ledger_keeps_the_longest_window_and_a_day() -> None:
     assert policy.THIRTY_DAYS + timedelta(days=1) == caps.KEPT
+
+
+def test_every_provider_reads_back_through_its_own_model() -> None:
+    from trigly.channels import credentials
+
+    providers = {p for ps in credentials.PROVIDERS.values() for p in ps}
+    assert set(credentials._BY_PROVIDER) == providers
+    for provider, model in credentials._BY_PROVIDER.items():
+        assert model.model_fields["provider"].annotation.__args__ == (provider,)  # type: ignore[union-attr]
