@@ -27,6 +27,7 @@ NOT_ON_IMPORT = {
         "trigly.lifecycle.milestones",
         "trigly.profiles.model",
         "trigly.profiles.records",
+        "trigly.messaging.intent",
     ),
     "scheduler": ("pydantic", "pydantic_settings", "trigly.scheduling.tick"),
 }
