@@ -6,16 +6,17 @@ journey worker its journeys), whatever it makes lazy. The first model built also
 `importlib.metadata` (pydantic's plugin loader), even with plugins disabled.
 """
 
-from pydantic import BaseModel
+from trigly.platform.startup import init_phase
 
-from benchmarks.cold_floor import logger, metrics, traced_handler
+with init_phase():  # as every handler imports
+    from pydantic import BaseModel
 
+    from benchmarks.cold_floor import logger, metrics, traced_handler
 
-class Probe(BaseModel):
-    id: str
-    count: int
+    class Probe(BaseModel):
+        id: str
+        count: int
 
-
-Probe.model_validate({"id": "x", "count": 1})
+    Probe.model_validate({"id": "x", "count": 1})
 
 __all__ = ["logger", "metrics", "traced_handler"]
