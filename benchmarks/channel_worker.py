@@ -2,7 +2,7 @@
 
 Throughput: a local HTTP/1.1 server (keep-alive, threaded) answers every request after 100 ms
 with Viber's `send_message` success. The tenant's Viber credentials are set through the product
-(Secrets Manager in moto), and `TRIGLY_PROVIDER_ENDPOINTS` points the provider at the server.
+(Parameter Store in moto), and `TRIGLY_PROVIDER_ENDPOINTS` points the provider at the server.
 N messages are stored as the send path stores them and handed to `functions.channels.app.handler`
 in SQS batches of 10, one batch after another (one worker, as Lambda feeds it): each message is
 loaded, claimed, sent and saved as sent, all on the emulated DynamoDB. The baseline, in the same
@@ -13,7 +13,7 @@ Viber is the provider measured because it has no per-second limit of ours; a pro
 
 Cold init: `functions.channels.app` imported (and its clients created) in fresh processes with
 the Lambda environment, against a bare script importing boto3 and creating the same clients
-(DynamoDB, Secrets Manager), with `benchmarks.cold_start`'s probe. Goal ≤ 1.5×.
+(DynamoDB, SSM), with `benchmarks.cold_start`'s probe. Goal ≤ 1.5×.
 
     .venv/bin/python -m benchmarks.channel_worker [messages] [cold-start runs]
 """
@@ -38,7 +38,7 @@ MESSAGES = 300
 BATCH = 10
 GOAL = 0.5
 COLD_GOAL = 1.5
-SERVICES = ("dynamodb", "secretsmanager")
+SERVICES = ("dynamodb", "ssm")  # channel credentials live in Parameter Store
 VIBER = {"provider": "viber", "auth_token": "bench-token-0123456789", "sender_name": "Bench"}
 
 

@@ -5,14 +5,17 @@ notices named them (trigly.analytics.projection). A tenant whose projection fail
 records delivered again; the others' stand. No DuckDB here (ADR 0019, 0022).
 """
 
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    from typing import Any
 
-from trigly.analytics import notices
-from trigly.analytics.projection import project
-from trigly.analytics.requests import request_compaction
-from trigly.platform.observability import logger, metrics, traced_handler
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trigly.analytics import notices
+    from trigly.analytics.projection import project
+    from trigly.analytics.requests import request_compaction
+    from trigly.platform.observability import logger, metrics, traced_handler
 
 
 @logger.inject_lambda_context

@@ -1,53 +1,56 @@
 """Management API: one resolver, API-key authentication and scopes (`functions.api.access`),
 errors mapped to problems in one place."""
 
-import json
-from http import HTTPStatus
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.event_handler.openapi.models import OpenAPI as OpenAPIDocument
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    import json
+    from http import HTTPStatus
+    from typing import Any
 
-from functions.api import (
-    access,
-    campaigns,
-    channels,
-    credentials,
-    customer_channels,
-    customers,
-    feedback,
-    journeys,
-    links,
-    locations,
-    messages,
-    prices,
-    rejected_events,
-    segments,
-    settings,
-    templates,
-    vehicles,
-)
-from functions.api.imports import router as imports_router
-from functions.api.openapi import OPENAPI, document_problems, webhook_documentation
-from trigly.platform import tenancy
-from trigly.platform.errors import (
-    FieldError,
-    Forbidden,
-    MalformedRequest,
-    NotFound,
-    TriglyError,
-    Unauthorized,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
-from trigly.platform.http import PROBLEM_CONTENT_TYPE, problem, problem_response
-from trigly.platform.observability import logger, traced_handler
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+    from aws_lambda_powertools.event_handler.openapi.exceptions import (
+        RequestUnsupportedContentType,
+        RequestValidationError,
+    )
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI as OpenAPIDocument
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.api import (
+        access,
+        campaigns,
+        channels,
+        credentials,
+        customer_channels,
+        customers,
+        feedback,
+        journeys,
+        links,
+        locations,
+        messages,
+        prices,
+        rejected_events,
+        segments,
+        settings,
+        templates,
+        vehicles,
+    )
+    from functions.api.imports import router as imports_router
+    from functions.api.openapi import OPENAPI, document_problems, webhook_documentation
+    from trigly.platform import tenancy
+    from trigly.platform.errors import (
+        FieldError,
+        Forbidden,
+        MalformedRequest,
+        NotFound,
+        TriglyError,
+        Unauthorized,
+        UnsupportedMediaType,
+        ValidationFailed,
+    )
+    from trigly.platform.http import PROBLEM_CONTENT_TYPE, problem, problem_response
+    from trigly.platform.observability import logger, traced_handler
 
 
 class TriglyResolver(APIGatewayHttpResolver):

@@ -5,12 +5,15 @@ Records of a batch go concurrently (trigly.messaging.worker); failures are repor
 it named (its visibility timeout is shortened to it) rather than the queue's full timeout.
 """
 
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    from typing import Any
 
-from trigly.messaging.worker import deliver_batch
-from trigly.platform.observability import logger, metrics, traced_handler
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trigly.messaging.worker import deliver_batch
+    from trigly.platform.observability import logger, metrics, traced_handler
 
 MAX_WAIT = 900  # seconds: a provider's Retry-After is honoured up to 15 minutes
 

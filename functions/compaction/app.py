@@ -3,13 +3,16 @@ folded into a new Parquet snapshot (trigly.analytics.compaction). The function's
 concurrency is 1: one compaction at a time. A tenant compacted less than MIN_INTERVAL ago is
 asked for again when it is due, so a burst is folded once, not once per projection."""
 
-from datetime import timedelta
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    from datetime import timedelta
+    from typing import Any
 
-from trigly.analytics import compaction, requests
-from trigly.platform.observability import logger, metrics, traced_handler
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trigly.analytics import compaction, requests
+    from trigly.platform.observability import logger, metrics, traced_handler
 
 
 @logger.inject_lambda_context

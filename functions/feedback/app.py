@@ -1,16 +1,19 @@
 """Feedback worker: SES events (configuration set → SNS → SQS) and the sandbox's delivery
 reports, applied to message statuses through `trigly.messaging.feedback`."""
 
-from datetime import timedelta
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    from datetime import timedelta
+    from typing import Any
 
-from trigly.messaging import feedback
-from trigly.messaging.reports import queued_events
-from trigly.platform import clock
-from trigly.platform.batches import SQSRecord, process_partial_batch
-from trigly.platform.observability import logger, metrics, traced_handler
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trigly.messaging import feedback
+    from trigly.messaging.reports import queued_events
+    from trigly.platform import clock
+    from trigly.platform.batches import SQSRecord, process_partial_batch
+    from trigly.platform.observability import logger, metrics, traced_handler
 
 # A report may overtake the worker that is still saving the message as sent: retried this long.
 RACE_WINDOW = timedelta(minutes=10)

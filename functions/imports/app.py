@@ -4,13 +4,16 @@ Each chunk goes through the same reader and Importer as `trigly import`, so ever
 the webhook's path; a failed message is retried alone and ends in the import DLQ.
 """
 
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    from typing import Any
 
-from trigly.imports.jobs import handle
-from trigly.platform.batches import SQSRecord, process_partial_batch
-from trigly.platform.observability import logger, traced_handler
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trigly.imports.jobs import handle
+    from trigly.platform.batches import SQSRecord, process_partial_batch
+    from trigly.platform.observability import logger, traced_handler
 
 
 def run_step(record: SQSRecord) -> None:

@@ -1,13 +1,16 @@
 """Ingest worker: applies queued events; a failed record is retried alone (partial batch), a
 failed event of a several-event record is queued again alone (trigly.ingest.apply)."""
 
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    from typing import Any
 
-from trigly.ingest.apply import Applied, apply_message
-from trigly.platform.batches import SQSRecord, process_partial_batch
-from trigly.platform.observability import logger, metrics, traced_handler
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trigly.ingest.apply import Applied, apply_message
+    from trigly.platform.batches import SQSRecord, process_partial_batch
+    from trigly.platform.observability import logger, metrics, traced_handler
 
 
 @logger.inject_lambda_context

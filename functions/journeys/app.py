@@ -6,13 +6,16 @@ ended, held messages to release and sent messages to follow up by the next chann
 records are reported per record and retried; a poison message ends in the DLQ (with an alarm).
 """
 
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    from typing import Any
 
-from trigly.journeys.worker import handle
-from trigly.platform.batches import SQSRecord, process_partial_batch
-from trigly.platform.observability import logger, metrics, traced_handler
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trigly.journeys.worker import handle
+    from trigly.platform.batches import SQSRecord, process_partial_batch
+    from trigly.platform.observability import logger, metrics, traced_handler
 
 
 def handle_record(record: SQSRecord) -> None:

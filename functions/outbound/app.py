@@ -1,12 +1,15 @@
 """Outbound worker: delivers Trigly's events to DMS connectors (CONTRACT §2b)."""
 
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    from typing import Any
 
-from trigly.outbound.delivery import deliver_message
-from trigly.platform.batches import SQSRecord, process_partial_batch, receive_count
-from trigly.platform.observability import logger, metrics, traced_handler
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trigly.outbound.delivery import deliver_message
+    from trigly.platform.batches import SQSRecord, process_partial_batch, receive_count
+    from trigly.platform.observability import logger, metrics, traced_handler
 
 
 def deliver_record(record: SQSRecord) -> None:

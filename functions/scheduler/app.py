@@ -3,14 +3,17 @@ by time from the `due` index, never scanned — held messages, fallbacks, journe
 ended, and the day's job of each tenant whose local morning came. The decisions run in the
 journey worker; a missed tick's hours are caught up by the next (trigly.scheduling.tick)."""
 
-from dataclasses import asdict
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    from dataclasses import asdict
+    from typing import Any
 
-from trigly.platform import clock
-from trigly.platform.clock import isoformat
-from trigly.platform.observability import logger, metrics, traced_handler
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trigly.platform import clock
+    from trigly.platform.clock import isoformat
+    from trigly.platform.observability import logger, metrics, traced_handler
 
 
 @logger.inject_lambda_context

@@ -3,15 +3,18 @@
 Kept free of the API resolver so its cold start stays close to a bare boto3 script.
 """
 
-from typing import Any
+from trigly.platform.startup import init_phase
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():
+    from typing import Any
 
-from trigly.ingest.intake import receive_webhook
-from trigly.platform.errors import TriglyError
-from trigly.platform.http import json_response, problem_response, raw_body
-from trigly.platform.observability import logger, metrics, traced_handler
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from trigly.ingest.intake import receive_webhook
+    from trigly.platform.errors import TriglyError
+    from trigly.platform.http import json_response, problem_response, raw_body
+    from trigly.platform.observability import logger, metrics, traced_handler
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from trigly.events.types import Channel
-from trigly.messaging.intent import HoldPolicy, MessagePurpose, Priority
+from trigly.messaging.kinds import HoldPolicy, MessagePurpose, Priority
 
 _ID = r"^[a-z][a-z0-9_]{0,63}$"
 _DURATION = re.compile(r"^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -31,7 +31,9 @@ from trigly.journeys.definition import (
     WaitStep,
     parse_duration,
 )
-from trigly.profiles.records import Appointment, Purchase, ServiceVisit, TestDrive
+
+if TYPE_CHECKING:  # the records' models load with the facts (advancing), not with every event
+    from trigly.profiles.records import Appointment, Purchase, ServiceVisit, TestDrive
 
 MAX_STEPS_PER_ADVANCE = 100  # a journey looping through branches without waiting stops here
 # Capacity pacing: while less than this share of the workshop's next seven days is free, the
@@ -87,10 +89,10 @@ class Facts:
 
     zone: ZoneInfo
     values: dict[str, Any] = field(default_factory=dict)
-    appointments: list[Appointment] = field(default_factory=list)
-    visits: list[ServiceVisit] = field(default_factory=list)
-    purchases: list[Purchase] = field(default_factory=list)
-    test_drives: list[TestDrive] = field(default_factory=list)
+    appointments: list["Appointment"] = field(default_factory=list)
+    visits: list["ServiceVisit"] = field(default_factory=list)
+    purchases: list["Purchase"] = field(default_factory=list)
+    test_drives: list["TestDrive"] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def _car_bought(run: Enrollment, facts: Facts) -> bool:
     return any(p.sold_at > run.enrolled_at for p in facts.purchases)
 
 
-def _appointment(run: Enrollment, facts: Facts) -> Appointment | None:
+def _appointment(run: Enrollment, facts: Facts) -> "Appointment | None":
     wanted = run.subject.get("appointment_id")
     return next((a for a in facts.appointments if a.appointment_id == wanted), None)
 

@@ -5,8 +5,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from trigly.journeys import catalog, triggers
-from trigly.journeys.advancing import advance_run
+from trigly.journeys import catalog
 from trigly.journeys.definition import EventTrigger, Journey
 from trigly.journeys.engine import (
     Enrollment,
@@ -44,6 +43,9 @@ def start_from_trigger(
             vin=scheduled.get("vin"),
             subject=subject,
         )
+    # Milestones and maintenance plans: only a fired date trigger computes the next one.
+    from trigly.journeys import triggers
+
     following = triggers.next_customer_start(tenant_id, triggers.ScheduledStart(**scheduled))
     if following is None:
         store.take_trigger(owner_pk, journey_id, partition, sk)
@@ -87,6 +89,8 @@ def on_domain_event(detail: dict[str, Any]) -> None:
     }
     if not interested:
         return
+    from trigly.journeys.advancing import advance_run  # renders: see `enroll`
+
     for ref, doc in store.customer_runs(tenant_id, customer_id):
         run = Enrollment.model_validate_json(doc)
         if run.active and run.journey_id in interested and ref.sk not in started:
@@ -111,6 +115,9 @@ def enroll(
 ) -> RunRef:
     """Start a run once per key (a replayed trigger finds it and does nothing more); with
     `reentry: after_exit` a key whose last run ended starts a new run."""
+    # Advancing renders (jinja2, babel, prices, locations): only a run that starts needs it.
+    from trigly.journeys.advancing import advance_run
+
     now = clock.now()
     ref = RunRef.of(tenant.tenant_id, customer_id, journey.journey_id, key)
     run = start(journey, key=key, customer_id=customer_id, vin=vin, subject=subject, at=at or now)

@@ -13,7 +13,6 @@ nothing.
 import json
 from datetime import date
 
-from trigly.journeys.advancing import advance_run
 from trigly.journeys.due import queue_due_triggers
 from trigly.journeys.starting import on_domain_event, start_from_trigger
 from trigly.store.journeys import RunRef
@@ -50,6 +49,8 @@ def handle(body: str) -> None:
 
         membership.refresh(message["tenant_id"], message["customer_ids"])
     elif message["kind"] == "run":
+        from trigly.journeys.advancing import advance_run  # renders: see `starting.enroll`
+
         advance_run(RunRef(message["tenant_id"], message["customer_id"], message["sk"]))
     elif message["kind"] in ("campaign", "campaign_page"):  # campaigns share the queue
         from trigly.campaigns import sending

@@ -30,7 +30,6 @@ from trigly.messaging.intent import (
     record,
 )
 from trigly.messaging.message import StoredMessage, pack_html
-from trigly.messaging.policy import fallback_policy
 from trigly.platform import clock
 from trigly.platform.observability import logger
 from trigly.platform.settings import get_settings
@@ -102,7 +101,9 @@ def _schedule_fallback(
     """A refused message tries the next channel at the next tick; a sent one is looked at again
     when its channel's rule says (Telegram: no click within 4 h). Written before the status, so
     a crash in between leaves a look that finds nothing to do rather than a lost fallback."""
+    # With the channel rules: only a message that may fall back loads the policy models.
     from trigly.messaging.channels import fallback_at
+    from trigly.messaging.policy import fallback_policy
 
     if message.channel is None or not message.may_fall_back():
         return  # no channel left to fall back to: a look would find nothing to do

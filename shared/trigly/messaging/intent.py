@@ -20,46 +20,11 @@ from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from trigly.events.types import Channel, ConsentPurpose
+from trigly.events.types import Channel
+from trigly.messaging.kinds import HoldPolicy as HoldPolicy  # noqa: PLC0414  (re-exported)
+from trigly.messaging.kinds import MessagePurpose as MessagePurpose  # noqa: PLC0414
+from trigly.messaging.kinds import Priority as Priority  # noqa: PLC0414
 from trigly.platform.clock import isoformat
-
-
-class MessagePurpose(StrEnum):
-    """CONTRACT §3: one of three per message (consent has two per channel)."""
-
-    TRANSACTIONAL = "transactional"  # answers the customer's own action
-    SERVICE = "service"  # reminders about the customer's own car that invite to a visit
-    MARKETING = "marketing"  # offers, campaigns
-
-    @property
-    def consent_purpose(self) -> ConsentPurpose:
-        """The consent flag that gates this purpose (transactional: an opt-out of `service`)."""
-        if self is MessagePurpose.MARKETING:
-            return ConsentPurpose.MARKETING
-        return ConsentPurpose.SERVICE
-
-
-class Priority(StrEnum):
-    """Orders messages competing for the same moment; it never bypasses a guardrail.
-
-    When a frequency-cap slot or the quiet-hours window opens, held messages are released
-    highest priority first, then oldest first (`release_key`).
-    """
-
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-
-    @property
-    def rank(self) -> int:
-        return {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2}[self]
-
-
-class HoldPolicy(StrEnum):
-    """What to do with a message that may not go now (frequency cap or quiet hours)."""
-
-    QUEUE_UNTIL_ALLOWED = "queue_until_allowed"  # held, released when allowed
-    SKIP = "skip"  # suppressed with the reason it would have been held for (timely content)
 
 
 class MessageStatus(StrEnum):

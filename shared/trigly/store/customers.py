@@ -16,6 +16,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from trigly.profiles.model import CustomerProfile
 from trigly.store import keys
+from trigly.store.conditions import StaleProfile as StaleProfile  # noqa: PLC0414  (re-exported)
 from trigly.store.conditions import held
 from trigly.store.models import (
     ConsentRecordItem,
@@ -34,10 +35,6 @@ if TYPE_CHECKING:
 
 PROFILE_SK = "#PROFILE"  # sorts before every record, so the first page always has it
 LOOKUP_SK = "LOOKUP"
-
-
-class StaleProfile(Exception):
-    """Someone saved the profile after we read it; re-read and merge again."""
 
 
 def _lookup_ids(pk: str) -> set[str]:

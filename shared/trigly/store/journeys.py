@@ -21,8 +21,7 @@ from pynamodb.exceptions import DoesNotExist
 from trigly.platform import aws
 from trigly.platform.settings import get_settings
 from trigly.store import due_hours, keys, vehicles
-from trigly.store.conditions import held
-from trigly.store.customers import StaleProfile
+from trigly.store.conditions import StaleProfile, held
 from trigly.store.models import EnrollmentItem, JourneyItem, TriggerItem, bind
 
 JOURNEY_PREFIX = "JOURNEY#"

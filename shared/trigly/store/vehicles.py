@@ -8,8 +8,7 @@ from pydantic import BaseModel
 from pynamodb.exceptions import DoesNotExist
 
 from trigly.store import keys
-from trigly.store.conditions import held
-from trigly.store.customers import StaleProfile
+from trigly.store.conditions import StaleProfile, held
 from trigly.store.models import MainItem, RecordItem, VehicleItem, bind
 from trigly.vehicles.model import Vehicle
 

@@ -8,9 +8,6 @@ frame number instead (`NZE141-1234567`: a model code, a dash, 4-8 digits).
 import re
 from dataclasses import dataclass
 
-from vininfo import Vin, VininfoException
-from vininfo.common import UnsupportedBrand
-
 VIN_LENGTH = 17
 VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 FRAME_NUMBER_RE = re.compile(r"^[A-Z][A-Z0-9]{1,7}-[0-9]{4,8}$")
@@ -74,6 +71,11 @@ def decode_vin(vin: str) -> VinInfo:
     The model-year letter repeats every 30 years; the most recent year not after next year is
     taken. Frame numbers and anything that is not a VIN decode to nothing.
     """
+    # Here, not at the top: every event schema checks VINs, only a car seen first decodes one
+    # (vininfo's WMI tables were 4-12 ms of the webhook's and channel worker's cold start).
+    from vininfo import Vin, VininfoException
+    from vininfo.common import UnsupportedBrand
+
     value = _canonical(vin) if isinstance(vin, str) else ""
     if not VIN_RE.fullmatch(value):
         return VinInfo()
