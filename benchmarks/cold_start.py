@@ -1,6 +1,6 @@
 """Cold start of every Lambda handler against bare boto3, like for like, in fresh processes.
 
-For each of the nine handlers, ≥ 10 fresh Python processes (interleaved with the baseline,
+For each of the eleven handlers, ≥ 10 fresh Python processes (interleaved with the baseline,
 alternating which goes first) measure:
 
 - handler ready (the headline): `importlib.import_module("functions.<name>.app")` (imports and
@@ -55,6 +55,8 @@ HANDLERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "functions.channels.app": ("ChannelWorkerFunction", ("dynamodb", "ssm")),
     "functions.feedback.app": ("FeedbackFunction", ("dynamodb",)),
     "functions.journeys.app": ("JourneyFunction", ("dynamodb", "sqs")),
+    "functions.analytics.app": ("AnalyticsFunction", ("dynamodb", "s3", "sqs")),
+    "functions.compaction.app": ("AnalyticsCompactionFunction", ("s3", "sqs")),
     # Not a handler: the API's customers area alone, what a per-area split would load.
     "benchmarks.api_area": ("ApiFunction", ("dynamodb", "sqs", "s3")),
     # Not handlers: the floor every function stands on (Powertools, settings, PynamoDB), and
