@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
 
     from infra.deploy import DeployedStack
+    from infra.local import demo
     from infra.local.control import Control
     from infra.local.gateway import Traffic
 
@@ -279,6 +280,8 @@ def seed_demo(running: Running) -> dict[str, object]:
     )
     step("saving example segments")
     demo.create_segments(running.api_url, dealer)
+    step("sending an example campaign (yesterday at noon, Moscow time)")
+    send_demo_campaign(running, dealer)
     return {
         "api_url": running.api_url,
         **dealer.as_json(),
@@ -286,6 +289,23 @@ def seed_demo(running: Running) -> dict[str, object]:
         # Beyond the contract: the emulator, for the AWS CLI or SDKs (dummy credentials).
         "aws_endpoint_url": os.environ["AWS_ENDPOINT_URL"],
     }
+
+
+def send_demo_campaign(running: Running, dealer: demo.DemoTenant) -> None:
+    """One finished campaign to look at, whatever hour the stack starts: it is sent as of
+    yesterday at noon in Moscow (at night the sending window would hold its SMS until the
+    morning, and the campaign would still be `sending`). Only the business logic's clock is
+    set back, for this send; the stack's own clock never moves back."""
+    from infra.local import demo
+    from trigly.platform import clock
+
+    business = running.control.clock
+    clock.use(clock.AdjustableClock(demo.yesterday_noon(business.now())))
+    try:
+        demo.create_campaign(running.api_url, dealer)
+        running.control.drain()
+    finally:
+        clock.use(business)
 
 
 def write_local_json(path: Path, content: dict[str, object]) -> None:
