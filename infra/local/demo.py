@@ -372,9 +372,13 @@ DEMO_CAMPAIGN = {
 }
 
 
-def yesterday_noon(now: datetime) -> datetime:
-    """Noon in Moscow the day before `now`: inside every demo recipient's sending window."""
-    day = now.astimezone(MSK).date() - timedelta(days=1)
+def next_sending_moment(now: datetime) -> datetime:
+    """`now` when it is inside Moscow's 10:00–20:00 (well within the demo recipients' sending
+    window), else the next noon in Moscow."""
+    local = now.astimezone(MSK)
+    if 10 <= local.hour < 20:
+        return now
+    day = local.date() + timedelta(days=1 if local.hour >= 20 else 0)
     return datetime(day.year, day.month, day.day, 12, tzinfo=MSK).astimezone(UTC)
 
 

@@ -280,7 +280,7 @@ def seed_demo(running: Running) -> dict[str, object]:
     )
     step("saving example segments")
     demo.create_segments(running.api_url, dealer)
-    step("sending an example campaign (yesterday at noon, Moscow time)")
+    step("sending an example campaign")
     send_demo_campaign(running, dealer)
     return {
         "api_url": running.api_url,
@@ -292,20 +292,20 @@ def seed_demo(running: Running) -> dict[str, object]:
 
 
 def send_demo_campaign(running: Running, dealer: demo.DemoTenant) -> None:
-    """One finished campaign to look at, whatever hour the stack starts: it is sent as of
-    yesterday at noon in Moscow (at night the sending window would hold its SMS until the
-    morning, and the campaign would still be `sending`). Only the business logic's clock is
-    set back, for this send; the stack's own clock never moves back."""
+    """One finished campaign to look at, whatever hour the stack starts: outside the demo
+    recipients' sending window (Moscow, 09:00–21:00) the stack's clock first moves forward to the
+    next noon in Moscow, as `POST /_local/clock` would (the clock never goes back), so its SMS are
+    not held until the morning and the campaign ends `sent`."""
     from infra.local import demo
     from trigly.platform import clock
 
-    business = running.control.clock
-    clock.use(clock.AdjustableClock(demo.yesterday_noon(business.now())))
-    try:
-        demo.create_campaign(running.api_url, dealer)
-        running.control.drain()
-    finally:
-        clock.use(business)
+    now = running.control.clock.now()
+    send_at = demo.next_sending_moment(now)
+    if send_at > now:
+        detail(f"moving the clock to {clock.isoformat(send_at)} (noon in Moscow) to send it")
+        running.control.move({"to": clock.isoformat(send_at)})
+    demo.create_campaign(running.api_url, dealer)
+    running.control.drain()
 
 
 def write_local_json(path: Path, content: dict[str, object]) -> None:
