@@ -27,7 +27,9 @@ CAMPAIGN_HELP = (
     "goes first and after `decide_after` (ISO 8601 duration) the best `metric` rate takes the "
     "rest when a two-proportion test gives p < 0.05. Each customer gets at most one message per "
     "campaign (`kind: campaign`, `meta.campaign_id`, `meta.variant`, `meta.erid`); every "
-    "guardrail applies; the cascade falls back only when a channel failed."
+    "guardrail applies; the cascade falls back only when a channel failed. `links: "
+    '["booking"]`: each message carries its own booking link (the template places '
+    "`{{ links.booking }}`); a booking made through it counts the message `booked`, once."
 )
 
 

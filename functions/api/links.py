@@ -236,11 +236,23 @@ def _booked_page(link: "CustomerLink", offer: "BookingOffer", starts_at: Any) ->
     )
 
 
+def _any_car(link: "CustomerLink") -> bool:
+    """A message's own booking link (a campaign's) names no car: the customer's car is booked.
+    Any other booking link must name its car."""
+    return link.message_ref is not None
+
+
 def show_booking(link: "CustomerLink", token: str) -> Response[str]:
     """The car, the work, the price and the free slots; after booking, the confirmation."""
     from trigly.booking.service import booking_offer
 
-    offer = booking_offer(link.tenant, link.customer_id, link.vin)
+    offer = booking_offer(link.tenant, link.customer_id, link.vin, any_car=_any_car(link))
+    if link.message_ref is not None:
+        # The message's own link is its click (it is not wrapped in a tracking token).
+        from trigly.messaging.intent import MessageStatus
+        from trigly.messaging.tracking import record_on
+
+        record_on(link.message_ref, MessageStatus.CLICKED)
     if offer.booked is not None:
         return _booked_page(link, offer, offer.booked.starts_at)
     return page("booking.html", **_booking_context(link, offer), taken=False, invalid=False)
@@ -257,15 +269,15 @@ def do_booking(link: "CustomerLink", token: str) -> Response[str]:
 
     form = parse_qs(_form_body())
     if form.get("action") == ["cancel"]:
-        cancel(link.tenant, link.customer_id, link.vin)
+        cancel(link.tenant, link.customer_id, link.vin, any_car=_any_car(link))
         return _see_other(token)
     slot = (form.get("slot") or [""])[0]
     try:
-        book(link.tenant, link.customer_id, link.vin, slot)
+        book(link.tenant, link.customer_id, link.vin, slot, message=link.message_ref)
     except BookingChanged:
         return _see_other(token)  # another tap from this page booked first: show that booking
     except (SlotTaken, ValidationFailed) as error:
-        offer = booking_offer(link.tenant, link.customer_id, link.vin)
+        offer = booking_offer(link.tenant, link.customer_id, link.vin, any_car=_any_car(link))
         taken = isinstance(error, SlotTaken)
         return page(
             "booking.html",

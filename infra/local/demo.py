@@ -350,3 +350,55 @@ def create_segments(api_url: str, tenant: DemoTenant) -> list[str]:
             answer = f"{response.status_code} {response.text[:300]}"
             raise RuntimeError(f"segment {segment_id}: {answer}")
     return list(DEMO_SEGMENTS)
+
+
+# The finished campaign a marketer of the demo dealer looks at (CONTRACT §6; README "Campaigns").
+DEMO_TEMPLATE_ID = "winter-tyres"
+DEMO_TEMPLATE = {
+    "text": (
+        "{% if customer.name %}{{ customer.name }}, з{% else %}З{% endif %}имние шины со "
+        "скидкой 15% до конца месяца. "
+        "Запись: {{ links.booking }} Реклама. erid {{ erid }}"
+    )
+}
+DEMO_CAMPAIGN = {
+    "name": "Зимние шины: скидка 15%",
+    "segment_id": "moscow-sms-marketing",
+    "purpose": "marketing",
+    "channels": ["sms"],
+    "template_id": DEMO_TEMPLATE_ID,
+    "links": ["booking"],
+    "erid": "2VtzqwXyZ1",
+}
+
+
+def next_sending_moment(now: datetime) -> datetime:
+    """`now` when it is inside Moscow's 10:00–20:00 (well within the demo recipients' sending
+    window), else the next noon in Moscow."""
+    local = now.astimezone(MSK)
+    if 10 <= local.hour < 20:
+        return now
+    day = local.date() + timedelta(days=1 if local.hour >= 20 else 0)
+    return datetime(day.year, day.month, day.day, 12, tzinfo=MSK).astimezone(UTC)
+
+
+def create_campaign(api_url: str, tenant: DemoTenant) -> str:
+    """Saves the demo template and creates the demo campaign through the API; the caller
+    drains the queues so it is sent."""
+    import httpx
+
+    headers = {"authorization": f"Bearer {tenant.api_key}"}
+    response = httpx.put(
+        f"{api_url}/v1/templates/{DEMO_TEMPLATE_ID}",
+        json=DEMO_TEMPLATE,
+        headers=headers,
+        timeout=30,
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"template: {response.status_code} {response.text[:300]}")
+    response = httpx.post(
+        f"{api_url}/v1/campaigns", json=DEMO_CAMPAIGN, headers=headers, timeout=30
+    )
+    if response.status_code != 201:
+        raise RuntimeError(f"campaign: {response.status_code} {response.text[:300]}")
+    return str(response.json()["id"])

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
 
     from infra.deploy import DeployedStack
+    from infra.local import demo
     from infra.local.control import Control
     from infra.local.gateway import Traffic
 
@@ -279,6 +280,8 @@ def seed_demo(running: Running) -> dict[str, object]:
     )
     step("saving example segments")
     demo.create_segments(running.api_url, dealer)
+    step("sending an example campaign")
+    send_demo_campaign(running, dealer)
     return {
         "api_url": running.api_url,
         **dealer.as_json(),
@@ -286,6 +289,23 @@ def seed_demo(running: Running) -> dict[str, object]:
         # Beyond the contract: the emulator, for the AWS CLI or SDKs (dummy credentials).
         "aws_endpoint_url": os.environ["AWS_ENDPOINT_URL"],
     }
+
+
+def send_demo_campaign(running: Running, dealer: demo.DemoTenant) -> None:
+    """One finished campaign to look at, whatever hour the stack starts: outside the demo
+    recipients' sending window (Moscow, 09:00–21:00) the stack's clock first moves forward to the
+    next noon in Moscow, as `POST /_local/clock` would (the clock never goes back), so its SMS are
+    not held until the morning and the campaign ends `sent`."""
+    from infra.local import demo
+    from trigly.platform import clock
+
+    now = running.control.clock.now()
+    send_at = demo.next_sending_moment(now)
+    if send_at > now:
+        detail(f"moving the clock to {clock.isoformat(send_at)} (noon in Moscow) to send it")
+        running.control.move({"to": clock.isoformat(send_at)})
+    demo.create_campaign(running.api_url, dealer)
+    running.control.drain()
 
 
 def write_local_json(path: Path, content: dict[str, object]) -> None:

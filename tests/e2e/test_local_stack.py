@@ -198,6 +198,24 @@ def test_demo_customers_were_applied(local_stack: LocalStack) -> None:
     assert "Иванов" in [c.get("last_name") for c in found.json()["items"]]
 
 
+def test_the_demo_tenant_has_a_finished_campaign_with_its_counts(local_stack: LocalStack) -> None:
+    listed = local_stack.client.get("/v1/campaigns", headers=local_stack.auth())
+    assert listed.status_code == 200
+    [demo] = [c for c in listed.json()["items"] if c["segment_id"] == "moscow-sms-marketing"]
+    found = local_stack.client.get(f"/v1/campaigns/{demo['id']}", headers=local_stack.auth())
+    assert found.status_code == 200
+    campaign = found.json()
+    counts = campaign["counts"]
+    assert campaign["status"] == "sent" and counts["queued"] == 0
+    assert counts["audience"] > 0 and counts["sent"] == counts["delivered"] > 0
+    # Its SMS are in the outbox, each with the message's own booking link and the erid
+    sent = [
+        m for m in local_stack.outbox(channel="sms") if m["meta"].get("campaign_id") == demo["id"]
+    ]
+    assert len(sent) == counts["sent"]
+    assert all("/l/" in m["body"] and "erid 2VtzqwXyZ1" in m["body"] for m in sent)
+
+
 def test_the_other_tenant_sees_none_of_the_demo(local_stack: LocalStack) -> None:
     found = local_stack.client.get(
         "/v1/customers", params={"phone": "+79123456789"}, headers=local_stack.auth("other")

@@ -8,6 +8,7 @@ the analytics view, selected by `customer.city` (each test's tag).
 
 import json
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from infra.deploy import DeployedStack
 from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_analytics_view import project_waiting
 from tests.integration.test_callbacks import call
+from tests.integration.test_car_and_timeline_events import event
+from tests.integration.test_customer_pages import page, path_of
 from tests.integration.test_feedback import work_feedback
 from tests.integration.test_ingest_and_api import api, ingest
 from tests.integration.test_messages import MSK, SMS_CONSENT, tick, work_sms_queue
@@ -475,3 +478,176 @@ def test_local_time_global_control_and_cancel_of_held_messages(
     assert not sent_to(dealer, later)
     listed = api("GET", "/v1/messages", dealer.api_key, query={"customer_id": ids[0]})[1]["items"]
     assert listed[0]["reason"] == "campaign_cancelled"
+
+
+def car_owners(dealer: TenantFixture, drain: IngestDrain, count: int, tag: str) -> list[str]:
+    """`count` customers of a workshop that takes bookings, each with a car (in the tag's
+    segment, as `customers`)."""
+    hours = [{"weekday": d, "opens": "09:00", "closes": "18:00"} for d in range(7)]
+    workshop = {
+        "name": "Сервис на Ленина",
+        "kind": "service_station",
+        "timezone": "Europe/Moscow",
+        "address": "ул. Ленина, 1",
+        "capacity": {"posts": count, "slot_minutes": 60, "hours": hours},
+    }
+    status, created = api("POST", "/v1/locations", dealer.api_key, body=workshop)
+    assert status == 201
+    registered = (clock.now() - timedelta(days=400)).isoformat()
+    events = []
+    for n in range(count):
+        events += [
+            customer_event(
+                f"{tag}-{n}",
+                f"{tag}-{n}",
+                first_name="Нина",
+                city=tag,
+                phones=[f"+7917{n:07d}"],
+                consents=SMS_CONSENT,
+                location_id=created["id"],
+            ),
+            event(
+                f"{tag}-car-{n}",
+                "vehicle.registered",
+                registered,
+                customer_external_id=f"{tag}-{n}",
+                vin=f"XWEFF41BBNR{n:06d}",
+                make="Kia",
+                model="Rio",
+                year=2022,
+            ),
+        ]
+    ingest(dealer, drain, *events)
+    project_waiting(drain.stack)
+    return [
+        api("GET", "/v1/customers", dealer.api_key, query={"external_id": f"{tag}-{n}"})[1][
+            "items"
+        ][0]["id"]
+        for n in range(count)
+    ]
+
+
+def booking_link(mail: dict[str, Any]) -> str:
+    [url] = [x["url"] for x in mail["meta"]["links"] if x["purpose"] == "booking"]
+    return path_of(url)
+
+
+def book_through(link: str, nth_slot: int = 0) -> str:
+    """The customer opens the message's booking link and takes a slot (303 to the booking)."""
+    status, html, _ = page("GET", link)
+    assert status == 200 and "Kia Rio" in html, html[:300]
+    slot = re.findall(r'name="slot" value="([^"]+)"', html)[nth_slot]
+    assert page("POST", link, {"slot": slot})[0] == 303
+    return slot
+
+
+def test_a_booking_through_a_campaign_message_counts_it_booked_once_and_can_pick_the_winner(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    business_clock: clock.AdjustableClock,
+) -> None:
+    ids = car_owners(dealer, drain, 24, "bk")
+    segment(dealer, "bk", ids, "bk")
+    template(dealer, "to_plain", "Скидка на ТО 10%")
+    template(dealer, "to_link", "Скидка на ТО 10%, запись: {{ links.booking }}")
+    campaign_id = create(
+        dealer,
+        name="ТО со скидкой",
+        segment_id="bk",
+        purpose="marketing",
+        channels=["sms"],
+        links=["booking"],
+        variants=[
+            {"id": "A", "template_id": "to_plain", "weight": 50},
+            {"id": "B", "template_id": "to_link", "weight": 50},
+        ],
+        winner={"metric": "booked", "test_percent": 50, "decide_after": "PT6H"},
+    )
+    run(stack)
+    tested = sent_to(dealer, campaign_id)
+    mails = [m for m in outbox(dealer.tenant.tenant_id) if m["meta"].get("campaign_id")]
+    b_mails = [m for m in mails if m["meta"]["variant"] == "B"]
+    assert len(b_mails) >= 2 and len(mails) > len(b_mails)
+    # Each message carries its own booking link; the template placed it in the text
+    assert all(booking_link(m) in m["body"] for m in b_mails)
+    assert len({booking_link(m) for m in mails}) == len(mails)
+    # When one B customer books through their message's link
+    first = booking_link(b_mails[0])
+    slot = book_through(first)
+    body = campaign(dealer, campaign_id)
+    [a, b] = sorted(body["variants"], key=lambda v: v["id"])
+    assert (body["counts"]["booked"], b["booked"], a["booked"]) == (1, 1, 0)
+    assert b["clicked"] == 1  # opening the page is the message's click
+    [record] = api(
+        "GET", "/v1/messages", dealer.api_key, query={"customer_id": b_mails[0]["customer_id"]}
+    )[1]["items"]
+    [appointment] = api("GET", f"/v1/customers/{record['customer_id']}", dealer.api_key)[1][
+        "appointments"
+    ]
+    assert appointment["status"] == "booked" and appointment["vin"].startswith("XWEFF41BBNR")
+    # The same form posted again, the page opened again, and a move to another slot: still one
+    assert page("POST", first, {"slot": slot})[0] == 303
+    book_through(first, nth_slot=2)
+    body = campaign(dealer, campaign_id)
+    assert body["counts"]["booked"] == 1 and body["counts"]["clicked"] == 1
+    # The other B customers book as well; A's message has no link in its text, nobody books
+    for mail in b_mails[1:]:
+        book_through(booking_link(mail))
+    body = campaign(dealer, campaign_id)
+    [a, b] = sorted(body["variants"], key=lambda v: v["id"])
+    assert (b["booked"], a["booked"]) == (len(b_mails), 0)
+    assert body["status"] == "sending" and body["winner"] is None
+    # After decide_after, B's booked rate wins the rest of the audience
+    business_clock.advance(timedelta(hours=6, minutes=1))
+    tick(stack)
+    run(stack)
+    body = campaign(dealer, campaign_id)
+    assert body["status"] == "sent"
+    assert body["winner"]["variant"] == "B" and body["winner"]["metric"] == "booked"
+    assert body["winner"]["p_value"] < 0.05
+    got = sent_to(dealer, campaign_id)
+    assert set(got) == set(ids) and max(got.values()) == 1
+    rest = [m for m in outbox(dealer.tenant.tenant_id) if m["customer_id"] not in tested]
+    assert rest and all(m["meta"]["variant"] == "B" for m in rest)
+    assert body["counts"]["booked"] == len(b_mails)
+
+
+def test_a_large_audience_is_read_in_steps_each_redelivered_without_a_duplicate(
+    stack: DeployedStack,
+    dealer: TenantFixture,
+    drain: IngestDrain,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Steps of 2 pages of 5: 25 members take three steps (a multi-million audience's shape)
+    monkeypatch.setattr(sending, "PAGE_SIZE", 5)
+    monkeypatch.setattr(sending, "START_PAGES", 2)
+    ids = customers(dealer, drain, 25, "big")
+    segment(dealer, "big", ids, "big")
+    template(dealer, "big", "Новогодняя распродажа")
+    campaign_id = create(
+        dealer,
+        name="Большая",
+        segment_id="big",
+        purpose="marketing",
+        channels=["sms"],
+        template_id="big",
+    )
+    tenant_id = dealer.tenant.tenant_id
+    # The first step stores 10 members and leaves its position for a continuation look
+    sending.look(tenant_id, campaign_id)
+    loaded = sending.load(tenant_id, campaign_id)
+    assert loaded is not None
+    stepped = loaded[0]
+    assert stepped.status.value == "scheduled" and stepped.audience is None
+    assert (stepped.filled_pages, stepped.filled_total) == (2, 10)
+    assert stepped.fill_after == sorted(ids)[9]
+    # Every message of the queue (looks, continuations, pages) delivered twice
+    run(stack, times=2)
+    loaded = sending.load(tenant_id, campaign_id)
+    assert loaded is not None and loaded[0].pages == 5 and loaded[0].fill_after is None
+    got = sent_to(dealer, campaign_id)
+    assert set(got) == set(ids) and max(got.values()) == 1
+    body = campaign(dealer, campaign_id)
+    assert body["status"] == "sent"
+    assert body["counts"]["audience"] == 25 and body["counts"]["sent"] == 25

@@ -441,7 +441,7 @@ def test_two_slots_posted_at_once_from_one_link_book_one_visit(
     seen = booking.booking_offer(tenant, customer_id, VIN)
     first, second = seen.slots[-1].value, seen.slots[-2].value
     won = booking.book(tenant, customer_id, VIN, first)
-    monkeypatch.setattr(booking, "booking_offer", lambda *_: seen)
+    monkeypatch.setattr(booking, "booking_offer", lambda *_, **__: seen)
     with pytest.raises(booking.BookingChanged):
         booking.book(tenant, customer_id, VIN, second)
     # ...while the same slot posted twice at once is the one booking

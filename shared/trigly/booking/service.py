@@ -32,10 +32,11 @@ from trigly.platform.clock import isoformat
 from trigly.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from trigly.platform.tenancy import Tenant
 from trigly.profiles.model import known_external_ids
-from trigly.profiles.records import Appointment, CustomerVehicle
+from trigly.profiles.records import Appointment, CustomerHistory, CustomerVehicle
 from trigly.profiles.service import load_customer
 from trigly.store import slots as slot_store
 from trigly.store import vehicles as record_store
+from trigly.store.messages import MessageRef
 
 SOURCE = "trigly"
 
@@ -77,14 +78,31 @@ def _price(tenant: Tenant, car: CustomerVehicle) -> float | None:
     return quote(tenant.tenant_id, price_key(car.make, car.model, number))
 
 
-def booking_offer(tenant: Tenant, customer_id: str, vin: str | None) -> BookingOffer:
+def _car(history: CustomerHistory, vin: str | None, any_car: bool) -> CustomerVehicle | None:
+    """The link's car; a link that names none (a campaign message's) books the customer's car
+    whose maintenance is due first (the first of their cars when none is due)."""
+    cars = [c for c in history.cars if c.until is None]
+    if vin is not None or not any_car:
+        return next((c for c in cars if c.vin == vin), None)
+
+    def due(car: CustomerVehicle) -> str:
+        upcoming = car.next_maintenance or {}
+        return str(upcoming.get("due_on") or "9999")
+
+    return min(cars, key=due, default=None)
+
+
+def booking_offer(
+    tenant: Tenant, customer_id: str, vin: str | None, *, any_car: bool = False
+) -> BookingOffer:
     loaded = load_customer(tenant.tenant_id, customer_id)
     if loaded is None:
         raise NotFound("No such link.")
     profile, history = loaded
-    car = next((c for c in history.cars if c.vin == vin and c.until is None), None)
+    car = _car(history, vin, any_car)
     if car is None:
         raise NotFound("No such car.")  # sold on since the link went out
+    vin = car.vin
     location = service_location(tenant, profile, history, vin)
     if location is None or location.capacity is None:
         raise NotFound("No location takes bookings.")
@@ -150,10 +168,32 @@ def parse_slot_time(text: str) -> datetime:
     return wanted
 
 
-def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> Appointment:
-    """Book the slot, or move the car's booking there (one link books one visit)."""
+def book(
+    tenant: Tenant,
+    customer_id: str,
+    vin: str | None,
+    slot_text: str,
+    *,
+    message: MessageRef | None = None,
+) -> Appointment:
+    """Book the slot, or move the car's booking there (one link books one visit). `message`:
+    the link was that message's own (a campaign's): it is marked booked, once."""
+    appointment = _book(tenant, customer_id, vin, slot_text, any_car=message is not None)
+    if message is not None:
+        # After the booking is kept: a crash between the two loses the mark until the
+        # customer posts the form again (which returns the booking and marks it then).
+        from trigly.messaging.feedback import mark_booked
+
+        mark_booked(message, appointment.appointment_id, clock.now())
+    return appointment
+
+
+def _book(
+    tenant: Tenant, customer_id: str, vin: str | None, slot_text: str, *, any_car: bool
+) -> Appointment:
     wanted = parse_slot_time(slot_text)
-    offer = booking_offer(tenant, customer_id, vin)
+    offer = booking_offer(tenant, customer_id, vin, any_car=any_car)
+    vin = offer.car.vin
     if offer.booked is not None and offer.booked.starts_at == wanted:
         for old in offer.moved_away:  # posted again after a move was cut short: finish it
             _cancel(tenant, customer_id, offer, old)
@@ -198,10 +238,12 @@ def book(tenant: Tenant, customer_id: str, vin: str | None, slot_text: str) -> A
     return appointment
 
 
-def cancel(tenant: Tenant, customer_id: str, vin: str | None) -> Appointment | None:
+def cancel(
+    tenant: Tenant, customer_id: str, vin: str | None, *, any_car: bool = False
+) -> Appointment | None:
     """Cancel the car's upcoming booking made through Trigly: the place is freed, the DMS hears
     `service_appointment.cancelled`, the journeys `service_appointment.changed`."""
-    offer = booking_offer(tenant, customer_id, vin)
+    offer = booking_offer(tenant, customer_id, vin, any_car=any_car)
     if offer.booked is None:
         return None  # nothing booked (or cancelled already: a resubmitted form)
     for old in offer.moved_away:

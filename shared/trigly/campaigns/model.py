@@ -77,6 +77,13 @@ class NewCampaign(BaseModel):
         default_factory=list, max_length=7, description="The campaign's cascade, best first"
     )
     template_id: str | None = Field(default=None, min_length=1, max_length=100)
+    links: list[Literal["booking"]] = Field(
+        default_factory=list,
+        max_length=1,
+        description="Customer links each message carries, as a journey step's `links`: "
+        "`booking` — the template places `{{ links.booking }}` (messengers also show a "
+        "button); a booking made through it counts the message `booked`",
+    )
     # Checked even when absent, so "neither" is an error about `variants`.
     variants: list[Variant] | None = Field(
         default=None, min_length=1, max_length=10, validate_default=True
@@ -148,6 +155,7 @@ class Campaign(BaseModel):
     purpose: MessagePurpose
     channels: list[Channel] = Field(default_factory=list)
     variants: list[Variant]
+    links: list[Literal["booking"]] = Field(default_factory=list)
     holdout_percent: int = 0
     send_at: datetime
     local_time: str | None = None
@@ -156,6 +164,11 @@ class Campaign(BaseModel):
     winner_rule: WinnerRule | None = None
     created_at: datetime
     status: CampaignStatus = CampaignStatus.SCHEDULED
+    # While the start reads the audience in steps (sending.START_PAGES pages each): the last
+    # customer id stored so far (the keyset position) and the pages and members stored.
+    fill_after: str | None = None
+    filled_pages: int = 0
+    filled_total: int = 0
     # Set when sending starts: the audience then, in pages of `page_size` customer ids.
     started_at: datetime | None = None
     audience: int | None = None

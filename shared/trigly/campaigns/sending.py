@@ -1,9 +1,10 @@
 """A campaign's sending, in small pieces on the journey queue, none near Lambda's limits.
 
 - *Look* (`{"kind": "campaign"}`): load the campaign and do what is due — start it (read the
-  segment's members once, store them as pages of customer ids: the audience when sending
-  started), release the pages the throttle allows, decide the A/B winner, mark it `sent` when
-  every page is done. A look that finds more to do later queues itself again with an SQS delay
+  segment's members, store them as pages of customer ids: the audience when sending started;
+  `START_PAGES` pages a step, a continuation look per step after the last id stored),
+  release the pages the throttle allows, decide the A/B winner, mark it `sent` when every page
+  is done. A look that finds more to do later queues itself again with an SQS delay
   (at most 15 minutes; a chain token lets only the latest chain continue), and the campaign sits
   on the `due` index so the hourly tick looks at it even if a chain was lost.
 - *Page* (`{"kind": "campaign_page"}`): up to `page_size` recipients, each through the one send
@@ -36,7 +37,7 @@ from trigly.platform.tenancy import Tenant, get_tenant_cached
 from trigly.store import campaigns as store
 
 PAGE_SIZE = 100
-WRITE_PAGES = 25  # audience pages a BatchWriteItem stores
+START_PAGES = 1000  # audience pages one start step stores (100,000 ids: seconds, not 60)
 CHECK_EVERY = 25  # recipients between two looks at the campaign's status within a page
 MAX_DELAY = timedelta(seconds=900)  # SQS's longest delay
 WATCHDOG = timedelta(hours=1)  # the tick looks again at a sending campaign at least this often
@@ -100,7 +101,10 @@ def look(tenant_id: str, campaign_id: str, chain: str | None = None) -> None:
             if now < campaign.send_at:
                 _later(tenant_id, campaign, version, campaign.send_at, now)
                 return
-            campaign, version = _start(tenant_id, campaign, version, now)
+            begun = _start(tenant_id, campaign, version, now)
+            if begun is None:
+                return  # more of the audience to read: a continuation look goes on
+            campaign, version = begun
         _advance(tenant_id, campaign, version, now)
     except store.StaleCampaign:
         logger.info("campaign changed meanwhile", extra={"campaign_id": campaign_id})
@@ -116,21 +120,37 @@ def _later(tenant_id: str, campaign: Campaign, version: int, at: datetime, now: 
         queue_look(tenant_id, campaign.id, chain=token, delay=at - now)
 
 
-def _start(tenant_id: str, campaign: Campaign, version: int, now: datetime) -> tuple[Campaign, int]:
-    """The audience is the segment's members now: stored as pages (a few thousand ids a write),
-    so later pages, resumes and retries read the same people whatever the segment does."""
+def _start(
+    tenant_id: str, campaign: Campaign, version: int, now: datetime
+) -> tuple[Campaign, int] | None:
+    """The audience is the segment's members now: stored as pages, so later pages, resumes and
+    retries read the same people whatever the segment does. Read in steps of `START_PAGES`
+    pages (a keyset slice after the last id stored) so millions stay far inside the worker's
+    60 s: a step that leaves more saves its position and queues a continuation look (None).
+    A redelivered step reads the same position and rewrites the same pages; only one save of
+    the position wins (the campaign's version)."""
     size = min(PAGE_SIZE, campaign.throttle_per_minute or PAGE_SIZE)
-    written, total, pending = 0, 0, list[str]()
-    for members in audience.members(tenant_id, campaign.segment_id):
-        pending.extend(members)
-        total += len(members)
-        while len(pending) >= size * WRITE_PAGES:
-            pages = [pending[at : at + size] for at in range(0, size * WRITE_PAGES, size)]
-            store.put_pages(tenant_id, campaign.id, written, pages)
-            written, pending = written + len(pages), pending[size * WRITE_PAGES :]
-    pages = [pending[at : at + size] for at in range(0, len(pending), size)]
-    store.put_pages(tenant_id, campaign.id, written, pages)
-    pages_total = written + len(pages)
+    limit = size * START_PAGES
+    members = audience.members_after(tenant_id, campaign.segment_id, campaign.fill_after, limit + 1)
+    more, members = len(members) > limit, members[:limit]
+    pages = [members[at : at + size] for at in range(0, len(members), size)]
+    store.put_pages(tenant_id, campaign.id, campaign.filled_pages, pages)  # 25 a request
+    pages_total = campaign.filled_pages + len(pages)
+    total = campaign.filled_total + len(members)
+    if more:
+        token = ids.new_id("chn")
+        step = campaign.model_copy(
+            update={
+                "fill_after": members[-1],
+                "filled_pages": pages_total,
+                "filled_total": total,
+                "chain": token,
+            }
+        )
+        save(step, tenant_id, version, due=now + WATCHDOG)
+        queue_look(tenant_id, campaign.id, chain=token)
+        logger.info("campaign audience step", extra={"campaign_id": campaign.id, "read": total})
+        return None
     started = campaign.model_copy(
         update={
             "status": CampaignStatus.SENDING,
@@ -142,6 +162,7 @@ def _start(tenant_id: str, campaign: Campaign, version: int, now: datetime) -> t
             "released": 0,
             "rate_from": now,
             "rate_base": 0,
+            "fill_after": None,
         }
     )
     version = save(started, tenant_id, version, due=now + WATCHDOG)
@@ -336,6 +357,7 @@ def recipient(tenant: Tenant, campaign: Campaign, customer_id: str, control_perc
         variables={"erid": campaign.erid or ""},
         channels=list(campaign.channels),
         only_listed_channels=bool(campaign.channels),
+        message_links=list(campaign.links),  # each names its message: a booking marks it
         idempotency_key=f"campaign/{campaign.id}/{customer_id}",
         meta=meta,
         local_time=campaign.local_time,

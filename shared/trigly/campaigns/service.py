@@ -61,6 +61,7 @@ def create(tenant: Tenant, request: NewCampaign) -> Campaign:
         purpose=MessagePurpose(request.purpose),
         channels=list(request.channels),
         variants=request.the_variants(),
+        links=list(request.links),
         holdout_percent=request.holdout_percent,
         send_at=request.send_at or now,
         local_time=request.local_time,

@@ -15,6 +15,7 @@ from trigly.platform import tenancy, tokens
 from trigly.platform.errors import NotFound
 from trigly.profiles.model import CustomerProfile
 from trigly.store import customers as customer_store
+from trigly.store.messages import MessageRef
 
 # Links in messages stay valid for a year (an old newsletter's way out must still work).
 LINK_LIFETIME = timedelta(days=365)
@@ -30,6 +31,14 @@ class CustomerLink:
     message_id: str | None
     token_id: str  # a hash of the token: names the link in proofs without storing it
     vin: str | None = None  # the car a booking link is about
+    message_sk: str | None = None  # the message a link was minted for (a campaign's booking)
+
+    @property
+    def message_ref(self) -> MessageRef | None:
+        """The message whose link this is, when the link names one (`s`)."""
+        if self.message_sk is None:
+            return None
+        return MessageRef(self.tenant.tenant_id, self.customer_id, f"MSG#{self.message_sk}")
 
     @property
     def claims(self) -> dict[str, str]:
@@ -74,6 +83,15 @@ def open_link(token: str) -> CustomerLink:
         raise NotFound("No such link.")  # the customer was erased
     message_id = str(claims["m"]) if "m" in claims else None
     vin = str(claims["v"]) if claims.get("v") else None
+    message_sk = str(claims["s"]) if claims.get("s") else None
     return CustomerLink(
-        tenant, customer_id, loaded[0], purpose, channel, message_id, token_id(token), vin
+        tenant,
+        customer_id,
+        loaded[0],
+        purpose,
+        channel,
+        message_id,
+        token_id(token),
+        vin,
+        message_sk,
     )

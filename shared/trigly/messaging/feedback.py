@@ -141,6 +141,30 @@ def _record(ref: MessageRef, event: ProviderEvent) -> tuple[Outcome, StoredMessa
     raise store.StaleMessage(ref.sk)
 
 
+def mark_booked(ref: MessageRef, appointment_id: str, at: datetime) -> bool:
+    """A booking was made through the message's own booking link: `meta.booked_at` (and the
+    booking's id) once — a form posted again, a move to another slot or a second booking from
+    the same link leave the first mark, so the campaign counts the message once. False when it
+    was marked already (or erased)."""
+    for _ in range(MAX_SAVE_ATTEMPTS):
+        loaded = store.load(ref)
+        if loaded is None:
+            return False
+        message = StoredMessage.model_validate_json(loaded[0])
+        if message.meta.get("booked_at"):
+            return False
+        meta = {**message.meta, "booked_at": clock.isoformat(at), "appointment_id": appointment_id}
+        updated = message.model_copy(update={"meta": meta})
+        try:
+            store.save(ref, updated.document(), loaded[1])
+        except store.StaleMessage:
+            continue
+        progress.note(ref.tenant_id, message, updated)
+        logger.info("message booked", extra={"message_id": message.message_id})
+        return True
+    raise store.StaleMessage(ref.sk)
+
+
 _CONTACT_STATUS = {
     SuppressionKind.BOUNCED: ContactStatus.BOUNCED,
     SuppressionKind.COMPLAINED: ContactStatus.COMPLAINED,

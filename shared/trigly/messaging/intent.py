@@ -131,6 +131,11 @@ class SendIntent(BaseModel):
         description="Customer links the message carries (CONTRACT §4), by purpose; templates "
         "see them as `links.booking`...",
     )
+    message_links: list[Literal["booking"]] = Field(
+        default_factory=list,
+        description="Customer links the send path mints for this very message (a campaign's "
+        "`links`): they name the message, so a booking made through one marks it `booked`",
+    )
     meta: dict[str, str] = Field(
         default_factory=dict,
         description="Carried in the message's `meta` (CONTRACT §5): `campaign_id`, `variant`, "
@@ -165,6 +170,9 @@ def intent_fingerprint(intent: SendIntent) -> str:
     """A stable hash of everything the intent asks for: the same idempotency key arriving with
     a different fingerprint is a different request under a used key (`409`)."""
     body = intent.model_dump(mode="json")
+    if not body["message_links"]:
+        # Added later: left out when unused, so keys claimed before it keep their fingerprint.
+        del body["message_links"]
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -129,13 +129,31 @@ def _track(
 
 
 UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
+MESSAGE_BOOKING_LINK_LIFETIME = timedelta(days=45)  # CONTRACT §4: at least 30 days
 
 
 def _links(
-    tenant: Tenant, message: StoredMessage, intent: SendIntent, channel: Channel, now: datetime
+    tenant: Tenant,
+    message: StoredMessage,
+    intent: SendIntent,
+    channel: Channel,
+    now: datetime,
+    *,
+    sk: str | None = None,
 ) -> dict[str, str]:
-    """Signed links the message carries (CONTRACT §4): marketing always gets its unsubscribe."""
+    """Signed links the message carries (CONTRACT §4): marketing always gets its unsubscribe.
+    A link minted for this message (`message_links`) names it (`s`, its sort key, as tracking
+    tokens do) and no car: the booking page books the customer's car and marks the message."""
     carried: dict[str, str] = {str(purpose): url for purpose, url in intent.links.items()}
+    if sk is not None:
+        for purpose in intent.message_links:
+            claims = {
+                "t": tenant.tenant_id,
+                "c": message.customer_id,
+                "p": purpose,
+                "s": sk.removeprefix("MSG#"),
+            }
+            carried[purpose] = tokens.link(claims, now + MESSAGE_BOOKING_LINK_LIFETIME)
     if message.purpose is not MessagePurpose.MARKETING:
         return carried
     claims = {
@@ -268,7 +286,7 @@ def _apply_decision(
     assert isinstance(decision, SendNow)
     from trigly.messaging.templates import TemplateError
 
-    links = _links(tenant, message, intent, decision.route.channel, now)
+    links = _links(tenant, message, intent, decision.route.channel, now, sk=sk)
     links |= _preference_links(tenant, message, decision.route.channel, now)
     links |= _telegram_link(tenant, message, profile, template, decision.route.channel, now)
     try:

@@ -126,9 +126,15 @@ def _verified(token: str, purpose: str) -> dict[str, Any] | None:
 
 
 def _record(claims: dict[str, Any], status: MessageStatus, *, machine: bool = False) -> None:
+    ref = MessageRef(str(claims["t"]), str(claims["c"]), f"MSG#{claims['s']}")
+    record_on(ref, status, machine=machine)
+
+
+def record_on(ref: MessageRef, status: MessageStatus, *, machine: bool = False) -> None:
+    """`clicked` / `opened` on the message (a tracked link, the pixel, a page the message's
+    own link opened)."""
     from trigly.messaging import feedback
 
-    ref = MessageRef(str(claims["t"]), str(claims["c"]), f"MSG#{claims['s']}")
     event = feedback.ProviderEvent(
         ref.tenant_id, Channel.EMAIL, "", status, clock.now(), machine=machine
     )

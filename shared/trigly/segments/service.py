@@ -3,7 +3,6 @@ listed synchronously from the view (ADR 0022); the members of segments that star
 tracked by `membership`."""
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -149,16 +148,14 @@ def _counted(tenant: Tenant, segments: list[Segment]) -> list[Counted]:
         ]
 
 
-def audience_pages(tenant_id: str, segment_id: str, page: int = 1000) -> Iterator[list[str]]:
-    """The segment's members now, in id-ordered pages (a campaign's audience when sending
-    starts, CONTRACT §6). Raises NotFound for a deleted segment."""
+def audience_slice(tenant_id: str, segment_id: str, after: str | None, limit: int) -> list[str]:
+    """Up to `limit` of the segment's members now with ids after `after`, in id order: a keyset
+    slice of a campaign's audience when sending starts (CONTRACT §6), so a start of millions
+    goes in steps. Raises NotFound for a deleted segment."""
     from trigly.analytics.view import open_view
     from trigly.platform.tenancy import get_tenant_cached
 
     tenant = get_tenant_cached(tenant_id)
     condition = parse(load_segment(tenant, segment_id).conditions)
-    today = tenant_today(tenant)
     with open_view(tenant_id) as view:
-        members = all_members(view, condition, today)
-    for start in range(0, len(members), page):
-        yield members[start : start + page]
+        return sql.members_page(view, condition, tenant_today(tenant), after, limit)
