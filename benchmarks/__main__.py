@@ -7,13 +7,17 @@
     .venv/bin/python -m benchmarks --mileage 0      # without the mileage backtest
     .venv/bin/python -m benchmarks --intake 100000   # the local stack's webhook, documented size
     .venv/bin/python -m benchmarks --segments 0      # without the segment count bench
+    .venv/bin/python -m benchmarks --analytics 500000  # the analytics view at its documented size
+    .venv/bin/python -m benchmarks --campaign 0      # without the campaign send bench
 
 Single benchmarks: `python -m benchmarks.ingest_cost`, `python -m benchmarks.profile_read`,
 `python -m benchmarks.cold_start [runs]`, `python -m benchmarks.channel_worker [messages] [runs]`,
 `python -m benchmarks.lifecycle [--cars N] [--sample N]`,
 `python -m benchmarks.mileage [--cars N] [--seeds 1 2 3] [--variants]`.
 `python -m benchmarks.local_intake [--events N]`,
-`python -m benchmarks.segment_count [--customers 10000 100000 1000000]`.
+`python -m benchmarks.segment_count [--customers 10000 100000 1000000]`,
+`python -m benchmarks.analytics_view [--customers N] [--changed N]`,
+`python -m benchmarks.campaign_send [recipients] [throttle_per_minute]`.
 """
 
 import argparse
@@ -27,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import (
+    analytics_view,
+    campaign_send,
     channel_worker,
     cold_start,
     import_bench,
@@ -161,6 +167,21 @@ def main() -> None:
         metavar="CUSTOMERS",
         help="largest tenant of the segment count bench (10k, 100k, … up to it; 0 skips)",
     )
+    parser.add_argument(
+        "--analytics",
+        type=int,
+        default=50_000,
+        metavar="CUSTOMERS",
+        help="customers of the analytics view bench: compaction, open_view, a count "
+        "(0 skips; documented run: 500000)",
+    )
+    parser.add_argument(
+        "--campaign",
+        type=int,
+        default=300,
+        metavar="RECIPIENTS",
+        help="recipients of the campaign send bench (0 skips)",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -222,6 +243,14 @@ def main() -> None:
         lambda n: segment_count.run([size for size in segment_count.SIZES if size <= n] or [n]),
     )
 
+    analytics_text = optional(
+        "analytics_view",
+        "analytics",
+        args.analytics,
+        lambda n: f"analytics view, {n} customers: {analytics_view.run(n, max(1, n // 8))}",
+    )
+    campaign_text = optional("campaign_send", "campaign", args.campaign, campaign_send.run)
+
     if args.imports:  # minutes, not seconds: only when asked (figures in docs/benchmarks.md)
         imported = import_bench.run(args.imports, min(import_bench.SAMPLE, args.imports))
         print(import_bench.summary(imported), end="\n\n", flush=True)
@@ -235,7 +264,7 @@ def main() -> None:
         update_docs(
             f"{header}\n\n{cost_text}\n\n{read_text}\n\n{cold_text}\n\n{channels_text}\n\n"
             f"{lifecycle_text}\n\n{mileage_text}\n\n{intake_text}\n\n{replay_text}\n\n"
-            f"{segments_text}\n\n{footer}"
+            f"{segments_text}\n\n{analytics_text}\n\n{campaign_text}\n\n{footer}"
         )
         print(f"figures written to {DOCS}")
 

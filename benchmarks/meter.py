@@ -823,6 +823,9 @@ _install_lock = threading.Lock()
 
 
 def _emitters() -> Iterator[Any]:
+    # Handlers import inside `init_phase`, which freezes what the import made (gc.freeze), and
+    # gc.get_objects() does not see frozen objects: unfreeze them, or their clients go unmetered.
+    gc.unfreeze()
     for obj in gc.get_objects():
         if isinstance(obj, botocore.session.Session):
             yield obj.get_component("event_emitter")
