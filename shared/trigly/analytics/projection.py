@@ -17,19 +17,11 @@ from trigly.analytics.rows import Rows, as_json_rows, customer_rows, tombstone
 from trigly.analytics.schema import TABLES
 from trigly.platform import aws, clock
 from trigly.platform.settings import get_settings
+from trigly.profiles.collection import profile_and_history
 from trigly.profiles.model import CustomerProfile
 from trigly.profiles.records import CustomerHistory
 from trigly.store import keys
-from trigly.store.customers import ledger_entry
-from trigly.store.models import (
-    ConsentRecordItem,
-    CustomerProfileItem,
-    EnrollmentItem,
-    MainItem,
-    MessageItem,
-    RecordItem,
-    bind,
-)
+from trigly.store.models import MainItem, bind
 
 
 @dataclass(frozen=True)
@@ -46,22 +38,9 @@ def load_customer(
     """The profile and its whole history, read as the 360° view reads it (profiles.service),
     but every page and strongly consistent: the notice came after the write it announces."""
     bind()
-    profile: CustomerProfile | None = None
-    records: dict[str, list[str]] = {}
-    for item in MainItem.query(keys.customer(tenant_id, customer_id), consistent_read=True):
-        if isinstance(item, CustomerProfileItem):
-            profile = CustomerProfile.model_validate_json(item.doc)
-        elif isinstance(item, RecordItem):
-            records.setdefault(item.sk.split("#", 1)[0], []).append(item.doc)
-        elif isinstance(item, MessageItem):
-            records.setdefault("MSG", []).append(item.doc)
-        elif isinstance(item, EnrollmentItem):
-            records.setdefault("JRN", []).append(item.doc)
-        elif isinstance(item, ConsentRecordItem):
-            records.setdefault("CONSENT", []).append(ledger_entry(item).model_dump_json())
-    if profile is None:
-        return None
-    return profile, CustomerHistory.parse(records)
+    query = MainItem.query(keys.customer(tenant_id, customer_id), consistent_read=True)
+    profile, history = profile_and_history(query)
+    return None if profile is None else (profile, history)
 
 
 def rows_for(tenant_id: str, customer_ids: Iterable[str], version: str, now: datetime) -> Rows:

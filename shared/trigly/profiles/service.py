@@ -11,6 +11,7 @@ from trigly.platform.errors import NotFound
 from trigly.platform.observability import logger
 from trigly.platform.tenancy import Tenant, list_connectors
 from trigly.profiles import identity
+from trigly.profiles.collection import profile_and_history
 from trigly.profiles.contacts import ContactStatus, email_search_key, phone_search_key
 from trigly.profiles.model import CustomerProfile, IdentityLink
 from trigly.profiles.ordering import EventContext
@@ -27,11 +28,6 @@ from trigly.store import keys
 from trigly.store import vehicles as vehicle_store
 from trigly.store.models import (
     ConsentRecordItem,
-    CustomerProfileItem,
-    EnrollmentItem,
-    MainItem,
-    MessageItem,
-    RecordItem,
 )
 from trigly.vehicles.model import DEALER
 from trigly.vehicles.vin import normalize_vehicle_id
@@ -184,24 +180,6 @@ def apply_customer_upserted(
 PROFILE_PAGE_ITEMS = 400
 
 
-def _records(items: list[MainItem]) -> tuple[CustomerProfile | None, CustomerHistory]:
-    profile: CustomerProfile | None = None
-    records: dict[str, list[str]] = {}
-    for item in items:
-        if isinstance(item, CustomerProfileItem):
-            profile = CustomerProfile.model_validate_json(item.doc)
-        elif isinstance(item, RecordItem):
-            records.setdefault(item.sk.split("#", 1)[0], []).append(item.doc)
-        elif isinstance(item, MessageItem):
-            records.setdefault("MSG", []).append(item.doc)
-        elif isinstance(item, EnrollmentItem):
-            records.setdefault("JRN", []).append(item.doc)
-        elif isinstance(item, ConsentRecordItem):
-            entry = store.ledger_entry(item)
-            records.setdefault("CONSENT", []).append(entry.model_dump_json())
-    return profile, CustomerHistory.parse(records)
-
-
 HISTORY = "history"  # the cursor's list name
 
 
@@ -213,7 +191,7 @@ def get_profile(tenant: Tenant, customer_id: str) -> dict[str, Any]:
     """The 360° profile (CONTRACT §3) from one Query of the customer's item collection; when the
     history is longer than a page, `history_cursor` continues it."""
     items, next_sk = store.read_collection_page(tenant.tenant_id, customer_id, PROFILE_PAGE_ITEMS)
-    profile, history = _records(items)
+    profile, history = profile_and_history(items)
     if profile is None:
         raise NotFound("No such customer.")
     return {**profile_view(profile, history, clock.now()), "history_cursor": _cursor(next_sk)}
@@ -224,7 +202,7 @@ def load_customer(
 ) -> tuple[CustomerProfile, CustomerHistory] | None:
     """The profile and its recent history as domain objects (journeys, booking pages)."""
     items, _ = store.read_collection_page(tenant_id, customer_id, PROFILE_PAGE_ITEMS)
-    profile, history = _records(items)
+    profile, history = profile_and_history(items)
     return (profile, history) if profile is not None else None
 
 
@@ -236,7 +214,7 @@ def get_history(tenant: Tenant, customer_id: str, cursor: str) -> dict[str, Any]
     items, next_sk = store.read_collection_page(
         tenant.tenant_id, customer_id, PROFILE_PAGE_ITEMS, after_sk=after
     )
-    _, history = _records(items)
+    _, history = profile_and_history(items)
     return {**history_view(history), "cursor": _cursor(next_sk)}
 
 
