@@ -121,3 +121,17 @@ class IngestDrain:
 @pytest.fixture
 def drain(stack: DeployedStack) -> IngestDrain:
     return IngestDrain(stack)
+
+
+PUBLIC_URL = "https://go.dealer.example"
+
+
+@pytest.fixture
+def public_url(stack: DeployedStack) -> Iterator[str]:
+    """The deployment's public URL set: messages carry tracked and customer links only with it."""
+    saved = os.environ.get("TRIGLY_PUBLIC_URL", "")
+    os.environ["TRIGLY_PUBLIC_URL"] = PUBLIC_URL
+    reset_process_caches()
+    yield PUBLIC_URL
+    os.environ["TRIGLY_PUBLIC_URL"] = saved
+    reset_process_caches()

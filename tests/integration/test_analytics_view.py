@@ -5,10 +5,8 @@ the live rows (ADR 0022)."""
 import copy
 import gzip
 import json
-import os
 import re
 import threading
-from collections.abc import Iterator
 from datetime import time, timedelta
 from typing import Any
 
@@ -28,7 +26,6 @@ from tests.support import (
     FakeLambdaContext,
     customer_event,
     days_ahead,
-    reset_process_caches,
     sqs_event,
 )
 from tests.unit.test_event_catalogue import CATALOGUE, MINIMAL
@@ -93,17 +90,6 @@ def analytics_keys(stack: DeployedStack, tenant_id: str) -> list[str]:
     s3 = boto3.client("s3")
     keys = files.list_keys(s3, stack.outputs["ArchiveBucketName"], "analytics/")
     return [k for k in keys if f"tenant={tenant_id}" in k]
-
-
-@pytest.fixture
-def public_url(stack: DeployedStack) -> Iterator[str]:
-    """Messages carry tracked links only with a public URL (as test_callbacks sets it)."""
-    saved = os.environ.get("TRIGLY_PUBLIC_URL", "")
-    os.environ["TRIGLY_PUBLIC_URL"] = "https://go.dealer.example"
-    reset_process_caches()
-    yield "https://go.dealer.example"
-    os.environ["TRIGLY_PUBLIC_URL"] = saved
-    reset_process_caches()
 
 
 # ---------------------------------------------------------------- notices, path by path

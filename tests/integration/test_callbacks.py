@@ -5,8 +5,6 @@ suppression list outlives the customer's erasure."""
 import hashlib
 import hmac
 import json
-import os
-from collections.abc import Iterator
 from datetime import time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -25,7 +23,6 @@ from tests.support import (
     customer_event,
     days_ahead,
     http_event,
-    reset_process_caches,
 )
 from trigly.channels import configuration
 from trigly.channels.sandbox import outbox
@@ -261,16 +258,6 @@ def test_telegram_links_a_chat_by_deep_link_or_shared_phone_and_stop_unsubscribe
         idempotency_key="tg:2",
     )
     assert after["status"] == "suppressed"
-
-
-@pytest.fixture
-def public_url(stack: DeployedStack) -> Iterator[str]:
-    saved = os.environ.get("TRIGLY_PUBLIC_URL", "")
-    os.environ["TRIGLY_PUBLIC_URL"] = "https://go.dealer.example"
-    reset_process_caches()
-    yield "https://go.dealer.example"
-    os.environ["TRIGLY_PUBLIC_URL"] = saved
-    reset_process_caches()
 
 
 def test_links_are_tracked_and_email_opens_skip_machines(

@@ -7,11 +7,9 @@ the analytics view, selected by `customer.city` (each test's tag).
 """
 
 import json
-import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -32,24 +30,12 @@ from tests.support import (
     FakeLambdaContext,
     customer_event,
     days_ahead,
-    reset_process_caches,
     sqs_event,
 )
 from trigly.analytics.view import open_view
 from trigly.campaigns import sending
 from trigly.channels.sandbox import outbox
 from trigly.platform import clock
-
-
-@pytest.fixture
-def public_url(stack: DeployedStack) -> Iterator[str]:
-    """Links go through tracking tokens only where the deployment has a public URL."""
-    saved = os.environ.get("TRIGLY_PUBLIC_URL", "")
-    os.environ["TRIGLY_PUBLIC_URL"] = "https://go.dealer.example"
-    reset_process_caches()
-    yield "https://go.dealer.example"
-    os.environ["TRIGLY_PUBLIC_URL"] = saved
-    reset_process_caches()
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,6 @@ setWebhook with the webhook's secret), the deep link in an SMS and from the API 
 chat; push devices the dealer's app registers, used by the send path and removed again."""
 
 import json
-import os
-from collections.abc import Iterator
 from datetime import time, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,7 +16,7 @@ from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_feedback import EMAIL_CONSENT
 from tests.integration.test_ingest_and_api import api
 from tests.integration.test_messages import customer, send, work_sms_queue
-from tests.support import days_ahead, reset_process_caches
+from tests.support import days_ahead
 from trigly.channels import configuration
 from trigly.channels.sandbox import outbox
 from trigly.messaging import inbound
@@ -35,16 +33,6 @@ FCM_TOKEN = "dQw4w9WgXcQ:APA91bH" + "x" * 140
 def daytime(business_clock: clock.AdjustableClock) -> clock.AdjustableClock:
     business_clock.move_to(days_ahead(1, time(12), MSK))
     return business_clock
-
-
-@pytest.fixture
-def public_url(stack: DeployedStack) -> Iterator[str]:
-    saved = os.environ.get("TRIGLY_PUBLIC_URL", "")
-    os.environ["TRIGLY_PUBLIC_URL"] = PUBLIC
-    reset_process_caches()
-    yield PUBLIC
-    os.environ["TRIGLY_PUBLIC_URL"] = saved
-    reset_process_caches()
 
 
 def bot_api(me: dict[str, Any] | None = None, status: int = 200) -> respx.MockRouter:

@@ -1,9 +1,7 @@
 """An MJML email template through the API: saved (compiled once), previewed with a customer's
 data, and sent in sandbox mode with its HTML and plain-text parts in the outbox."""
 
-import os
 import zlib
-from collections.abc import Iterator
 from datetime import time, timedelta, timezone
 from typing import Any
 
@@ -14,7 +12,7 @@ from tests.integration.conftest import IngestDrain, TenantFixture
 from tests.integration.test_feedback import EMAIL_CONSENT, work_email_queue
 from tests.integration.test_ingest_and_api import api
 from tests.integration.test_messages import customer, send
-from tests.support import days_ahead, reset_process_caches
+from tests.support import days_ahead
 from trigly.channels.sandbox import outbox
 from trigly.platform import clock
 from trigly.store.models import MessageItem
@@ -24,16 +22,6 @@ from trigly.store.models import MessageItem
 def daytime(business_clock: clock.AdjustableClock) -> clock.AdjustableClock:
     business_clock.move_to(days_ahead(1, time(12), timezone(timedelta(hours=3))))
     return business_clock
-
-
-@pytest.fixture
-def public_url(stack: DeployedStack) -> Iterator[str]:
-    saved = os.environ.get("TRIGLY_PUBLIC_URL", "")
-    os.environ["TRIGLY_PUBLIC_URL"] = "https://go.dealer.example"
-    reset_process_caches()
-    yield "https://go.dealer.example"
-    os.environ["TRIGLY_PUBLIC_URL"] = saved
-    reset_process_caches()
 
 
 MJML = """<mjml>
