@@ -47,6 +47,49 @@ def test_a_handler_import_leaves_what_its_usual_call_does_not_need(handler: str)
     assert done.stdout.split() == []
 
 
+# Handler → the first-party pydantic models its import builds: the others (events, customer
+# records, vehicles, messages, journey steps) are built by the first call that reads them
+# (`DeferredModel`). The journey worker's playbooks are journeys, validated at import.
+BUILT_ON_IMPORT = {
+    "webhook": [],
+    "ingest": [],
+    "journeys": ["trigly.journeys.definition.Journey"],
+}
+
+_BUILT = """
+import functions.{handler}.app, trigly.store.models
+from pydantic import BaseModel
+
+def every(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from every(sub)
+
+print(' '.join(sorted({{
+    f"{{m.__module__}}.{{m.__qualname__}}" for m in every(BaseModel)
+    if m.__module__.startswith("trigly.") and m.__pydantic_complete__
+}})))
+"""
+
+
+@pytest.mark.parametrize("handler", sorted(BUILT_ON_IMPORT))
+def test_a_handler_import_builds_no_model_its_call_does_not_read(handler: str) -> None:
+    code = _BUILT.format(handler=handler)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == BUILT_ON_IMPORT[handler]
+
+
+def test_a_deferred_model_is_built_by_its_first_validation() -> None:
+    code = (
+        "from trigly.ingest.messages import QueuedEvent\n"
+        "before = QueuedEvent.__pydantic_complete__\n"
+        "QueuedEvent.model_validate({'event_id': 'e-1', 'stamp': 's', 'event': {}})\n"
+        "print(before, QueuedEvent.__pydantic_complete__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]
+
+
 def test_the_cap_ledger_keeps_the_longest_window_and_a_day() -> None:
     assert policy.THIRTY_DAYS + timedelta(days=1) == caps.KEPT
 

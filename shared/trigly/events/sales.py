@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from trigly.events.base import Payload, Problem, given
 from trigly.events.types import (
@@ -17,6 +17,7 @@ from trigly.events.types import (
     Text,
     UtmTags,
 )
+from trigly.platform.models import DeferredModel
 
 
 class TestDriveStatus(StrEnum):
@@ -54,7 +55,7 @@ class OrderStatus(StrEnum):
     READY = "ready"
 
 
-class Contact(BaseModel):
+class Contact(DeferredModel):
     """A person not (yet) in the DMS; phone and email are kept as sent and normalized later."""
 
     model_config = ConfigDict(extra="ignore")
@@ -64,7 +65,7 @@ class Contact(BaseModel):
     email: RawContact | None = None
 
 
-class LeadContact(BaseModel):
+class LeadContact(DeferredModel):
     model_config = ConfigDict(extra="ignore")
 
     name: Name | None = None
@@ -72,7 +73,7 @@ class LeadContact(BaseModel):
     email: RawContact | None = None
 
 
-class Interest(BaseModel):
+class Interest(DeferredModel):
     """What the person is looking for; `budget` in the tenant's currency."""
 
     model_config = ConfigDict(extra="ignore")

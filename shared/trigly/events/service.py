@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from trigly.events.base import Payload, Problem
 from trigly.events.types import (
@@ -20,6 +20,7 @@ from trigly.events.types import (
     Text,
     VehicleId,
 )
+from trigly.platform.models import DeferredModel
 
 MAX_JOBS = 200
 MAX_PARTS = 500
@@ -42,7 +43,7 @@ class AppointmentStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
-class ServiceJob(BaseModel):
+class ServiceJob(DeferredModel):
     """One job of the order; a job the customer declined or deferred carries `declined: true`
     and its quoted amount."""
 
@@ -55,7 +56,7 @@ class ServiceJob(BaseModel):
     declined: bool = False
 
 
-class ServicePart(BaseModel):
+class ServicePart(DeferredModel):
     model_config = ConfigDict(extra="ignore")
 
     sku: Identifier | None = None
@@ -64,7 +65,7 @@ class ServicePart(BaseModel):
     amount: Money
 
 
-class PartsItem(BaseModel):
+class PartsItem(DeferredModel):
     model_config = ConfigDict(extra="ignore")
 
     sku: Identifier | None = None

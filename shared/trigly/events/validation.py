@@ -25,6 +25,7 @@ from trigly.events.vehicles import (
     VehicleSold,
 )
 from trigly.platform.errors import FieldError
+from trigly.platform.models import DeferredModel
 
 __all__ = [
     "FUTURE_TOLERANCE",
@@ -56,7 +57,7 @@ PAYLOADS: Mapping[str, type[BaseModel]] = {
 }
 
 
-class Envelope(BaseModel):
+class Envelope(DeferredModel):
     model_config = ConfigDict(extra="ignore")
 
     id: Identifier

@@ -6,7 +6,7 @@ the registration number as `plate?`.
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from trigly.events.base import Payload
 from trigly.events.types import (
@@ -25,6 +25,7 @@ from trigly.events.types import (
     Text,
     VehicleId,
 )
+from trigly.platform.models import DeferredModel
 
 
 class FinancingType(StrEnum):
@@ -50,7 +51,7 @@ class StockStatus(StrEnum):
     SOLD = "sold"
 
 
-class Financing(BaseModel):
+class Financing(DeferredModel):
     """How the car was paid for; `ends_on` is when the loan or lease ends (a planned date)."""
 
     model_config = ConfigDict(extra="ignore")

@@ -9,16 +9,18 @@ idempotency, so applying a message twice, or one of its events alone, changes no
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, model_validator
+from pydantic import AwareDatetime, model_validator
+
+from trigly.platform.models import DeferredModel
 
 
-class QueuedEvent(BaseModel):
+class QueuedEvent(DeferredModel):
     event_id: str
     stamp: str  # ordering stamp (profiles.ordering.event_stamp)
     event: dict[str, Any]
 
 
-class IngestMessage(BaseModel):
+class IngestMessage(DeferredModel):
     tenant_id: str
     connector_id: str
     received_at: AwareDatetime

@@ -18,10 +18,11 @@ from datetime import time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from trigly.events.types import Channel
 from trigly.messaging.kinds import HoldPolicy, MessagePurpose, Priority
+from trigly.platform.models import DeferredModel
 
 _ID = r"^[a-z][a-z0-9_]{0,63}$"
 _DURATION = re.compile(r"^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
@@ -87,7 +88,7 @@ class Milestone(StrEnum):
     DECLINED_WORK = "declined_work"
 
 
-class _Strict(BaseModel):
+class _Strict(DeferredModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from trigly.journeys.definition import (
     BranchStep,
@@ -31,6 +31,7 @@ from trigly.journeys.definition import (
     WaitStep,
     parse_duration,
 )
+from trigly.platform.models import DeferredModel
 
 if TYPE_CHECKING:  # the records' models load with the facts (advancing), not with every event
     from trigly.profiles.records import Appointment, Purchase, ServiceVisit, TestDrive
@@ -52,14 +53,14 @@ class RunStatus(StrEnum):
     EXITED = "exited"  # an exit goal held, an exit step, a holdout, or a stale trigger
 
 
-class Transition(BaseModel):
+class Transition(DeferredModel):
     step: str
     at: datetime
     outcome: str  # sent, skipped_stale, waiting, goal, timeout, branch, variant, task, exit...
     detail: str | None = None
 
 
-class Enrollment(BaseModel):
+class Enrollment(DeferredModel):
     """One run of a journey for one customer (and car)."""
 
     journey_id: str

@@ -18,13 +18,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, JsonValue, model_validator
 
 from trigly.events.types import Channel
 from trigly.messaging.kinds import HoldPolicy as HoldPolicy  # noqa: PLC0414  (re-exported)
 from trigly.messaging.kinds import MessagePurpose as MessagePurpose  # noqa: PLC0414
 from trigly.messaging.kinds import Priority as Priority  # noqa: PLC0414
 from trigly.platform.clock import isoformat
+from trigly.platform.models import DeferredModel
 
 
 class MessageStatus(StrEnum):
@@ -84,7 +85,7 @@ _FAILURES = frozenset(
 )
 
 
-class Offer(BaseModel):
+class Offer(DeferredModel):
     """An offer riding on a service reminder (a discount on the declined brake pads...).
 
     It is rendered only where the customer gave the channel's marketing consent; otherwise the
@@ -97,7 +98,7 @@ class Offer(BaseModel):
     variables: dict[str, JsonValue] = Field(default_factory=dict)
 
 
-class SendIntent(BaseModel):
+class SendIntent(DeferredModel):
     """One request to message one customer, from a journey, a campaign or `POST /v1/messages`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -185,7 +186,7 @@ def release_key(priority: Priority, created_at: datetime) -> tuple[int, float]:
 # --- status history ---------------------------------------------------------------------------
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     status: MessageStatus
@@ -200,7 +201,7 @@ class HistoryEntry(BaseModel):
         return self
 
 
-class MessageState(BaseModel):
+class MessageState(DeferredModel):
     """A message's current status and its history, oldest first."""
 
     model_config = ConfigDict(frozen=True)

@@ -5,14 +5,15 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from trigly.events.types import Channel
 from trigly.messaging.intent import MessagePurpose, MessageState, history_json
 from trigly.platform.clock import isoformat
+from trigly.platform.models import DeferredModel
 
 
-class StoredMessage(BaseModel):
+class StoredMessage(DeferredModel):
     message_id: str
     customer_id: str
     idempotency_key: str

@@ -4,8 +4,7 @@ they are always consistent with the history they summarise and cost no writes.""
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
-
+from trigly.platform.models import DeferredModel
 from trigly.profiles.records import PartsPurchase, Purchase, ServiceVisit
 
 ACTIVE_WITHIN = timedelta(days=548)  # a visit or purchase in the last 18 months
@@ -13,7 +12,7 @@ MONETARY_WINDOW = timedelta(days=3 * 365)
 LTV_YEARS = 5
 
 
-class Aggregates(BaseModel):
+class Aggregates(DeferredModel):
     visit_count: int
     last_visit_at: datetime | None
     recency_days: int | None

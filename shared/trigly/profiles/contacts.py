@@ -9,7 +9,7 @@ start (ADR 0019).
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from trigly.platform.models import DeferredModel
 
 
 class ContactStatus(StrEnum):
@@ -20,7 +20,7 @@ class ContactStatus(StrEnum):
     COMPLAINED = "complained"
 
 
-class Contact(BaseModel):
+class Contact(DeferredModel):
     value: str
     status: ContactStatus
 

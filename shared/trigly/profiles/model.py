@@ -3,13 +3,14 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from trigly.events.types import Channel, ConsentPurpose
+from trigly.platform.models import DeferredModel
 from trigly.profiles.contacts import Contact
 
 
-class ConsentState(BaseModel):
+class ConsentState(DeferredModel):
     """The current consent for one channel and purpose, derived from the ledger."""
 
     granted: bool
@@ -18,7 +19,7 @@ class ConsentState(BaseModel):
     text_version: str | None = None
 
 
-class IdentityLink(BaseModel):
+class IdentityLink(DeferredModel):
     """Why a DMS record was joined to this customer rather than made a new one."""
 
     connector_id: str | None  # None for a merge of two customers
@@ -27,7 +28,7 @@ class IdentityLink(BaseModel):
     at: datetime
 
 
-class CustomerProfile(BaseModel):
+class CustomerProfile(DeferredModel):
     customer_id: str
     created_at: datetime
     updated_at: datetime
@@ -70,7 +71,7 @@ class MergeState(StrEnum):
     UNDONE = "undone"
 
 
-class MergeRecord(BaseModel):
+class MergeRecord(DeferredModel):
     """A merge of a duplicate into a survivor, written before any of its steps: an interrupted
     merge or undo is finished by running it again from here."""
 

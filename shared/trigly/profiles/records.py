@@ -9,9 +9,10 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from trigly.messaging.message import StoredMessage
+from trigly.platform.models import DeferredModel
 
 
 def newest_first(moment: datetime) -> str:
@@ -20,7 +21,7 @@ def newest_first(moment: datetime) -> str:
     return f"{10**13 - int(moment.timestamp() * 1000):013d}"
 
 
-class CustomerVehicle(BaseModel):
+class CustomerVehicle(DeferredModel):
     """The customer's view of a car they own (`until` None) or owned: a snapshot of the car record
     refreshed on every change while they own it, frozen when it passes to someone else."""
 
@@ -51,7 +52,7 @@ class CustomerVehicle(BaseModel):
         return f"CAR#{vin}"
 
 
-class VisitJob(BaseModel):
+class VisitJob(DeferredModel):
     code: str | None = None
     name: str
     kind: str
@@ -59,14 +60,14 @@ class VisitJob(BaseModel):
     declined: bool = False
 
 
-class VisitPart(BaseModel):
+class VisitPart(DeferredModel):
     sku: str | None = None
     name: str
     qty: float
     amount: float
 
 
-class ServiceVisit(BaseModel):
+class ServiceVisit(DeferredModel):
     order_id: str
     vin: str
     opened_at: datetime | None = None
@@ -85,7 +86,7 @@ class ServiceVisit(BaseModel):
         return f"VISIT#{newest_first(closed_at)}#{order_id}"
 
 
-class Purchase(BaseModel):
+class Purchase(DeferredModel):
     deal_id: str
     vin: str
     make: str
@@ -104,7 +105,7 @@ class Purchase(BaseModel):
         return f"SALE#{newest_first(sold_at)}#{deal_id}"
 
 
-class Appointment(BaseModel):
+class Appointment(DeferredModel):
     """A service booking; the latest event by `occurred_at` decides its status."""
 
     appointment_id: str
@@ -120,7 +121,7 @@ class Appointment(BaseModel):
         return f"APPT#{appointment_id}"
 
 
-class TestDrive(BaseModel):
+class TestDrive(DeferredModel):
     booking_id: str
     model: str
     status: str
@@ -132,13 +133,13 @@ class TestDrive(BaseModel):
         return f"TD#{booking_id}"
 
 
-class Interest(BaseModel):
+class Interest(DeferredModel):
     model: str | None = None
     condition: str | None = None
     budget: float | None = None
 
 
-class ShowroomVisit(BaseModel):
+class ShowroomVisit(DeferredModel):
     visit_id: str
     at: datetime
     interest: Interest | None = None
@@ -150,7 +151,7 @@ class ShowroomVisit(BaseModel):
         return f"SHOWROOM#{newest_first(at)}#{visit_id}"
 
 
-class Lead(BaseModel):
+class Lead(DeferredModel):
     lead_id: str
     created_at: datetime
     source: str
@@ -162,7 +163,7 @@ class Lead(BaseModel):
         return f"LEAD#{lead_id}"
 
 
-class PartsLine(BaseModel):
+class PartsLine(DeferredModel):
     sku: str | None = None
     name: str
     category: str
@@ -170,7 +171,7 @@ class PartsLine(BaseModel):
     amount: float
 
 
-class PartsPurchase(BaseModel):
+class PartsPurchase(DeferredModel):
     order_id: str
     at: datetime
     items: list[PartsLine]
@@ -182,7 +183,7 @@ class PartsPurchase(BaseModel):
         return f"PARTS#{newest_first(at)}#{order_id}"
 
 
-class WebVisit(BaseModel):
+class WebVisit(DeferredModel):
     at: datetime
     page: str
     model: str | None = None
@@ -193,7 +194,7 @@ class WebVisit(BaseModel):
         return f"WEB#{newest_first(at)}#{event_id}"
 
 
-class Call(BaseModel):
+class Call(DeferredModel):
     call_id: str
     at: datetime
     tracking_number: str
@@ -205,7 +206,7 @@ class Call(BaseModel):
         return f"CALL#{newest_first(at)}#{call_id}"
 
 
-class CarOrder(BaseModel):
+class CarOrder(DeferredModel):
     """A new car the customer waits for; the latest status event wins."""
 
     order_id: str
@@ -218,7 +219,7 @@ class CarOrder(BaseModel):
         return f"ORDER#{order_id}"
 
 
-class ConsentProof(BaseModel):
+class ConsentProof(DeferredModel):
     """One entry of the consent ledger: a statement as its source gave it, with its proof."""
 
     channel: str
@@ -233,7 +234,7 @@ class ConsentProof(BaseModel):
     proof: dict[str, str] | None = None  # statements Trigly captured: message, link, user agent
 
 
-class CustomerHistory(BaseModel):
+class CustomerHistory(DeferredModel):
     """Every record of a customer's collection, parsed by kind (the sort key's prefix)."""
 
     cars: list[CustomerVehicle] = Field(default_factory=list)

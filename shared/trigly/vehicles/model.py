@@ -3,7 +3,9 @@
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from trigly.platform.models import DeferredModel
 
 DEALER = "dealer"  # the owner of a traded-in car until it is sold on
 
@@ -11,13 +13,13 @@ DEALER = "dealer"  # the owner of a traded-in car until it is sold on
 MAX_READINGS = 40
 
 
-class OdometerReading(BaseModel):
+class OdometerReading(DeferredModel):
     at: datetime
     km: int
     source: str  # service_order, sale, registration, telematics, manual
 
 
-class Ownership(BaseModel):
+class Ownership(DeferredModel):
     """One period of ownership; `customer_id` is DEALER for a car taken in trade."""
 
     customer_id: str
@@ -26,14 +28,14 @@ class Ownership(BaseModel):
     ref: str | None = None  # deal id or event id that established it
 
 
-class Financing(BaseModel):
+class Financing(DeferredModel):
     type: str
     term_months: int | None = None
     monthly_payment: float | None = None
     ends_on: date | None = None
 
 
-class Sale(BaseModel):
+class Sale(DeferredModel):
     deal_id: str
     customer_id: str
     sold_at: datetime
@@ -46,14 +48,14 @@ class Sale(BaseModel):
     salesperson: str | None = None
 
 
-class InsurancePolicy(BaseModel):
+class InsurancePolicy(DeferredModel):
     policy_id: str
     kind: str
     ends_on: date
     customer_id: str
 
 
-class Vehicle(BaseModel):
+class Vehicle(DeferredModel):
     vin: str
     make: str | None = None
     model: str | None = None

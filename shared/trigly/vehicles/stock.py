@@ -2,15 +2,14 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
-
 from trigly.events.vehicles import InventoryChanged
+from trigly.platform.models import DeferredModel
 from trigly.platform.tenancy import Tenant
 from trigly.profiles.ordering import EventContext
 from trigly.store import vehicles as store
 
 
-class StockCar(BaseModel):
+class StockCar(DeferredModel):
     stock_id: str
     vin: str | None = None
     make: str
