@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.scoring_examples                      # 300 customers, seed 1
     .venv/bin/python -m benchmarks.scoring_examples --customers 1000 --seed 2
+    .venv/bin/python -m benchmarks.scoring_examples --web 80   # ~100 facts a customer, mostly web
 
 Each customer: a first contact up to six years before now, 1–2 cars (model year before the
 purchase, odometer readings at each service visit and in the car record), a service visit every
@@ -48,7 +49,7 @@ PAGES = ("model", "configurator", "price", "trade_in", "service", "other")
 HISTORY_DAYS = 6 * 365
 
 
-def _customer(rng: random.Random, index: int, now: datetime) -> CustomerFacts:
+def _customer(rng: random.Random, index: int, now: datetime, web: int) -> CustomerFacts:
     cid = f"cus_{index}"
     first = now - timedelta(days=rng.uniform(200, HISTORY_DAYS))
     history = CustomerHistory()
@@ -113,7 +114,7 @@ def _customer(rng: random.Random, index: int, now: datetime) -> CustomerFacts:
         records.append(
             Vehicle(vin=vin, make=make, model=model, year=year, readings=readings, sales=[sale])
         )
-    _background(rng, history, first, now, index)
+    _background(rng, history, first, now, index, web)
     born = (now - timedelta(days=rng.uniform(20, 70) * 365.25)).date()
     return CustomerFacts(customer_id=cid, history=history, cars=records, birth_date=born)
 
@@ -165,12 +166,17 @@ def _service(
 
 
 def _background(
-    rng: random.Random, history: CustomerHistory, first: datetime, now: datetime, index: int
+    rng: random.Random,
+    history: CustomerHistory,
+    first: datetime,
+    now: datetime,
+    index: int,
+    web: int,
 ) -> None:
     """Activity over the whole history: a few web views, messages (some clicked), calls."""
     cid = f"cus_{index}"
     span = (now - first).total_seconds()
-    for _ in range(rng.randint(0, 12)):
+    for _ in range(rng.randint(0, 12) + web):
         history.web_visits.append(
             WebVisit(
                 at=first + timedelta(seconds=rng.uniform(0, span)),
@@ -244,14 +250,14 @@ def _shopping(
     )
 
 
-def population(customers: int, seed: int, now: datetime) -> list[CustomerFacts]:
+def population(customers: int, seed: int, now: datetime, web: int = 0) -> list[CustomerFacts]:
     rng = random.Random(seed)
-    return [_customer(rng, i, now) for i in range(customers)]
+    return [_customer(rng, i, now, web) for i in range(customers)]
 
 
-def report(customers: int, seed: int) -> str:
+def report(customers: int, seed: int, web: int = 0) -> str:
     now = datetime.now(UTC)
-    people = population(customers, seed, now)
+    people = population(customers, seed, now, web)
     facts = sum(
         len(p.history.visits)
         + len(p.history.web_visits)
@@ -270,7 +276,7 @@ def report(customers: int, seed: int) -> str:
     positives = sum(e.bought for e in examples)
     return "\n".join(
         [
-            f"Point-in-time training examples (seed {seed})",
+            f"Point-in-time training examples (seed {seed}, {web} extra web views a customer)",
             f"  customers {customers:,}, dated facts {facts:,} ({facts / customers:.0f} each),"
             f" moments {len(moments)} (monthly)",
             f"  examples {len(examples):,} ({positives:,} bought within 180 days,"
@@ -285,8 +291,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--customers", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--web", type=int, default=0, help="extra web views per customer over the history"
+    )
     args = parser.parse_args()
-    print(report(args.customers, args.seed))
+    print(report(args.customers, args.seed, args.web))
 
 
 if __name__ == "__main__":
