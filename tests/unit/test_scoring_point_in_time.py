@@ -433,3 +433,29 @@ def test_examples_skip_open_windows_and_customers_not_yet_known() -> None:
         else:
             later = example.as_of >= BASE - timedelta(days=300)
             assert example.features["cars_bought"] == (2 if later else 1)
+
+
+def test_mileage_uses_the_readings_known_then_and_a_new_car_counts_from_zero() -> None:
+    bought = BASE - timedelta(days=400)
+    view = CustomerVehicle(vin=VINS[0], make="KIA", year=bought.year, since=bought)
+    record = Vehicle(
+        vin=VINS[0],
+        make="KIA",
+        year=bought.year,
+        readings=[
+            OdometerReading(at=bought, km=0, source="sale"),
+            OdometerReading(at=BASE - timedelta(days=200), km=9_000, source="service_order"),
+        ],
+    )
+    history = CustomerHistory(cars=[view])
+    early = features_at(history, [record], bought)["estimated_mileage_km"]
+    assert early == 0  # a new car out of stock: 0 km is a value, not unknown
+    then = BASE - timedelta(days=100)
+    km = features_at(history, [record], then)["estimated_mileage_km"]
+    assert km is not None and 9_000 < km < 16_000
+    # A car never read: the prior from its model year; unknown before its model year began.
+    unread = CustomerHistory(
+        cars=[CustomerVehicle(vin=VINS[1], make="KIA", year=BASE.year - 5, since=bought)]
+    )
+    assert (features_at(unread, [], BASE)["estimated_mileage_km"] or 0) > 40_000
+    assert features_at(CustomerHistory(), [], BASE)["estimated_mileage_km"] is None

@@ -143,8 +143,9 @@ def _owned_at(car: CustomerVehicle, clock: _Clock) -> bool:
 
 
 def _age_years(year: int, clock: _Clock) -> float:
-    """From 1 July of the model year (the mileage model's birth of a car)."""
-    return clock.years_since(datetime(year, 7, 1, tzinfo=UTC))
+    """From 1 July of the model year (the mileage model's birth of a car); a next model year's
+    car sold before that is new, not negative."""
+    return max(0.0, clock.years_since(datetime(year, 7, 1, tzinfo=UTC)))
 
 
 def _readings(
@@ -170,7 +171,7 @@ def _mileage_at(
     if readings:
         found = mileage.estimate(readings, view.year, clock.as_of, make=view.make)
         return found.km if found else None
-    if view.year is not None and view.year <= clock.as_of.year:
+    if view.year is not None and datetime(view.year, 7, 1, tzinfo=UTC) < clock.as_of:
         return mileage.unread_km(view.year, clock.as_of, make=view.make)
     return None
 
@@ -206,7 +207,9 @@ def _car_features(
         out["oldest_car_age_years"] = max(ages)
     if owned:
         out["longest_ownership_years"] = max(clock.years_since(v.since) for v in owned)
-    kms = [km for v in owned if (km := _mileage_at(v, by_vin.get(v.vin), history, clock))]
+    kms = [
+        km for v in owned if (km := _mileage_at(v, by_vin.get(v.vin), history, clock)) is not None
+    ]
     if kms:
         out["estimated_mileage_km"] = float(max(kms))
     finance: list[tuple[float, bool]] = []
@@ -250,6 +253,7 @@ def _service_features(
     out["declined_quotes_12m"] = float(len(declined))
     out["declined_amount_12m"] = float(sum(j.amount for j in declined))
     values = [value for v in owned if (value := _car_value(by_vin.get(v.vin), clock))]
+    # (a price of 0 is no value: it cannot be divided by, so it counts as unknown)
     if values:
         # Against the cars the customer drives now: a big quote on a cheap car is a reason to
         # change it rather than mend it.
