@@ -298,7 +298,7 @@ class Campaign:
     recipients: int
 
 
-def measure_analytics(customers: int = 25, since: int = 10) -> Analytics:
+def measure_analytics(customers: int = 25, since: int = 16) -> Analytics:
     """The projection and compaction handlers metered with the events AWS gives them, on the
     template deployed into moto; the reader is `open_view` as the API and workers call it."""
     import json
@@ -536,7 +536,8 @@ def analytics_work(
 ) -> list[Work]:
     """The analytics view's month: `daytime` one-customer projections, `burst` customers
     projected in batches, the compactions they ask for, the readers."""
-    # By day a projection every ~minute: every 10-min slot of the active hours is compacted.
+    # By day a projection every ~minute: every 10-min slot of the active hours is compacted,
+    # each folding ~16 projections (what `measure_analytics` meters).
     compactions = month.days * (6 * month.active_hours + month.burst_compactions_per_day)
     return [
         Work(f"{prefix}: projections by day", "AnalyticsFunction", daytime, daytime, a.single),
@@ -566,12 +567,12 @@ def campaign_work(m: Measured, month: Month = MONTH) -> list[Work]:
     sent = n * (1 - month.campaign_holdout)
     sending_minutes = month.campaigns * (CUSTOMERS / month.campaign_throttle)
     return [
-        Work(
+        Work(  # a campaign's own, whatever its audience
             "campaigns: create (API)",
             "ApiFunction",
-            n,
             month.campaigns,
-            steps["create (API)"],
+            month.campaigns,
+            steps["create (API)"] * m.campaign.recipients,
             http_requests=month.campaigns,
         ),
         # A page of min(100, throttle) recipients an invocation, plus the looks between pages
