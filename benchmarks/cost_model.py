@@ -8,6 +8,11 @@ items by `benchmarks.meter` (never from moto):
 - a message from `send` to `delivered` (`benchmarks.message_cost`: API, channel worker, feedback);
 - the daily job per due item, a journey run's first step and a later step, and an idle hourly
   tick (`benchmarks.lifecycle` on a small table).
+- the analytics view (ADR 0022): the projection handler on one customer's notice and on a
+  batch of 25, the compaction handler folding 16 projections, a reader's `open_view` with an
+  empty cache (`measure_analytics`); the writers' change notices are in their own units;
+- a campaign per recipient (`benchmarks.campaign_send` on 50), priced as a separate line: 2
+  campaign messages per customer a month, on top of the month's 4 messages.
 
 Modelled (the assumptions are the constants below, each with its reason): the month of a
 10,000-customer dealer (`MONTH`), the Lambda time of a unit from the in-region latency of its
