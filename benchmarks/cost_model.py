@@ -8,6 +8,11 @@ items by `benchmarks.meter` (never from moto):
 - a message from `send` to `delivered` (`benchmarks.message_cost`: API, channel worker, feedback);
 - the daily job per due item, a journey run's first step and a later step, and an idle hourly
   tick (`benchmarks.lifecycle` on a small table).
+- the analytics view (ADR 0022): the projection handler on one customer's notice and on a
+  batch of 25, the compaction handler folding 16 projections, a reader's `open_view` with an
+  empty cache (`measure_analytics`); the writers' change notices are in their own units;
+- a campaign per recipient (`benchmarks.campaign_send` on 50), priced as a separate line: 2
+  campaign messages per customer a month, on top of the month's 4 messages.
 
 Modelled (the assumptions are the constants below, each with its reason): the month of a
 10,000-customer dealer (`MONTH`), the Lambda time of a unit from the in-region latency of its
@@ -23,7 +28,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from benchmarks.lifecycle import (
     LATENCY,
@@ -45,7 +51,9 @@ PRICE_HTTP_API = 1.00 / 1e6  # API Gateway HTTP API, per request (first 300 M)
 PRICE_LOGS_GB = 0.50  # CloudWatch Logs ingestion, per GB
 PRICE_STORAGE_GB = 0.25  # DynamoDB standard table class, per GB-month
 PRICE_PITR_GB = 0.20  # continuous backups, per GB-month
-PRICE_S3_PUT = 0.005 / 1000
+PRICE_S3_PUT = 0.005 / 1000  # also LIST (DeleteObject is free)
+PRICE_S3_GET = 0.0004 / 1000  # also HEAD
+PRICE_S3_GB = 0.023  # S3 Standard, per GB-month
 PRICE_ALARM = 0.10  # a standard-resolution metric alarm, per month
 PRICE_SECRET = 0.40  # a Secrets Manager secret, per month
 PRICE_SECRET_CALL = 0.05 / 10_000
@@ -112,6 +120,27 @@ class Month:
     nudge_share: float = 0.5
     days: int = 30
     hours: int = 720
+    # The analytics view (ADR 0022). Every invocation that writes customers' collections sends
+    # one notice; the projection's queue gathers notices for up to 20 s. By day (web activity,
+    # API sends: ~1,400 a day, one every ~35 s over `active_hours`) a 20-s window holds one
+    # notice, so each is a projection of one customer; an API send's `send` and `sent` fall in
+    # one window, its `delivered` in another (2 projections a message). The night's DMS sync
+    # and the morning's journeys come in bursts whose windows hold many customers
+    # (`projection_batch`); a journey message's customer is projected at each of its 3 stages
+    # (decided, sent, delivered), each a burst of its own.
+    active_hours: int = 14
+    projection_batch: int = 25
+    burst_compactions_per_day: int = 6  # the night sync's and the morning's, ~3 each
+    # Readers of the view: the journey worker's daily segment pass, 10 segment counts a day in
+    # the dealer's UI, a campaign's audience (`campaigns`); each opens the view cold (priced so:
+    # their containers are seldom warm with this tenant's files).
+    view_reads: int = 30 + 300 + 2
+    # Campaigns, a separate line (not in `messages`): 2 campaign messages per customer a month,
+    # as 2 campaigns to everyone, 10 % held out.
+    campaigns: int = 2
+    campaign_recipients: int = 2 * CUSTOMERS
+    campaign_holdout: float = 0.10
+    campaign_throttle: int = 1_000  # a minute
 
 
 MONTH = Month()
@@ -128,9 +157,10 @@ class Usage:
     sqs: float = 0.0  # requests (a batch of up to 10 is one)
     sqs_messages: float = 0.0  # entries sent
     events: float = 0.0  # EventBridge entries
-    s3_puts: float = 0.0
+    s3_puts: float = 0.0  # PUT, LIST and the like (DeleteObject, free, is not counted)
     secret_calls: float = 0.0
     other: float = 0.0
+    s3_gets: float = 0.0  # GET and HEAD
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(*(a + b for a, b in zip(self.values(), other.values(), strict=True)))
@@ -149,7 +179,7 @@ class Usage:
             + self.queries * QUERY_PAGE_LATENCY
             + self.sqs * LATENCY["sqs"]
             + self.events * LATENCY["events"]
-            + (self.s3_puts + self.secret_calls + self.other) * 0.015
+            + (self.s3_puts + self.s3_gets + self.secret_calls + self.other) * 0.015
         )
 
     @property
@@ -160,13 +190,22 @@ class Usage:
             + self.sqs * PRICE_SQS
             + self.events * PRICE_EVENTS
             + self.s3_puts * PRICE_S3_PUT
+            + self.s3_gets * PRICE_S3_GET
             + self.secret_calls * PRICE_SECRET_CALL
         )
 
 
+def _s3_class(operation: str) -> str:
+    """S3's price class of a request: GET and HEAD; DELETE (free); PUT, LIST and the rest."""
+    if operation in {"GetObject", "HeadObject", "HeadBucket"}:
+        return "get"
+    return "free" if operation.startswith("DeleteObject") else "put"
+
+
 def usage(meters: Iterable[Meter], per: float) -> Usage:
     """What the meters saw, per unit of work."""
-    rru = wru = dynamodb = queries = sqs = sqs_messages = events = s3 = secrets = other = 0.0
+    rru = wru = dynamodb = queries = sqs = sqs_messages = events = s3 = s3_gets = 0.0
+    secrets = other = 0.0
     for meter in meters:
         totals = meter.totals()
         rru, wru = rru + totals.rru, wru + totals.wru
@@ -181,14 +220,26 @@ def usage(meters: Iterable[Meter], per: float) -> Usage:
             elif call.service == "events":
                 events += call.messages or 1
             elif call.service == "s3":
-                s3 += 1
+                s3 += _s3_class(call.operation) == "put"
+                s3_gets += _s3_class(call.operation) == "get"
             elif call.service == "secretsmanager":
                 secrets += 1
             else:
                 other += 1
-    return Usage(rru, wru, dynamodb, queries, sqs, sqs_messages, events, s3, secrets, other) * (
-        1 / per
+    measured = Usage(
+        rru=rru,
+        wru=wru,
+        dynamodb=dynamodb,
+        queries=queries,
+        sqs=sqs,
+        sqs_messages=sqs_messages,
+        events=events,
+        s3_puts=s3,
+        secret_calls=secrets,
+        other=other,
+        s3_gets=s3_gets,
     )
+    return measured * (1 / per)
 
 
 @dataclass(frozen=True)
@@ -201,6 +252,7 @@ class Work:
     invocations: float
     each: Usage  # per unit
     http_requests: float = 0.0  # API Gateway requests a month
+    cpu_s: float = CPU_PER_UNIT_S  # our code's CPU per unit at a full vCPU
 
     @property
     def total(self) -> Usage:
@@ -209,7 +261,7 @@ class Work:
     def lambda_seconds(self, memory_gb: float) -> float:
         """Billed time: the requests one after another, and our CPU at this memory's share of a
         vCPU (a full one at 1,769 MB)."""
-        cpu = CPU_PER_UNIT_S * max(1.0, 1.769 / memory_gb)
+        cpu = self.cpu_s * max(1.0, 1.769 / memory_gb)
         return self.units * (self.each.seconds + cpu)
 
 
@@ -226,6 +278,143 @@ class Measured:
     run_start: Usage  # the journey worker starting a run (its send included)
     run_advance: Usage  # the worker advancing a run a week on (its nudge included)
     idle_tick: Usage  # an hourly tick (the one at the tenant's 10:00, which queues its day)
+    analytics: Analytics
+    campaign: Campaign
+
+
+@dataclass(frozen=True)
+class Analytics:
+    """The analytics view's units, measured on customers with a car, a policy and 2 visits."""
+
+    single: Usage  # a projection invocation of one customer's notice
+    batch: Usage  # per customer, in a projection of `customers` customers' notices
+    customers: int
+    compaction: Usage  # a compaction with `since` one-customer projections to fold
+    since: int
+    compaction_cpu_s: float  # its process CPU (DuckDB, and moto's S3 in process: an upper bound)
+    read: Usage  # `open_view` with an empty cache (LIST, GETs of manifest, snapshot, changes)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign per recipient (`benchmarks.campaign_send`: holdout 10 %, A/B, SMS)."""
+
+    steps: dict[str, Usage]  # per recipient, by step
+    recipients: int
+
+
+def measure_analytics(customers: int = 25, since: int = 16) -> Analytics:
+    """The projection and compaction handlers metered with the events AWS gives them, on the
+    template deployed into moto; the reader is `open_view` as the API and workers call it."""
+    import json
+    import shutil
+    import time
+    from datetime import timedelta
+
+    from benchmarks.ingest_cost import (
+        Dms,
+        IngestPoller,
+        Person,
+        emulated_stack,
+        forget_metrics,
+        known,
+        table_names,
+    )
+
+    with emulated_stack() as stack:
+        import boto3
+
+        from functions.analytics.app import handler as projection
+        from functions.compaction.app import handler as compaction
+        from tests.support import FakeLambdaContext, sqs_event
+        from trigly.analytics import notices, view
+        from trigly.platform import clock, tenancy
+
+        business = clock.AdjustableClock()
+        clock.use(business)
+        tenant = tenancy.create_tenant("Bench analytics").tenant_id
+        connector = tenancy.create_connector(tenant, "DMS")
+        dms = Dms(connector.connector_id, connector.secret)
+        events = [e for i in range(customers) for e in known(Person(7_000 + i))]
+        for start in range(0, len(events), 100):
+            dms.post(events[start : start + 100])
+        IngestPoller(stack).drain(None)
+        # The notices the ingest sent name the customers; they are handed over below instead.
+        sqs = boto3.client("sqs")
+        queue = stack.queues["AnalyticsQueue"]
+        ids: set[str] = set()
+        while got := sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for msg in got:
+                ids.update(notices.parse(msg["Body"])[1])
+            sqs.delete_message_batch(
+                QueueUrl=queue.url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)
+                ],
+            )
+        if len(ids) != customers:
+            raise RuntimeError(f"notices named {len(ids)} customers, not {customers}")
+        names = table_names(stack)
+        request = sqs_event(
+            [json.dumps({"tenant_id": tenant})], stack.queues["AnalyticsCompactionQueue"].arn
+        )
+
+        def call(handler: Any, bodies: list[str], arn: str, m: Meter) -> None:
+            with m:
+                result = handler(sqs_event(bodies, arn), FakeLambdaContext())
+            forget_metrics()
+            if result.get("batchItemFailures"):
+                raise RuntimeError(f"failed records: {result['batchItemFailures']}")
+
+        def notice(batch: Iterable[str]) -> list[str]:
+            return notices.bodies({tenant: set(batch)})
+
+        batch = Meter(names)
+        call(projection, notice(ids), queue.arn, batch)
+        business.advance(timedelta(minutes=11))
+        with Meter(names):  # the snapshot every later compaction starts from
+            compaction(request, FakeLambdaContext())
+        forget_metrics()
+        single = Meter(names)
+        ordered = sorted(ids)
+        for i in range(since):
+            call(projection, notice([ordered[i % len(ordered)]]), queue.arn, single)
+        business.advance(timedelta(minutes=11))
+        folding = Meter(names)
+        cpu = time.process_time()
+        with folding:
+            compaction(request, FakeLambdaContext())
+        cpu = time.process_time() - cpu
+        forget_metrics()
+        if not any(c.service == "s3" and c.operation == "PutObject" for c in folding.calls):
+            raise RuntimeError("the compaction wrote no snapshot")
+        shutil.rmtree(view.CACHE_DIR, ignore_errors=True)
+        reader = Meter(names)
+        with reader:
+            view.open_view(tenant).close()
+        return Analytics(
+            single=usage([single], since),
+            batch=usage([batch], customers),
+            customers=customers,
+            compaction=usage([folding], 1),
+            since=since,
+            compaction_cpu_s=cpu,
+            read=usage([reader], 1),
+        )
+
+
+def measure_campaign(recipients: int = 50) -> Campaign:
+    from benchmarks import campaign_send
+
+    result = campaign_send.measure(recipients, campaign_send.THROTTLE)
+    if result["duplicates"]:
+        raise RuntimeError(f"campaign sent {result['duplicates']} duplicates")
+    return Campaign(
+        steps={name: usage([m], recipients) for name, m in result["meters"].items()},
+        recipients=recipients,
+    )
 
 
 def measure(messages: int = 20, cars: int = 2_000, sample: int = 20) -> Measured:
@@ -260,6 +449,8 @@ def measure(messages: int = 20, cars: int = 2_000, sample: int = 20) -> Measured
         run_start=usage([days.start.meter], max(days.start.units, 1)),
         run_advance=usage([days.advance.meter], max(days.advance.units, 1)),
         idle_tick=usage([days.morning.meter], 1),
+        analytics=measure_analytics(),
+        campaign=measure_campaign(),
     )
 
 
@@ -336,7 +527,101 @@ def month_of_work(m: Measured, month: Month = MONTH) -> list[Work]:
             m.idle_tick,
         ),
     ]
+    works += analytics_work(
+        m.analytics,
+        month,
+        daytime=web + other_messages * 2,
+        burst=dms + journey_messages * 3,
+    )
     return works
+
+
+def analytics_work(
+    a: Analytics, month: Month, *, daytime: float, burst: float, prefix: str = "analytics"
+) -> list[Work]:
+    """The analytics view's month: `daytime` one-customer projections, `burst` customers
+    projected in batches, the compactions they ask for, the readers."""
+    # By day a projection every ~minute: every 10-min slot of the active hours is compacted,
+    # each folding ~16 projections (what `measure_analytics` meters).
+    compactions = month.days * (6 * month.active_hours + month.burst_compactions_per_day)
+    return [
+        Work(f"{prefix}: projections by day", "AnalyticsFunction", daytime, daytime, a.single),
+        Work(
+            f"{prefix}: projections in bursts",
+            "AnalyticsFunction",
+            burst,
+            burst / month.projection_batch,
+            a.batch,
+        ),
+        Work(
+            f"{prefix}: compaction",
+            "AnalyticsCompactionFunction",
+            compactions,
+            compactions,
+            a.compaction,
+            cpu_s=a.compaction_cpu_s,
+        ),
+        Work(f"{prefix}: readers (open_view)", "ApiFunction", month.view_reads, 0, a.read),
+    ]
+
+
+def campaign_work(m: Measured, month: Month = MONTH) -> list[Work]:
+    """What `month.campaign_recipients` campaign messages add (the analytics view's part too)."""
+    steps = m.campaign.steps
+    n = month.campaign_recipients
+    sent = n * (1 - month.campaign_holdout)
+    sending_minutes = month.campaigns * (CUSTOMERS / month.campaign_throttle)
+    return [
+        Work(  # a campaign's own, whatever its audience
+            "campaigns: create (API)",
+            "ApiFunction",
+            month.campaigns,
+            month.campaigns,
+            steps["create (API)"] * m.campaign.recipients,
+            http_requests=month.campaigns,
+        ),
+        # A page of min(100, throttle) recipients an invocation, plus the looks between pages
+        Work(
+            "campaigns: fan-out (journey worker)",
+            "JourneyFunction",
+            n,
+            n / 100 * 2,
+            steps["fan-out (journey worker)"],
+        ),
+        Work(
+            "campaigns: channel worker",
+            "ChannelWorkerFunction",
+            n,
+            sent / 10,
+            steps["channel worker"],
+        ),
+        Work(
+            "campaigns: feedback worker", "FeedbackFunction", n, sent / 10, steps["feedback worker"]
+        ),
+        # Each recipient's collection is written at the decision, at `sent` and at `delivered`;
+        # the sends come a page a few seconds apart, so the 20-s windows hold many customers.
+        *analytics_work(
+            m.analytics,
+            replace(
+                month,
+                days=1,
+                active_hours=0,
+                burst_compactions_per_day=0,
+                view_reads=month.campaigns,
+            ),
+            daytime=0,
+            burst=3 * n,
+            prefix="campaigns: analytics",
+        ),
+        Work(
+            "campaigns: compactions while sending",
+            "AnalyticsCompactionFunction",
+            sending_minutes / 10,
+            sending_minutes / 10,
+            m.analytics.compaction,
+            cpu_s=m.analytics.compaction_cpu_s,
+        ),
+    ]
 
 
 def _average(usages: list[Usage], weights: Iterable[int]) -> Usage:
@@ -356,7 +641,9 @@ class Bill:
         return sum(self.by_service.values())
 
 
-def bill(works: list[Work], memory_gb: dict[str, float]) -> Bill:
+def bill(works: list[Work], memory_gb: dict[str, float], *, stack: bool = True) -> Bill:
+    """The month's dollars; `stack` adds what does not grow with the work (cold starts,
+    storage, credentials, the fixed costs) — off for a line added to a month (campaigns)."""
     by_service: dict[str, float] = {}
     by_work: dict[str, float] = {}
 
@@ -376,9 +663,11 @@ def bill(works: list[Work], memory_gb: dict[str, float]) -> Bill:
         add("SQS", w.name, (t.sqs + pollers) * PRICE_SQS)
         add("EventBridge", w.name, t.events * PRICE_EVENTS)
         add(
-            "S3, Secrets Manager, SSM",
+            "S3 (analytics view)" if "analytics" in w.name else "S3, Secrets Manager, SSM",
             w.name,
-            t.s3_puts * PRICE_S3_PUT + t.secret_calls * PRICE_SECRET_CALL,
+            t.s3_puts * PRICE_S3_PUT
+            + t.s3_gets * PRICE_S3_GET
+            + t.secret_calls * PRICE_SECRET_CALL,
         )
         add("API Gateway", w.name, w.http_requests * PRICE_HTTP_API)
         memory = memory_gb[w.function]
@@ -386,6 +675,8 @@ def bill(works: list[Work], memory_gb: dict[str, float]) -> Bill:
         add("Lambda", w.name, w.invocations * PRICE_INVOKE + gb_s * PRICE_GB_S)
         log_bytes = w.invocations * LOG_BYTES_PER_INVOCATION + w.units * LOG_BYTES_PER_UNIT
         add("CloudWatch Logs", w.name, log_bytes / 1e9 * PRICE_LOGS_GB)
+    if not stack:
+        return Bill(by_service, by_work, {})
     cold = len(functions_used) * COLD_STARTS_PER_FUNCTION_HOUR * MONTH.hours * COLD_START_S
     add("Lambda", "cold starts", cold * 0.5 * PRICE_GB_S)
     # Each configured channel's credentials are a standard-tier parameter of the tenant's (free;
@@ -394,6 +685,14 @@ def bill(works: list[Work], memory_gb: dict[str, float]) -> Bill:
     add("S3, Secrets Manager, SSM", "channel credentials", CHANNEL_PARAMETERS * PRICE_PARAMETER)
     storage_gb = CUSTOMERS * STORED_BYTES_PER_CUSTOMER / 1e9
     add("DynamoDB storage + PITR", "storage", storage_gb * (PRICE_STORAGE_GB + PRICE_PITR_GB))
+    # The view's snapshot: 147 MB of Parquet for 500,000 customers (ADR 0022, synthetic rows
+    # that compress worse than real ones), ~300 bytes a customer.
+    if any(w.name.startswith("analytics") for w in works):
+        add(
+            "S3 (analytics view)",
+            "analytics: snapshot storage",
+            CUSTOMERS * 300 / 1e9 * PRICE_S3_GB,
+        )
     fixed = fixed_costs()
     return Bill(by_service, by_work, fixed)
 
@@ -426,16 +725,40 @@ def memory_by_function() -> dict[str, float]:
     }
 
 
-def report(m: Measured, b: Bill) -> str:
+def report(m: Measured, b: Bill, campaigns: Bill | None = None, without: Bill | None = None) -> str:
+    """`without`: the same month without the analytics view (the model before issue 11)."""
     lines = [f"AWS infrastructure per {CUSTOMERS:,} customers per month (us-east-1 list prices)"]
-    lines.append("  by service")
+    lines.append(
+        "  by service"
+        + ("                                      (without the view)" if without else "")
+    )
     for service, dollars in sorted(b.by_service.items(), key=lambda kv: -kv[1]):
-        lines.append(f"    {service:<44} ${dollars:8.4f}")
+        before = f"   ${without.by_service.get(service, 0.0):8.4f}" if without else ""
+        lines.append(f"    {service:<44} ${dollars:8.4f}{before}")
     verdict = "met" if b.total <= GOAL else "NOT met"
-    lines.append(f"    {'TOTAL':<44} ${b.total:8.4f}   (goal ≤ ${GOAL:.2f}: {verdict})")
+    before = f"   ${without.total:8.4f}" if without else ""
+    lines.append(f"    {'TOTAL':<44} ${b.total:8.4f}{before}   (goal ≤ ${GOAL:.2f}: {verdict})")
     lines.append("  by work")
     for work, dollars in sorted(b.by_work.items(), key=lambda kv: -kv[1]):
         lines.append(f"    {work:<44} ${dollars:8.4f}")
+    if campaigns is not None:
+        month = MONTH
+        lines.append(
+            f"  campaigns, not in TOTAL: {month.campaign_recipients:,} recipients a month"
+            f" ({month.campaign_recipients / CUSTOMERS:g} per customer, {month.campaigns}"
+            f" campaigns to everyone, {month.campaign_holdout:.0%} held out)"
+        )
+        for service, dollars in sorted(campaigns.by_service.items(), key=lambda kv: -kv[1]):
+            if dollars >= 0.00005:
+                lines.append(f"    {service:<44} ${dollars:8.4f}")
+        lines.append(f"    {'campaigns':<44} ${campaigns.total:8.4f}")
+        for work, dollars in sorted(campaigns.by_work.items(), key=lambda kv: -kv[1]):
+            lines.append(f"      {work:<42} ${dollars:8.4f}")
+        both = b.total + campaigns.total
+        verdict = "met" if both <= GOAL else "NOT met"
+        lines.append(
+            f"    {'TOTAL with campaigns':<44} ${both:8.4f}   (goal ≤ ${GOAL:.2f}: {verdict})"
+        )
     lines.append("  fixed, per deployed stack (shared by all its tenants)")
     for item, dollars in b.fixed.items():
         lines.append(f"    {item:<44} ${dollars:8.2f}")
@@ -447,18 +770,31 @@ def report(m: Measured, b: Bill) -> str:
         ("journey run start (send included)", m.run_start),
         ("journey run a week on (nudge included)", m.run_advance),
         ("idle hourly tick", m.idle_tick),
+        ("projection of one customer's notice", m.analytics.single),
+        (f"projection, per customer of {m.analytics.customers}", m.analytics.batch),
+        (f"compaction, {m.analytics.since} projections since", m.analytics.compaction),
+        ("open_view, empty cache", m.analytics.read),
+        *((f"campaign recipient: {k}", u) for k, u in m.campaign.steps.items()),
     ):
         lines.append(
             f"    {name:<44} {u.dynamodb:6.2f} DynamoDB, {u.rru:5.2f} RRU, {u.wru:5.2f} WRU,"
-            f" {u.sqs:5.2f} SQS, {u.events:4.2f} events"
+            f" {u.sqs:5.2f} SQS, {u.events:4.2f} events, {u.s3_puts:5.2f} S3 PUT/LIST,"
+            f" {u.s3_gets:5.2f} S3 GET"
         )
+    lines.append(
+        f"    compaction CPU (process, moto's S3 included): {m.analytics.compaction_cpu_s:.2f} s"
+    )
     return "\n".join(lines)
 
 
 def main() -> Bill:
     measured = measure()
-    result = bill(month_of_work(measured), memory_by_function())
-    print(report(measured, result))
+    memory = memory_by_function()
+    works = month_of_work(measured)
+    result = bill(works, memory)
+    campaigns = bill(campaign_work(measured), memory, stack=False)
+    without = bill([w for w in works if not w.name.startswith("analytics")], memory)
+    print(report(measured, result, campaigns, without))
     return result
 
 
