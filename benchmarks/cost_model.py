@@ -121,7 +121,7 @@ class Month:
     days: int = 30
     hours: int = 720
     # The analytics view (ADR 0022). Every invocation that writes customers' collections sends
-    # one notice; the projection's queue gathers notices for up to 20 s. By day (web activity,
+    # one notice; the projection's queue gathers notices for up to 45 s. By day (web activity,
     # API sends: ~1,400 a day, one every ~35 s over `active_hours`) a 20-s window holds one
     # notice, so each is a projection of one customer; an API send's `send` and `sent` fall in
     # one window, its `delivered` in another (2 projections a message). The night's DMS sync
