@@ -1,7 +1,8 @@
 """The analytics view at a tenant's size (ADR 0022): compaction time and snapshot size, a cold
 and a warm reader, measured in process against moto's S3 (`mock_aws`).
 
-    .venv/bin/python -m benchmarks.analytics_view [--customers 500000] [--changed 60000]
+    .venv/bin/python -m benchmarks.analytics_view [--customers 500000] [--changed 60000] \
+        [--pending 60]
 
 A synthetic tenant: `customers` customers with 1.2 cars, 3 visits, 0.6 purchases, 5 messages
 and 0.3 model views each (values drawn per column type from the schema), written as the current
@@ -87,7 +88,7 @@ def _rows_sql(table: Any, first: int, count: int, version_sql: str) -> str:
         )"""
 
 
-def run(customers: int, changed: int) -> dict[str, float]:
+def run(customers: int, changed: int, pending: int = 60) -> dict[str, float]:
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "testing",
@@ -188,6 +189,24 @@ def run(customers: int, changed: int) -> dict[str, float]:
         for _ in range(5):
             reader.execute(count_sql).fetchall()
         warm_count_s = (time.perf_counter() - started) / 5
+        reader.close()
+        # A busy half hour between compactions (MIN_INTERVAL): `pending` projections of a few
+        # customers each, not folded yet; a reader merges them all.
+        con = duckdb.connect()
+        for n in range(pending):
+            version = files.new_version()
+            path = _change_file(con, work / f"pending-{n}", (n * 31 + 7) % customers, 3, version)
+            s3.upload_file(str(path), "bench-archive", files.change_key(tenant, version))
+        con.close()
+        opens: list[float] = []
+        for cold in (True, False, False, False):
+            if cold:
+                shutil.rmtree(view.CACHE_DIR, ignore_errors=True)
+            started = time.perf_counter()
+            reader = view.open_view(tenant)
+            opens.append(time.perf_counter() - started)
+            reader.execute(count_sql).fetchall()
+            reader.close()
         shutil.rmtree(work, ignore_errors=True)
     return {
         "customers": customers,
@@ -205,6 +224,9 @@ def run(customers: int, changed: int) -> dict[str, float]:
         "count_cold_s": round(cold_count_s, 3),
         "open_warm_s": round(warm_open_s, 3),
         "count_warm_s": round(warm_count_s, 3),
+        "pending_files": pending,
+        "open_pending_cold_s": round(opens[0], 3),
+        "open_pending_warm_s": round(min(opens[1:]), 3),
     }
 
 
@@ -212,8 +234,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=500_000)
     parser.add_argument("--changed", type=int, default=60_000)
+    parser.add_argument("--pending", type=int, default=60)
     args = parser.parse_args()
-    print(run(args.customers, args.changed))
+    print(run(args.customers, args.changed, args.pending))
 
 
 if __name__ == "__main__":
