@@ -590,7 +590,7 @@ def analytics_work(
     compactions = month.days * (
         month.active_hours * 60 / interval + month.bursts_per_day * per_burst
     )
-    projections = daytime / notices_per_window(month)
+    projections = daytime / notices_per_window(month) if daytime else 0.0
     return [
         Work(
             f"{prefix}: projections by day", "AnalyticsFunction", projections, projections, a.single
