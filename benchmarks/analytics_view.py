@@ -1,14 +1,16 @@
 """The analytics view at a tenant's size (ADR 0022): compaction time and snapshot size, a cold
 and a warm reader, measured in process against moto's S3 (`mock_aws`).
 
-    .venv/bin/python -m benchmarks.analytics_view [--customers 500000] [--changed 60000]
+    .venv/bin/python -m benchmarks.analytics_view [--customers 500000] [--changed 60000] \
+        [--pending 60]
 
 A synthetic tenant: `customers` customers with 1.2 cars, 3 visits, 0.6 purchases, 5 messages
 and 0.3 model views each (values drawn per column type from the schema), written as the current
 snapshot; then `changed` of them rewritten by projections in batches of 100 customers (one change
-file per table per batch, as the projection writes them). Measured: the compaction of the
-snapshot + those change files (download, fold, upload), the new snapshot's bytes, a reader's
-`open_view` cold (empty /tmp cache) and warm, and a 5-condition count with a car block.
+file per batch holding every table's rows, as the projection writes them). Measured: the
+compaction of the snapshot + those change files (download, fold, upload), the new snapshot's
+bytes, a reader's `open_view` cold (empty /tmp cache) and warm, and a 5-condition count with a
+car block.
 """
 
 from __future__ import annotations
@@ -53,6 +55,26 @@ def _value(sql_type: str, column: str) -> str:
     }[sql_type]
 
 
+def _change_file(con: Any, stem: Path, first: int, count: int, version: str) -> Path:
+    """One projection's change file: every table's lines `{"table", "row"}`, written per table
+    by DuckDB and joined (gzip members concatenated are one gzip file)."""
+    from trigly.analytics import files
+    from trigly.analytics.schema import TABLES
+
+    joined = stem.with_name(f"{stem.name}{files.CHANGES_SUFFIX}")
+    with joined.open("wb") as out:
+        for table in TABLES:
+            part = stem.with_name(f"{stem.name}-{table.name}.json.gz")
+            sql = _rows_sql(table, first, count, f"'{version}'")
+            con.execute(
+                f'COPY (SELECT \'{table.name}\' AS "table", r AS "row" FROM ({sql}) r) '
+                f"TO '{part}' (FORMAT json, COMPRESSION gzip)"
+            )
+            out.write(part.read_bytes())
+            part.unlink()
+    return joined
+
+
 def _rows_sql(table: Any, first: int, count: int, version_sql: str) -> str:
     per = PER_CUSTOMER[table.name]
     columns = ", ".join(f'{_value(c.sql_type, c.name)} AS "{c.name}"' for c in table.columns)
@@ -66,7 +88,7 @@ def _rows_sql(table: Any, first: int, count: int, version_sql: str) -> str:
         )"""
 
 
-def run(customers: int, changed: int) -> dict[str, float]:
+def run(customers: int, changed: int, pending: int = 60) -> dict[str, float]:
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "testing",
@@ -119,20 +141,15 @@ def run(customers: int, changed: int) -> dict[str, float]:
             s3, "bench-archive", tenant, files.Manifest(version=base_version, snapshot=snapshot)
         )
         generated = time.perf_counter() - started
-        # The night's projections: `changed` customers, BATCH to a change file per table
+        # The night's projections: `changed` customers, BATCH to a change file
         change_files = 0
         for first in range(0, changed, BATCH):
             version = files.new_version()
-            for table in TABLES:
-                path = work / f"{table.name}-{first}.ndjson.gz"
-                sql = _rows_sql(
-                    table, first * 7 % customers, min(BATCH, changed - first), f"'{version}'"
-                )
-                con.execute(f"COPY ({sql}) TO '{path}' (FORMAT json, COMPRESSION gzip)")
-                s3.upload_file(
-                    str(path), "bench-archive", files.change_key(tenant, table.name, version)
-                )
-                change_files += 1
+            path = _change_file(
+                con, work / f"{first}", first * 7 % customers, min(BATCH, changed - first), version
+            )
+            s3.upload_file(str(path), "bench-archive", files.change_key(tenant, version))
+            change_files += 1
         started = time.perf_counter()
         view.local_files(s3, "bench-archive", tenant)  # the downloads alone
         download_s = time.perf_counter() - started
@@ -142,13 +159,10 @@ def run(customers: int, changed: int) -> dict[str, float]:
         # A compaction ten minutes into the night: 30 batches since, the snapshot in its cache
         for first in range(0, 30 * BATCH, BATCH):
             version = files.new_version()
-            for table in TABLES:
-                path = work / f"{table.name}-late-{first}.ndjson.gz"
-                sql = _rows_sql(table, (first * 13 + 1) % customers, BATCH, f"'{version}'")
-                con.execute(f"COPY ({sql}) TO '{path}' (FORMAT json, COMPRESSION gzip)")
-                s3.upload_file(
-                    str(path), "bench-archive", files.change_key(tenant, table.name, version)
-                )
+            path = _change_file(
+                con, work / f"late-{first}", (first * 13 + 1) % customers, BATCH, version
+            )
+            s3.upload_file(str(path), "bench-archive", files.change_key(tenant, version))
         con.close()
         started = time.perf_counter()
         incremental = compact_tenant(tenant)
@@ -175,6 +189,24 @@ def run(customers: int, changed: int) -> dict[str, float]:
         for _ in range(5):
             reader.execute(count_sql).fetchall()
         warm_count_s = (time.perf_counter() - started) / 5
+        reader.close()
+        # A busy half hour between compactions (MIN_INTERVAL): `pending` projections of a few
+        # customers each, not folded yet; a reader merges them all.
+        con = duckdb.connect()
+        for n in range(pending):
+            version = files.new_version()
+            path = _change_file(con, work / f"pending-{n}", (n * 31 + 7) % customers, 3, version)
+            s3.upload_file(str(path), "bench-archive", files.change_key(tenant, version))
+        con.close()
+        opens: list[float] = []
+        for cold in (True, False, False, False):
+            if cold:
+                shutil.rmtree(view.CACHE_DIR, ignore_errors=True)
+            started = time.perf_counter()
+            reader = view.open_view(tenant)
+            opens.append(time.perf_counter() - started)
+            reader.execute(count_sql).fetchall()
+            reader.close()
         shutil.rmtree(work, ignore_errors=True)
     return {
         "customers": customers,
@@ -192,6 +224,9 @@ def run(customers: int, changed: int) -> dict[str, float]:
         "count_cold_s": round(cold_count_s, 3),
         "open_warm_s": round(warm_open_s, 3),
         "count_warm_s": round(warm_count_s, 3),
+        "pending_files": pending,
+        "open_pending_cold_s": round(opens[0], 3),
+        "open_pending_warm_s": round(min(opens[1:]), 3),
     }
 
 
@@ -199,8 +234,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=500_000)
     parser.add_argument("--changed", type=int, default=60_000)
+    parser.add_argument("--pending", type=int, default=60)
     args = parser.parse_args()
-    print(run(args.customers, args.changed))
+    print(run(args.customers, args.changed, args.pending))
 
 
 if __name__ == "__main__":

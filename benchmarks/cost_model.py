@@ -9,7 +9,8 @@ items by `benchmarks.meter` (never from moto):
 - the daily job per due item, a journey run's first step and a later step, and an idle hourly
   tick (`benchmarks.lifecycle` on a small table).
 - the analytics view (ADR 0022): the projection handler on one customer's notice and on a
-  batch of 25, the compaction handler folding 16 projections, a reader's `open_view` with an
+  batch of 25, the compaction handler folding one MIN_INTERVAL's daytime projections (22 at
+  30 min and a 45-s window), a reader's `open_view` with an
   empty cache (`measure_analytics`); the writers' change notices are in their own units;
 - a campaign per recipient (`benchmarks.campaign_send` on 50), priced as a separate line: 2
   campaign messages per customer a month, on top of the month's 4 messages.
@@ -121,16 +122,18 @@ class Month:
     days: int = 30
     hours: int = 720
     # The analytics view (ADR 0022). Every invocation that writes customers' collections sends
-    # one notice; the projection's queue gathers notices for up to 20 s. By day (web activity,
-    # API sends: ~1,400 a day, one every ~35 s over `active_hours`) a 20-s window holds one
-    # notice, so each is a projection of one customer; an API send's `send` and `sent` fall in
-    # one window, its `delivered` in another (2 projections a message). The night's DMS sync
-    # and the morning's journeys come in bursts whose windows hold many customers
-    # (`projection_batch`); a journey message's customer is projected at each of its 3 stages
-    # (decided, sent, delivered), each a burst of its own.
+    # one notice; the projection's queue gathers notices for its batching window (template.yaml,
+    # `analytics_window_s`). By day (web activity, API sends: ~1,400 notices a day, one every
+    # ~36 s over `active_hours`) a window opened by a notice holds 1 + window / gap of them on
+    # average (Poisson arrivals): each window is one projection of that many customers. An API
+    # send's `send` and `sent` fall in one window, its `delivered` in another (2 notices a
+    # message). The night's DMS sync and the morning's journeys come in bursts whose windows
+    # hold many customers (`projection_batch`); a journey message's customer is projected at each
+    # of its 3 stages (decided, sent, delivered), each a burst of its own.
     active_hours: int = 14
     projection_batch: int = 25
-    burst_compactions_per_day: int = 6  # the night sync's and the morning's, ~3 each
+    bursts_per_day: int = 2  # the night sync's and the morning's
+    burst_minutes: int = 30  # each compacted every MIN_INTERVAL while it lasts
     # Readers of the view: the journey worker's daily segment pass, 10 segment counts a day in
     # the dealer's UI, a campaign's audience (`campaigns`); each opens the view cold (priced so:
     # their containers are seldom warm with this tenant's files).
@@ -303,7 +306,7 @@ class Campaign:
     recipients: int
 
 
-def measure_analytics(customers: int = 25, since: int = 16) -> Analytics:
+def measure_analytics(customers: int = 25, since: int = 22) -> Analytics:
     """The projection and compaction handlers metered with the events AWS gives them, on the
     template deployed into moto; the reader is `open_view` as the API and workers call it."""
     import json
@@ -373,7 +376,7 @@ def measure_analytics(customers: int = 25, since: int = 16) -> Analytics:
 
         batch = Meter(names)
         call(projection, notice(ids), queue.arn, batch)
-        business.advance(timedelta(minutes=11))
+        business.advance(timedelta(minutes=compaction_interval_min() + 1))
         with Meter(names):  # the snapshot every later compaction starts from
             compaction(request, FakeLambdaContext())
         forget_metrics()
@@ -381,7 +384,7 @@ def measure_analytics(customers: int = 25, since: int = 16) -> Analytics:
         ordered = sorted(ids)
         for i in range(since):
             call(projection, notice([ordered[i % len(ordered)]]), queue.arn, single)
-        business.advance(timedelta(minutes=11))
+        business.advance(timedelta(minutes=compaction_interval_min() + 1))
         folding = Meter(names)
         cpu = time.process_time()
         with folding:
@@ -449,9 +452,44 @@ def measure(messages: int = 20, cars: int = 2_000, sample: int = 20) -> Measured
         run_start=usage([days.start.meter], max(days.start.units, 1)),
         run_advance=usage([days.advance.meter], max(days.advance.units, 1)),
         idle_tick=usage([days.morning.meter], 1),
-        analytics=measure_analytics(),
+        analytics=measure_analytics(since=projections_per_compaction(MONTH)),
         campaign=measure_campaign(),
     )
+
+
+def analytics_window_s() -> int:
+    """The projection's SQS batching window (template.yaml)."""
+    from infra import template
+
+    for subscription in template.sqs_subscriptions(template.load()):
+        if subscription.function == "AnalyticsFunction":
+            return subscription.batching_window_s
+    raise RuntimeError("template.yaml: AnalyticsFunction has no SQS subscription")
+
+
+def compaction_interval_min() -> float:
+    from trigly.analytics.requests import MIN_INTERVAL
+
+    return MIN_INTERVAL.total_seconds() / 60
+
+
+def daytime_notices(month: Month) -> float:
+    """Notices by day: the website's events and each API send's 2 (see `Month`)."""
+    web = sum(month.web_events.values())
+    other_messages = month.messages * (1 - month.journey_share)
+    return web + other_messages * 2
+
+
+def notices_per_window(month: Month) -> float:
+    """Daytime notices a projection takes: the one that opens the window and those within it."""
+    gap_s = month.days * month.active_hours * 3600 / daytime_notices(month)
+    return 1 + analytics_window_s() / gap_s
+
+
+def projections_per_compaction(month: Month) -> int:
+    """Daytime projections a compaction folds: one MIN_INTERVAL's worth."""
+    gap_s = month.days * month.active_hours * 3600 / daytime_notices(month)
+    return max(1, round(compaction_interval_min() * 60 / (gap_s * notices_per_window(month))))
 
 
 def ingest_batch_size() -> int:
@@ -527,6 +565,8 @@ def month_of_work(m: Measured, month: Month = MONTH) -> list[Work]:
             m.idle_tick,
         ),
     ]
+    if abs(daytime_notices(month) - (web + other_messages * 2)) > 1e-6:
+        raise RuntimeError("daytime_notices disagrees with the month's sends")
     works += analytics_work(
         m.analytics,
         month,
@@ -539,13 +579,31 @@ def month_of_work(m: Measured, month: Month = MONTH) -> list[Work]:
 def analytics_work(
     a: Analytics, month: Month, *, daytime: float, burst: float, prefix: str = "analytics"
 ) -> list[Work]:
-    """The analytics view's month: `daytime` one-customer projections, `burst` customers
-    projected in batches, the compactions they ask for, the readers."""
-    # By day a projection every ~minute: every 10-min slot of the active hours is compacted,
-    # each folding ~16 projections (what `measure_analytics` meters).
-    compactions = month.days * (6 * month.active_hours + month.burst_compactions_per_day)
+    """The analytics view's month: `daytime` notices (windows of `notices_per_window`, each one
+    projection), `burst` customers projected in batches, the compactions they ask for, the
+    readers."""
+    # By day every MIN_INTERVAL slot of the active hours is compacted, each folding what
+    # `measure_analytics` meters (`projections_per_compaction`); a burst every MIN_INTERVAL
+    # while it lasts.
+    interval = compaction_interval_min()
+    per_burst = max(1, -(-month.burst_minutes // interval))
+    compactions = month.days * (
+        month.active_hours * 60 / interval + month.bursts_per_day * per_burst
+    )
+    projections = daytime / notices_per_window(month) if daytime else 0.0
     return [
-        Work(f"{prefix}: projections by day", "AnalyticsFunction", daytime, daytime, a.single),
+        Work(
+            f"{prefix}: projections by day", "AnalyticsFunction", projections, projections, a.single
+        ),
+        # The window's further customers: each one more Query in the same projection, priced
+        # as a customer of a batch (its share of the batch's PUT and SQS included: an upper bound).
+        Work(
+            f"{prefix}: more customers in a day window",
+            "AnalyticsFunction",
+            daytime - projections,
+            0,
+            a.batch,
+        ),
         Work(
             f"{prefix}: projections in bursts",
             "AnalyticsFunction",
@@ -599,14 +657,14 @@ def campaign_work(m: Measured, month: Month = MONTH) -> list[Work]:
             "campaigns: feedback worker", "FeedbackFunction", n, sent / 10, steps["feedback worker"]
         ),
         # Each recipient's collection is written at the decision, at `sent` and at `delivered`;
-        # the sends come a page a few seconds apart, so the 20-s windows hold many customers.
+        # the sends come a page a few seconds apart, so the windows hold many customers.
         *analytics_work(
             m.analytics,
             replace(
                 month,
                 days=1,
                 active_hours=0,
-                burst_compactions_per_day=0,
+                bursts_per_day=0,
                 view_reads=month.campaigns,
             ),
             daytime=0,
@@ -616,8 +674,8 @@ def campaign_work(m: Measured, month: Month = MONTH) -> list[Work]:
         Work(
             "campaigns: compactions while sending",
             "AnalyticsCompactionFunction",
-            sending_minutes / 10,
-            sending_minutes / 10,
+            sending_minutes / compaction_interval_min(),
+            sending_minutes / compaction_interval_min(),
             m.analytics.compaction,
             cpu_s=m.analytics.compaction_cpu_s,
         ),

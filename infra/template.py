@@ -67,6 +67,7 @@ class SqsSubscription:
     batch_size: int
     report_batch_item_failures: bool
     enabled: bool
+    batching_window_s: int = 0
 
 
 def load(path: Path = TEMPLATE_PATH) -> Template:
@@ -267,6 +268,7 @@ def sqs_subscriptions(template: Mapping[str, Any]) -> list[SqsSubscription]:
                 report_batch_item_failures="ReportBatchItemFailures"
                 in (props.get("FunctionResponseTypes") or []),
                 enabled=bool(props.get("Enabled", True)),
+                batching_window_s=int(props.get("MaximumBatchingWindowInSeconds", 0)),
             )
         )
     return found

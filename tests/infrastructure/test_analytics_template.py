@@ -72,3 +72,13 @@ def test_the_projection_reads_customers_writes_change_files_and_asks_for_compact
     props = sam.functions(sam.load())["AnalyticsFunction"]
     actions = sorted(a for s in _statements(props) for a in _as_list(s["Action"]))
     assert actions == ["dynamodb:Query", "s3:PutObject", "sqs:SendMessage"]
+
+
+def test_the_projection_batches_notices_within_the_freshness_budget() -> None:
+    # ADR 0022: notice flush (a few s) + the window + the projection (~3 s) within 60 s, and long
+    # enough that a day's notices (~35 s apart for 10,000 customers) share projections.
+    props = sam.functions(sam.load())["AnalyticsFunction"]
+    [source] = [e["Properties"] for e in props["Events"].values() if e["Type"] == "SQS"]
+    window = source["MaximumBatchingWindowInSeconds"]
+    assert window > 35 and window + 5 + 3 <= 60
+    assert source["BatchSize"] == 100

@@ -92,6 +92,13 @@ def analytics_keys(stack: DeployedStack, tenant_id: str) -> list[str]:
     return [k for k in keys if f"tenant={tenant_id}" in k]
 
 
+def change_tables(stack: DeployedStack, key: str) -> set[str]:
+    """The tables one change file holds rows of."""
+    body = boto3.client("s3").get_object(Bucket=stack.outputs["ArchiveBucketName"], Key=key)
+    lines = gzip.decompress(body["Body"].read()).decode().splitlines()
+    return {json.loads(line)["table"] for line in lines}
+
+
 # ---------------------------------------------------------------- notices, path by path
 
 
@@ -240,6 +247,14 @@ def test_notices_projection_compaction_and_the_view_agree(
     )
     anna = only_customer(dealer, external_id="V-1")["id"]
     assert project_waiting(stack) >= 1
+    # One change file a projection, every table's rows in it
+    changes = [k for k in analytics_keys(stack, tenant_id) if "/changes/" in k]
+    assert changes and all(k.count("/") == 3 for k in changes)
+    assert set().union(*(change_tables(stack, k) for k in changes)) >= {
+        "customers",
+        "cars",
+        "purchases",
+    }
     # Visible from the change files alone, before any compaction
     assert rows(tenant_id, "SELECT city FROM customers ORDER BY city") == [("Казань",), ("Тула",)]
     assert rows(tenant_id, "SELECT customer_id, make, model, current FROM cars") == [
@@ -444,8 +459,8 @@ def test_rebuild_recomputes_the_view_from_the_tables_with_a_progress_bar(
     )
     boto3.client("s3").put_object(
         Bucket=stack.outputs["ArchiveBucketName"],
-        Key=files.change_key(tenant_id, "customers", "00000000000000000000000001"),
-        Body=files.ndjson_gz([ghost]),
+        Key=files.change_key(tenant_id, "00000000000000000000000001"),
+        Body=files.change_body({"customers": [ghost]}),
     )
     assert rows(tenant_id, "SELECT customer_id FROM customers") == [("cus_ghost",)]
     assert main(["analytics", "rebuild", "--tenant", tenant_id]) == 0
@@ -460,7 +475,7 @@ def test_rebuild_recomputes_the_view_from_the_tables_with_a_progress_bar(
         main(["analytics", "rebuild", "--tenant", "ten_nope", "--no-progress"])
 
 
-def test_a_compaction_during_a_projection_leaves_the_half_written_version_alone(
+def test_a_compaction_during_a_projection_sees_its_version_whole_or_not_at_all(
     stack: DeployedStack, dealer: TenantFixture, drain: IngestDrain
 ) -> None:
     tenant_id = dealer.tenant.tenant_id
@@ -488,11 +503,11 @@ def test_a_compaction_during_a_projection_leaves_the_half_written_version_alone(
     )
     lev = only_customer(dealer, external_id="HW-1")["id"]
     notices_sent(stack)
-    # The projection has written its cars file, not yet its customers file, when a compaction runs
+    # The projection has read the tables, not yet written its change file, when a compaction runs
     ran: list[compaction.Compacted] = []
 
     def compact_meanwhile(params: dict[str, Any], **_: Any) -> None:
-        if "/customers/" in params["Key"] and "/changes/" in params["Key"] and not ran:
+        if "/changes/" in params["Key"] and not ran:
             ran.append(compaction.compact_tenant(tenant_id, force=True))
 
     from trigly.platform import aws
@@ -503,8 +518,12 @@ def test_a_compaction_during_a_projection_leaves_the_half_written_version_alone(
     finally:
         aws.s3().meta.events.unregister("before-parameter-build.s3.PutObject", compact_meanwhile)
     assert ran and ran[0].folded == 0
+    # One PUT wrote the whole version: the customer and the car are in the view together
+    [written] = [k for k in analytics_keys(stack, tenant_id) if "/changes/" in k]
+    assert change_tables(stack, written) == {"customers", "cars", "purchases"}
+    assert rows(tenant_id, "SELECT customer_id, city FROM customers") == [(lev, "Орёл")]
     assert rows(tenant_id, "SELECT customer_id, model FROM cars") == [(lev, "Ceed")]
-    compaction.compact_tenant(tenant_id)
+    assert compaction.compact_tenant(tenant_id).folded == 1
     assert rows(tenant_id, "SELECT customer_id, model FROM cars") == [(lev, "Ceed")]
 
 

@@ -258,11 +258,7 @@ def test_snapshot_plus_changes_plus_tombstones(tmp_path: Path) -> None:
         later,
     )
     change.close()
-    changes = {
-        "customers": [later / f"customers{files.CHANGES_SUFFIX}"],
-        "cars": [later / f"cars{files.CHANGES_SUFFIX}"],
-    }
-    con = build_views(connect(), snapshot, changes, {"b": "03"})
+    con = build_views(connect(), snapshot, [later / f"rows{files.CHANGES_SUFFIX}"], {"b": "03"})
     assert con.sql("SELECT customer_id, city FROM customers ORDER BY 1").fetchall() == [
         ("a", "Москва"),
         ("d", "Омск"),

@@ -10,7 +10,7 @@ A crash after the manifest leaves folded files behind: the next run deletes them
 Demand-driven, not on a clock (analytics.requests): every projection asks for its tenant's
 compaction, delayed by COMPACT_AFTER; the compaction function (reserved concurrency 1: one runs
 at a time) folds a tenant at most every MIN_INTERVAL and, asked sooner, asks again for when it
-is due. A quiet tenant costs nothing; a busy one is compacted about every ten minutes; the last
+is due. A quiet tenant costs nothing; a busy one is compacted about every half hour; the last
 change of a burst is folded within COMPACT_AFTER + MIN_INTERVAL. `trigly analytics rebuild`
 compacts directly.
 """

@@ -1,13 +1,16 @@
 """Where the analytics view lives in S3, and the versions that order its files (ADR 0022).
 
-    analytics/changes/tenant={tenant}/{table}/{version}.ndjson.gz   one per table per projection
+    analytics/changes/tenant={tenant}/{version}.ndjson.gz           one per projection: every
+                                                                    table's rows of the version
     analytics/snapshot/{table}/tenant={tenant}/{version}.parquet    the compacted rows (Glue's
                                                                     partition layout)
     analytics/manifest/tenant={tenant}.json                         the current snapshot files and
                                                                     the change files folded in
 
-Change and snapshot files are immutable (a new version is a new key), so a reader caches them by
-key. This module is light (no DuckDB): the projection function imports it on its cold start.
+A change file is written with one PUT, so a reader sees a whole version or none of it; each line
+is `{"table": name, "row": {...}}`. Change and snapshot files are immutable (a new version is a
+new key), so a reader caches them by key. This module is light (no DuckDB): the projection
+function imports it on its cold start.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -57,13 +61,12 @@ def version_time(version: str) -> datetime:
     return ULID.from_str(version).datetime
 
 
-def changes_prefix(tenant_id: str, table: str | None = None) -> str:
-    base = f"{PREFIX}/changes/tenant={tenant_id}/"
-    return f"{base}{table}/" if table else base
+def changes_prefix(tenant_id: str) -> str:
+    return f"{PREFIX}/changes/tenant={tenant_id}/"
 
 
-def change_key(tenant_id: str, table: str, version: str) -> str:
-    return f"{changes_prefix(tenant_id, table)}{version}{CHANGES_SUFFIX}"
+def change_key(tenant_id: str, version: str) -> str:
+    return f"{changes_prefix(tenant_id)}{version}{CHANGES_SUFFIX}"
 
 
 def snapshot_key(tenant_id: str, table: str, version: str) -> str:
@@ -80,10 +83,6 @@ def tenant_of_change(key: str) -> str | None:
     if len(parts) < 4 or parts[1] != "changes" or not parts[2].startswith("tenant="):
         return None
     return parts[2].removeprefix("tenant=")
-
-
-def table_of_change(key: str) -> str:
-    return key.split("/")[3]
 
 
 # A tombstone is kept this long after the snapshot dropped the customer's rows, so a projection
@@ -158,8 +157,12 @@ def change_files(s3: S3Client, bucket: str, tenant_id: str) -> list[str]:
     return sorted(keys, key=lambda k: k.rsplit("/", 1)[-1])
 
 
-def ndjson_gz(rows: list[dict[str, Any]]) -> bytes:
+def change_body(rows_by_table: Mapping[str, Iterable[Mapping[str, Any]]]) -> bytes:
+    """A change file's bytes: one gzipped NDJSON line per row, `{"table": name, "row": {...}}`
+    (rows already as `rows.json_row` gives them)."""
     text = "".join(
-        json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows
+        json.dumps({"table": table, "row": row}, ensure_ascii=False, separators=(",", ":")) + "\n"
+        for table, rows in rows_by_table.items()
+        for row in rows
     )
     return gzip.compress(text.encode(), compresslevel=6, mtime=0)

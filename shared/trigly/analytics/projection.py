@@ -2,8 +2,8 @@
 
 Per tenant and batch, each customer's collection is read once (one strongly consistent Query,
 paged), its rows built by `analytics.rows`, and every table's rows of the batch written as one
-gzipped NDJSON file under one new version. A customer without a profile (erased, or merged into
-another) gets a tombstone. No DuckDB here: the projection's cold start stays light.
+gzipped NDJSON file (one PUT) under one new version. A customer without a profile (erased, or
+merged into another) gets a tombstone. No DuckDB here: the projection's cold start stays light.
 """
 
 from __future__ import annotations
@@ -58,28 +58,17 @@ def rows_for(tenant_id: str, customer_ids: Iterable[str], version: str, now: dat
 
 
 def write_changes(tenant_id: str, rows: Rows, version: str) -> dict[str, int]:
-    """One change file per table with rows; `customers` last, because its rows are what makes a
-    reader take a customer's new version: the other tables' rows are there by then."""
-    s3 = aws.s3()
-    bucket = get_settings().archive_bucket
-    written: dict[str, int] = {}
-    ordered = [t for t in TABLES if t.name != "customers"] + [
-        t for t in TABLES if t.name == "customers"
-    ]
-    json_rows = as_json_rows(rows)
-    for table in ordered:
-        found = json_rows.get(table.name) or []
-        if not found:
-            continue
-        s3.put_object(
-            Bucket=bucket,
-            Key=files.change_key(tenant_id, table.name, version),
-            Body=files.ndjson_gz(found),
-            ContentType="application/x-ndjson",
-            ContentEncoding="gzip",
-        )
-        written[table.name] = len(found)
-    return written
+    """Every table's rows of the version in one change file, one PUT: a reader or a compaction
+    sees the whole version or none of it (and a projection costs one request, ADR 0022)."""
+    json_rows = {table: found for table, found in as_json_rows(rows).items() if found}
+    aws.s3().put_object(
+        Bucket=get_settings().archive_bucket,
+        Key=files.change_key(tenant_id, version),
+        Body=files.change_body(json_rows),
+        ContentType="application/x-ndjson",
+        ContentEncoding="gzip",
+    )
+    return {table: len(found) for table, found in json_rows.items()}
 
 
 def project(tenant_id: str, customer_ids: Iterable[str]) -> Projected:

@@ -12,6 +12,7 @@ test, with the same SQL.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from trigly.analytics import files
-from trigly.analytics.schema import CUSTOMERS, TABLES, Table
+from trigly.analytics.schema import TABLES, Table
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -55,8 +56,9 @@ def _columns(table: Table) -> str:
     return ", ".join(f'"{c.name}"' for c in table.columns)
 
 
-def _json_columns(table: Table) -> str:
-    return "{" + ", ".join(f"{_quote(c.name)}: {_quote(c.sql_type)}" for c in table.columns) + "}"
+def _struct(table: Table) -> str:
+    """The table's columns as json_transform's structure (JSON text)."""
+    return json.dumps({c.name: c.sql_type for c in table.columns})
 
 
 def _empty(table: Table) -> str:
@@ -70,13 +72,21 @@ def _snapshot_source(table: Table, path: Path | None) -> str:
     return f"SELECT {_columns(table)} FROM read_parquet({_quote(str(path))})"
 
 
-def _changes_source(table: Table, paths: Sequence[Path]) -> str:
+def _changes_raw(paths: Sequence[Path]) -> str:
+    """Every change line as (table, row JSON): parsed once, split by table after."""
     if not paths:
-        return _empty(table)
+        return 'SELECT CAST(NULL AS VARCHAR) AS "table", CAST(NULL AS JSON) AS "row" WHERE false'
     listed = "[" + ", ".join(_quote(str(p)) for p in paths) + "]"
     return (
-        f"SELECT {_columns(table)} FROM read_json({listed}, format='newline_delimited', "
-        f"compression='gzip', columns={_json_columns(table)})"
+        f'SELECT "table", "row" FROM read_json({listed}, format=\'newline_delimited\', '
+        "compression='gzip', columns={'table': 'VARCHAR', 'row': 'JSON'})"
+    )
+
+
+def _changes_source(table: Table) -> str:
+    return (
+        f'SELECT unnest(json_transform("row", {_quote(_struct(table))})) '
+        f'FROM _chg_raw WHERE "table" = {_quote(table.name)}'
     )
 
 
@@ -97,23 +107,23 @@ def _joined(paths: Sequence[Path]) -> Iterator[Sequence[Path]]:
 def build_views(
     con: duckdb.DuckDBPyConnection,
     snapshot: Mapping[str, Path],
-    changes: Mapping[str, Sequence[Path]],
+    changes: Sequence[Path],
     tombstones: Mapping[str, str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """The six views over local files: `snapshot` table → Parquet (one per table, absent: no
-    rows), `changes` table → NDJSON.gz change files, `tombstones` customer → erasure version."""
+    rows), `changes` the NDJSON.gz change files, `tombstones` customer → erasure version."""
     tombstones = dict(tombstones or {})
+    # Change rows are few and every query reads them: parsed once, kept in memory; many small
+    # files are joined into one first (DuckDB pays ~7 ms a file, gzip's join none).
+    with _joined(changes) as paths:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _chg_raw AS {_changes_raw(paths)}")
     for table in TABLES:
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW _snap_{table.name} AS "
             f"{_snapshot_source(table, snapshot.get(table.name))}"
         )
-        # Change rows are few and every query reads them: parsed once, kept in memory; many
-        # small files are joined into one first (DuckDB pays ~7 ms a file, gzip's join none).
-        with _joined(changes.get(table.name, ())) as paths:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _chg_{table.name} AS {_changes_source(table, paths)}"
-            )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _chg_{table.name} AS {_changes_source(table)}")
+    con.execute("DROP TABLE _chg_raw")
     con.execute("CREATE OR REPLACE TEMP TABLE _tomb (customer_id VARCHAR, version VARCHAR)")
     if tombstones:
         con.executemany("INSERT INTO _tomb VALUES (?, ?)", sorted(tombstones.items()))
@@ -221,29 +231,19 @@ def fetch(s3: S3Client, bucket: str, keys: Iterable[str]) -> dict[str, Path]:
     return wanted
 
 
-def _version_of(key: str) -> str:
-    return key.rsplit("/", 1)[-1].removesuffix(files.CHANGES_SUFFIX)
-
-
 def local_files(
     s3: S3Client, bucket: str, tenant_id: str
-) -> tuple[files.Manifest, dict[str, Path], dict[str, list[Path]], list[str]]:
+) -> tuple[files.Manifest, dict[str, Path], list[Path], list[str]]:
     """The manifest, local snapshot and change files of a tenant, and the change keys read.
     Changes are listed before the manifest is read: a compaction finishing in between then shows
     its new manifest, whose `folded` names every listed file it took (never counted twice)."""
     listed = files.change_files(s3, bucket, tenant_id)
     manifest = files.read_manifest(s3, bucket, tenant_id)
     folded = set(manifest.folded)
-    # A projection writes `customers` last: a version without its customers file is still being
-    # written, and is left for later (a compaction folding half of it would lose the rest).
-    complete = {_version_of(key) for key in listed if files.table_of_change(key) == CUSTOMERS.name}
-    pending = [key for key in listed if key not in folded and _version_of(key) in complete]
+    pending = [key for key in listed if key not in folded]
     paths = fetch(s3, bucket, [*manifest.snapshot.values(), *pending])
     snapshot = {table: paths[key] for table, key in manifest.snapshot.items()}
-    changes: dict[str, list[Path]] = {}
-    for key in pending:
-        changes.setdefault(files.table_of_change(key), []).append(paths[key])
-    return manifest, snapshot, changes, pending
+    return manifest, snapshot, [paths[key] for key in pending], pending
 
 
 def open_view(
@@ -278,7 +278,7 @@ def view_from_rows(
     Each row is a dict of the table's columns (analytics.schema); missing columns are NULL, a
     missing `version` is older than any real one, and a customer with rows but no `customers`
     row gets one. Dates and timestamps may be `date`/`datetime` or ISO text. The rows are
-    written as a change file per table, so they pass through the reader's own SQL.
+    written as one change file, so they pass through the reader's own SQL.
     """
     from trigly.analytics.rows import json_row
 
@@ -300,12 +300,10 @@ def view_from_rows(
         {"customer_id": c, "version": v} for c, v in sorted(versions.items()) if c not in have
     )
     folder = directory or Path(tempfile.mkdtemp(prefix="trigly-view-rows-"))
-    changes: dict[str, list[Path]] = {}
-    for table in TABLES:
-        rows = given.get(table.name, [])
-        if not rows:
-            continue
-        path = folder / f"{table.name}{files.CHANGES_SUFFIX}"
-        path.write_bytes(files.ndjson_gz([json_row(table, row) for row in rows]))
-        changes[table.name] = [path]
-    return build_views(connect(), {}, changes)
+    path = folder / f"rows{files.CHANGES_SUFFIX}"
+    path.write_bytes(
+        files.change_body(
+            {t.name: [json_row(t, row) for row in given.get(t.name, [])] for t in TABLES}
+        )
+    )
+    return build_views(connect(), {}, [path])
