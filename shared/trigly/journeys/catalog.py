@@ -78,7 +78,11 @@ def event_journeys(tenant_id: str, event_type: str) -> list[tuple[Journey, Event
     ]
 
 
-def segment_journeys(tenant_id: str, *, fresh: bool = True) -> list[Journey]:
-    """Enabled journeys that start when a customer enters a segment."""
+def segment_journeys(tenant_id: str, *, fresh: bool = True) -> list[tuple[Journey, SegmentTrigger]]:
+    """Enabled journeys that start when a customer enters a segment, with their triggers."""
     found = journeys(tenant_id) if fresh else journeys_cached(tenant_id)
-    return [j for j in found.values() if j.enabled and isinstance(j.trigger, SegmentTrigger)]
+    return [
+        (j, j.trigger)
+        for j in found.values()
+        if j.enabled and isinstance(j.trigger, SegmentTrigger)
+    ]

@@ -28,12 +28,9 @@ from trigly.store import segments as store
 PAGE = 100
 
 
-def tracked_segments(tenant_id: str) -> dict[str, list[str]]:
-    """Segment id → the enabled journeys starting on it."""
-    found: dict[str, list[str]] = {}
-    for journey in catalog.segment_journeys(tenant_id, fresh=False):
-        found.setdefault(journey.trigger.segment_entered, []).append(journey.journey_id)  # type: ignore[union-attr]
-    return found
+def tracked_segments(tenant_id: str) -> set[str]:
+    """The segments an enabled journey starts on."""
+    return {t.segment_entered for _, t in catalog.segment_journeys(tenant_id, fresh=False)}
 
 
 def segment_changes(tenant_id: str, customer_ids: Iterable[str]) -> int:
@@ -108,8 +105,8 @@ def record_entries(tenant_id: str, segment_id: str, customer_ids: list[str], at:
 
     journeys = [
         j
-        for j in catalog.segment_journeys(tenant_id, fresh=False)
-        if j.trigger.segment_entered == segment_id  # type: ignore[union-attr]
+        for j, trigger in catalog.segment_journeys(tenant_id, fresh=False)
+        if trigger.segment_entered == segment_id
     ]
     tenant = get_tenant_cached(tenant_id)
     recorded = 0

@@ -102,8 +102,8 @@ def delete_segment(tenant: Tenant, segment_id: str) -> None:
 
     starts = [
         j.journey_id
-        for j in catalog.segment_journeys(tenant.tenant_id)
-        if j.trigger.segment_entered == segment_id  # type: ignore[union-attr]
+        for j, trigger in catalog.segment_journeys(tenant.tenant_id)
+        if trigger.segment_entered == segment_id
     ]
     if starts:
         raise Conflict(f"Journeys start on this segment: {', '.join(sorted(starts))}.")
