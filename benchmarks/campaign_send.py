@@ -27,12 +27,11 @@ import json
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
-from datetime import time as clock_time
+from datetime import timedelta
 from typing import Any
 
-from benchmarks.ingest_cost import Dms, IngestPoller, emulated_stack, forget_metrics, table_names
-from benchmarks.message_cost import _customers, _tenant_of, _work
+from benchmarks.ingest_cost import IngestPoller, emulated_stack, forget_metrics, table_names
+from benchmarks.message_cost import _customers, _work, sandbox_tenant
 from benchmarks.meter import Meter
 
 RECIPIENTS = 300
@@ -68,20 +67,10 @@ def measure(n: int, throttle: int | None) -> dict[str, Any]:
         from functions.feedback.app import handler as feedback_worker
         from functions.journeys.app import handler as journey_worker
         from trigly.channels.sandbox import outbox
-        from trigly.messaging.settings import change_settings
-        from trigly.platform import clock, tenancy
 
-        business = clock.AdjustableClock()
-        clock.use(business)
-        tomorrow = business.now().date() + timedelta(days=1)
-        business.move_to(datetime.combine(tomorrow, clock_time(9), UTC))  # 12:00 in Moscow
-        tenant = tenancy.create_tenant("Bench campaign")
-        change_settings(tenant.tenant_id, {"sandbox": True})
-        key = tenancy.issue_api_key(tenant.tenant_id, "bench").api_key
-        connector = tenancy.create_connector(tenant.tenant_id, "DMS")
-        dms = Dms(connector.connector_id, connector.secret)
-        _tenant_of[connector.connector_id] = tenant.tenant_id
-        customers = _customers(dms, IngestPoller(stack), n)
+        bench = sandbox_tenant("Bench campaign")
+        business, key, tenant_id = bench.business, bench.api_key, bench.tenant_id
+        customers = _customers(bench.dms, IngestPoller(stack), n)
         names = table_names(stack)
         # The customers' rows in the analytics view (unmetered), and a segment of everyone
         _work(stack, "AnalyticsQueue", projection, Meter(names))
@@ -122,13 +111,13 @@ def measure(n: int, throttle: int | None) -> dict[str, Any]:
 
                 business.advance(timedelta(minutes=1))
                 with meters[STEPS[1]]:
-                    sending.look(tenant.tenant_id, campaign_id)
+                    sending.look(tenant_id, campaign_id)
                 forget_metrics()
                 looks += 1
         seconds = time.perf_counter() - started
         got = Counter(
             m["customer_id"]
-            for m in outbox(tenant.tenant_id)
+            for m in outbox(tenant_id)
             if m["meta"].get("campaign_id") == campaign_id
         )
         reader = Meter(names)

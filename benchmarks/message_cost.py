@@ -78,6 +78,35 @@ def dms_tenant(dms: Dms) -> str:
     return _tenant_of[dms.connector_id]
 
 
+@dataclass(frozen=True)
+class BenchTenant:
+    tenant_id: str
+    api_key: str
+    dms: Dms
+    business: Any  # the AdjustableClock the bench moves
+
+
+def sandbox_tenant(name: str) -> BenchTenant:
+    """A tenant in sandbox mode (messages record to the outbox, as on the local stack) with an
+    API key and a DMS connector, on a business clock at noon in Moscow tomorrow (inside every
+    sending window)."""
+    from trigly.messaging.settings import change_settings
+    from trigly.platform import clock, tenancy
+
+    business = clock.AdjustableClock()
+    clock.use(business)
+    tomorrow = business.now().date() + timedelta(days=1)
+    business.move_to(datetime.combine(tomorrow, clock_time(9), UTC))  # 12:00 in Moscow
+    tenant = tenancy.create_tenant(name)
+    change_settings(tenant.tenant_id, {"sandbox": True})
+    key = tenancy.issue_api_key(tenant.tenant_id, "bench").api_key
+    connector = tenancy.create_connector(tenant.tenant_id, "DMS")
+    _tenant_of[connector.connector_id] = tenant.tenant_id
+    return BenchTenant(
+        tenant.tenant_id, key, Dms(connector.connector_id, connector.secret), business
+    )
+
+
 def _api(method: str, path: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
     from functions.api.app import handler
     from tests.support import FakeLambdaContext, http_event
@@ -144,23 +173,11 @@ def measure(n: int = MESSAGES) -> MessageCost:
     with emulated_stack() as stack:
         from functions.channels.app import handler as channel_worker
         from functions.feedback.app import handler as feedback_worker
-        from trigly.messaging.settings import change_settings
-        from trigly.platform import clock, tenancy
 
-        business = clock.AdjustableClock()
-        clock.use(business)
-        tomorrow = business.now().date() + timedelta(days=1)
-        business.move_to(datetime.combine(tomorrow, clock_time(9), UTC))  # 12:00 in Moscow
-        tenant = tenancy.create_tenant("Bench messages")
-        # Sandbox mode: the messages record to the outbox, as on the local stack.
-        change_settings(tenant.tenant_id, {"sandbox": True})
-        key = tenancy.issue_api_key(tenant.tenant_id, "bench").api_key
-        connector = tenancy.create_connector(tenant.tenant_id, "DMS")
-        dms = Dms(connector.connector_id, connector.secret)
-        _tenant_of[connector.connector_id] = tenant.tenant_id
-        poller = IngestPoller(stack)
+        bench = sandbox_tenant("Bench messages")
+        business, key = bench.business, bench.api_key
         names = table_names(stack)
-        customers = _customers(dms, poller, n)
+        customers = _customers(bench.dms, IngestPoller(stack), n)
         for variant, purpose in VARIANTS:
             send, worker, feedback = Meter(names), Meter(names), Meter(names)
             started = time.perf_counter()
